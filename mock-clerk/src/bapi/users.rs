@@ -1,0 +1,67 @@
+//! `/v1/users` (`packages/backend/src/api/endpoints/UserApi.ts`).
+
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::views::{deleted_json, user_json};
+use crate::error::{ApiError, ok_json};
+use crate::extract::{Id, JsonBody, query_all, query_pairs, query_usize};
+use crate::state::AppState;
+use crate::store::{NewUser, UserQuery};
+
+const DEFAULT_LIMIT: usize = 10;
+const MAX_LIMIT: usize = 500;
+
+fn user_query(query: Option<&str>) -> Result<(UserQuery, usize, usize), ApiError> {
+    let pairs = query_pairs(query);
+    let limit = query_usize(&pairs, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::FormParamInvalid {
+            param: "limit".into(),
+            message: format!("limit must be between 1 and {MAX_LIMIT}"),
+        });
+    }
+    let offset = query_usize(&pairs, "offset")?.unwrap_or(0);
+    let filter = UserQuery {
+        email_address: query_all(&pairs, "email_address"),
+        user_id: query_all(&pairs, "user_id"),
+        external_id: query_all(&pairs, "external_id"),
+    };
+    Ok((filter, offset, limit))
+}
+
+/// `GET /v1/users`: a plain array (the SDK counts through `/v1/users/count`).
+pub(super) async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    let (filter, offset, limit) = user_query(query.as_deref())?;
+    let store = state.store();
+    let users: Vec<Value> = store.users(&filter, offset, limit).into_iter().map(user_json).collect();
+    Ok(ok_json(&Value::Array(users)))
+}
+
+/// `GET /v1/users/count`.
+pub(super) async fn count(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    let (filter, _, _) = user_query(query.as_deref())?;
+    let total = state.store().user_count(&filter);
+    Ok(ok_json(&json!({"object": "total_count", "total_count": total})))
+}
+
+/// `POST /v1/users`.
+pub(super) async fn create(State(state): State<AppState>, JsonBody(new): JsonBody<NewUser>) -> Result<Response, ApiError> {
+    let now = state.clock().now_ms();
+    let user = state.store().create_user(new, now)?;
+    Ok(ok_json(&user_json(&user)))
+}
+
+/// `GET /v1/users/{id}` (also what `currentUser()` calls).
+pub(super) async fn get_one(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
+    let store = state.store();
+    Ok(ok_json(&user_json(store.user(&id)?)))
+}
+
+/// `DELETE /v1/users/{id}`: the user's sessions are removed.
+pub(super) async fn delete(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
+    let now = state.clock().now_ms();
+    let user = state.store().delete_user(&id, now)?;
+    Ok(ok_json(&deleted_json("user", &user.id)))
+}

@@ -1,0 +1,90 @@
+//! JSON renderings of store records, field for field as `packages/backend/src/api/resources/JSON.ts`
+//! (`UserJSON`, `SessionJSON`, `EmailAddressJSON`) describes them.
+
+use serde_json::{Value, json};
+
+use crate::store::{Session, User};
+
+/// `UserJSON`.
+pub fn user_json(user: &User) -> Value {
+    let emails: Vec<Value> = user
+        .email_addresses
+        .iter()
+        .map(|(id, address)| {
+            json!({
+                "id": id,
+                "object": "email_address",
+                "email_address": address,
+                "reserved": false,
+                "verification": {"status": "verified", "strategy": "admin", "attempts": null, "expire_at": null},
+                "linked_to": [],
+                "created_at": user.created_at,
+                "updated_at": user.updated_at,
+            })
+        })
+        .collect();
+    json!({
+        "id": user.id,
+        "object": "user",
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "image_url": "https://img.clerk.com/mock-clerk-default-avatar",
+        "has_image": false,
+        "primary_email_address_id": user.email_addresses.first().map(|(id, _)| id),
+        "primary_phone_number_id": null,
+        "primary_web3_wallet_id": null,
+        "password_enabled": user.password_enabled,
+        "two_factor_enabled": false,
+        "totp_enabled": false,
+        "backup_code_enabled": false,
+        "email_addresses": emails,
+        "phone_numbers": [],
+        "web3_wallets": [],
+        "passkeys": [],
+        "organization_memberships": null,
+        "external_accounts": [],
+        "enterprise_accounts": [],
+        "password_last_updated_at": null,
+        "public_metadata": user.public_metadata,
+        "private_metadata": user.private_metadata,
+        "unsafe_metadata": user.unsafe_metadata,
+        "external_id": user.external_id,
+        "last_sign_in_at": user.last_sign_in_at,
+        "banned": false,
+        "locked": false,
+        "lockout_expires_in_seconds": null,
+        "verification_attempts_remaining": 100,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "last_active_at": user.last_sign_in_at,
+        "create_organization_enabled": true,
+        "create_organizations_limit": null,
+        "delete_self_enabled": true,
+        "legal_accepted_at": null,
+        "locale": null,
+    })
+}
+
+/// `SessionJSON`, with the status as of `now`.
+pub fn session_json(session: &Session, now: i64) -> Value {
+    json!({
+        "id": session.id,
+        "object": "session",
+        "client_id": session.client_id,
+        "user_id": session.user_id,
+        "status": session.status_at(now).as_str(),
+        "last_active_organization_id": null,
+        "actor": null,
+        "last_active_at": session.last_active_at,
+        "expire_at": session.expire_at,
+        "abandon_at": session.abandon_at,
+        "created_at": session.created_at,
+        "updated_at": session.updated_at,
+    })
+}
+
+/// `DeletedObjectJSON`.
+pub fn deleted_json(object: &str, id: &str) -> Value {
+    json!({"object": object, "id": id, "deleted": true})
+}

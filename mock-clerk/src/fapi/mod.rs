@@ -1,0 +1,21 @@
+//! Frontend API routes: what a browser (never the Next.js server) asks of `https://<frontend host>`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::error::ok_json;
+use crate::state::AppState;
+
+/// The public JWKS path.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// The Frontend API paths (no secret key).
+pub fn routes() -> Router<AppState> {
+    Router::new().route(JWKS_PATH, get(jwks))
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    ok_json(&serde_json::to_value(state.keys().jwks()).expect("JWKS serialises"))
+}

@@ -1,0 +1,283 @@
+//! `MockClerk`: mock-clerk inside a Rust test, on its own port, stopped when dropped.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::clock::Clock;
+use crate::control::ops::{self, KeysView, MintRequest, MintedToken, SignInRequest, SignedIn};
+use crate::error::ApiError;
+use crate::faults::Fault;
+use crate::forge::BrokenToken;
+use crate::instance::{DEFAULT_SECRET_KEY, Instance, InstanceError, InstanceKind};
+use crate::keys::{KeyError, KeyRing, SigningKey, TEST_KEY_PEM};
+use crate::reqlog::LoggedRequest;
+use crate::state::{AppState, ControlAccess, Settings};
+use crate::store::Session;
+use crate::tokens::DEFAULT_TOKEN_LIFETIME;
+
+/// Where the signing key comes from.
+#[derive(Debug, Clone, Default)]
+pub enum KeySource {
+    /// The fixed test key bundled with the crate: instant start, identical in every run (the library default).
+    #[default]
+    TestKey,
+    /// A fresh key generated at start and never written down.
+    Ephemeral,
+    /// A key file, created with a fresh key if missing (the server's default).
+    File(PathBuf),
+    /// A PKCS#8 PEM given directly.
+    Pem(String),
+}
+
+impl KeySource {
+    /// Builds the key ring.
+    pub fn load(&self) -> Result<KeyRing, KeyError> {
+        match self {
+            KeySource::TestKey => Ok(KeyRing::ephemeral(SigningKey::from_pkcs8_pem(TEST_KEY_PEM)?)),
+            KeySource::Ephemeral => Ok(KeyRing::ephemeral(SigningKey::generate()?)),
+            KeySource::File(path) => KeyRing::load_or_create(path),
+            KeySource::Pem(pem) => Ok(KeyRing::ephemeral(SigningKey::from_pkcs8_pem(pem)?)),
+        }
+    }
+}
+
+/// Why mock-clerk could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The instance settings are invalid.
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+    /// The key could not be loaded.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// Configures a [`MockClerk`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use mock_clerk::{MockClerk, InstanceKind};
+/// let clerk = MockClerk::builder().kind(InstanceKind::Production).token_lifetime(std::time::Duration::from_secs(3600)).start().await;
+/// assert!(clerk.publishable_key().starts_with("pk_live_"));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MockClerkBuilder {
+    kind: InstanceKind,
+    secret_key: Option<String>,
+    key: KeySource,
+    token_lifetime: Duration,
+    addr: SocketAddr,
+    frontend_host: Option<String>,
+    control: ControlAccess,
+}
+
+impl Default for MockClerkBuilder {
+    fn default() -> Self {
+        Self {
+            kind: InstanceKind::Development,
+            secret_key: None,
+            key: KeySource::TestKey,
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            frontend_host: None,
+            control: ControlAccess::LoopbackOnly,
+        }
+    }
+}
+
+impl MockClerkBuilder {
+    /// Development (default) or production.
+    pub fn kind(mut self, kind: InstanceKind) -> Self {
+        self.kind = kind;
+        self
+    }
+    /// The secret key (default: a fixed `sk_test_…`/`sk_live_…` key).
+    pub fn secret_key(mut self, key: impl Into<String>) -> Self {
+        self.secret_key = Some(key.into());
+        self
+    }
+    /// Where the signing key comes from (default: the bundled test key).
+    pub fn key(mut self, key: KeySource) -> Self {
+        self.key = key;
+        self
+    }
+    /// Lifetime of minted session tokens (default 60 s, Clerk's).
+    pub fn token_lifetime(mut self, ttl: Duration) -> Self {
+        self.token_lifetime = ttl;
+        self
+    }
+    /// The address to bind (default `127.0.0.1:0`, a free port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+    /// The host encoded in the publishable key (default: the bound `ip:port`).
+    pub fn frontend_host(mut self, host: impl Into<String>) -> Self {
+        self.frontend_host = Some(host.into());
+        self
+    }
+    /// Opens the control API to non-loopback callers that present this token.
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.control = ControlAccess::Token(token.into());
+        self
+    }
+
+    /// Binds and starts serving. Panics with a clear message on failure (tests want that); see
+    /// [`MockClerkBuilder::try_start`] otherwise.
+    pub async fn start(self) -> MockClerk {
+        self.try_start().await.unwrap_or_else(|e| panic!("mock-clerk failed to start: {e}"))
+    }
+
+    /// Binds and starts serving.
+    pub async fn try_start(self) -> Result<MockClerk, StartError> {
+        let listener = TcpListener::bind(self.addr).await.map_err(|source| StartError::Bind { addr: self.addr, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: self.addr, source })?;
+        let state = self.state_for(addr)?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = state.clone();
+        tokio::spawn(async move {
+            let _ = crate::server::serve(listener, serving, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Ok(MockClerk { state, addr, stop: Some(stop) })
+    }
+
+    /// The state a server bound at `addr` would use.
+    pub fn state_for(&self, addr: SocketAddr) -> Result<AppState, StartError> {
+        let host = self.frontend_host.clone().unwrap_or_else(|| addr.to_string());
+        let secret = self.secret_key.clone().unwrap_or_else(|| default_secret_key(self.kind));
+        let instance = Instance::new(self.kind, &host, &secret)?;
+        let keys = self.key.load()?;
+        let settings = Settings { token_lifetime: self.token_lifetime, control: self.control.clone(), base_url: format!("http://{addr}") };
+        Ok(AppState::new(instance, keys, Clock::default(), settings))
+    }
+}
+
+/// The fixed default secret key for an instance kind.
+pub fn default_secret_key(kind: InstanceKind) -> String {
+    DEFAULT_SECRET_KEY.replacen("sk_test_", kind.secret_prefix(), 1)
+}
+
+/// A running mock-clerk. Dropping it stops the server.
+pub struct MockClerk {
+    state: AppState,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl MockClerk {
+    /// A development instance on a free loopback port, with the bundled test key.
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+    /// A builder for other settings.
+    pub fn builder() -> MockClerkBuilder {
+        MockClerkBuilder::default()
+    }
+    /// `http://127.0.0.1:PORT`: the Backend API URL (`CLERK_API_URL`) and the Frontend API.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// The instance.
+    pub fn instance(&self) -> &Instance {
+        self.state.instance()
+    }
+    /// `NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY`.
+    pub fn publishable_key(&self) -> &str {
+        self.instance().publishable_key()
+    }
+    /// `CLERK_SECRET_KEY`.
+    pub fn secret_key(&self) -> &str {
+        self.instance().secret_key()
+    }
+    /// The env block for an app (`mock-clerk env`).
+    pub fn env(&self) -> Vec<(String, String)> {
+        crate::env::env_vars(self.instance(), &self.url())
+    }
+    /// The shared state, for advanced use.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+    /// The active signing key's `kid`.
+    pub fn active_kid(&self) -> String {
+        self.state.keys().active().kid().to_owned()
+    }
+
+    /// Signs a new user in; returns the cookies a browser would hold.
+    pub fn sign_in(&self) -> SignedIn {
+        self.sign_in_with(SignInRequest::default()).expect("signing a new user in cannot fail")
+    }
+    /// Signs a user in with options.
+    pub fn sign_in_with(&self, req: SignInRequest) -> Result<SignedIn, ApiError> {
+        ops::sign_in(&self.state, req)
+    }
+    /// Mints a token.
+    pub fn mint(&self, req: MintRequest) -> MintedToken {
+        ops::mint(&self.state, req)
+    }
+    /// Mints a broken token for this user and session.
+    pub fn forge(&self, variant: BrokenToken, sub: &str, sid: &str) -> String {
+        self.mint(MintRequest { sub: Some(sub.into()), sid: Some(sid.into()), broken: Some(variant), ..MintRequest::default() }).jwt
+    }
+    /// A session as stored.
+    pub fn session(&self, id: &str) -> Option<Session> {
+        self.state.store().session(id).ok().cloned()
+    }
+    /// Moves the virtual clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.state.clock().advance(by)
+    }
+    /// Publishes a new signing key; the old one stays in the JWKS until retired.
+    pub fn rotate_keys(&self) -> KeysView {
+        ops::rotate_keys(&self.state).expect("in-memory rotation cannot fail")
+    }
+    /// Injects a fault for the next matching requests.
+    pub fn inject(&self, fault: Fault) {
+        self.state.faults().add(fault)
+    }
+    /// Every Backend/Frontend API request received so far.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.log().entries()
+    }
+    /// Requests with this method and path.
+    pub fn requests_to(&self, method: &str, path: &str) -> Vec<LoggedRequest> {
+        self.requests().into_iter().filter(|r| r.method == method && r.path == path).collect()
+    }
+    /// Forgets users, sessions, requests, faults and clock offset.
+    pub fn reset(&self) {
+        ops::reset(&self.state)
+    }
+}
+
+impl Drop for MockClerk {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for MockClerk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockClerk").field("url", &self.url()).field("publishable_key", &self.publishable_key()).finish()
+    }
+}

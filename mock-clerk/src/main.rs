@@ -1,0 +1,187 @@
+//! `mock-clerk`: serve a local Clerk, print an app's env block, issue test tokens, print the JWKS.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use mock_clerk::control::ops::{self, MintRequest};
+use mock_clerk::handle::default_secret_key;
+use mock_clerk::{BrokenToken, InstanceKind, KeySource, MockClerkBuilder};
+use serde_json::{Map, Value};
+
+/// A local Clerk issuer that the real, unmodified Clerk SDKs accept.
+#[derive(Debug, Parser)]
+#[command(name = "mock-clerk", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the Backend API, Frontend API and control API.
+    Serve(ServeArgs),
+    /// Print the `.env.local` lines a Next.js app needs to use this mock-clerk.
+    Env(InstanceArgs),
+    /// Print a session JWT signed with the same key file `serve` uses.
+    Token(TokenArgs),
+    /// Print the JWKS of the key file.
+    Jwks(InstanceArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+struct InstanceArgs {
+    /// Address to listen on (and the host in the publishable key unless --frontend-host is given).
+    #[arg(long, env = "MOCK_CLERK_ADDR", default_value = "127.0.0.1:4010")]
+    addr: SocketAddr,
+    /// Development (pk_test_) or production (pk_live_).
+    #[arg(long, env = "MOCK_CLERK_INSTANCE", value_enum, default_value = "development")]
+    instance: InstanceKind,
+    /// The secret key apps must present (default: a fixed sk_test_/sk_live_ key).
+    #[arg(long, env = "MOCK_CLERK_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Host:port in the publishable key, if not --addr (it must contain a dot: never localhost).
+    #[arg(long, env = "MOCK_CLERK_FRONTEND_HOST")]
+    frontend_host: Option<String>,
+    /// Signing key file (PKCS#8 PEM), created on first use and reused.
+    #[arg(long, env = "MOCK_CLERK_KEY_FILE", default_value = ".mock-clerk/keys.pem")]
+    key_file: PathBuf,
+    /// Use a fresh in-memory key instead of the key file (tokens die with the process).
+    #[arg(long, conflicts_with = "key_file")]
+    ephemeral_key: bool,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    instance: InstanceArgs,
+    /// Session-token lifetime in seconds (Clerk's default is 60).
+    #[arg(long, env = "MOCK_CLERK_TOKEN_TTL", default_value_t = 60)]
+    token_ttl: u64,
+    /// Open the control API (/__mock) to non-loopback callers presenting `Authorization: Bearer <token>`.
+    #[arg(long, env = "MOCK_CLERK_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    #[command(flatten)]
+    instance: InstanceArgs,
+    /// `sub` claim (user id).
+    #[arg(long, default_value = "user_mock")]
+    sub: String,
+    /// `sid` claim (session id).
+    #[arg(long, default_value = "sess_mock")]
+    sid: String,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 60)]
+    ttl: u64,
+    /// Extra claim `name=value` (value parsed as JSON when it is JSON, else a string); repeatable.
+    #[arg(long = "claim", value_parser = parse_claim)]
+    claims: Vec<(String, Value)>,
+    /// Break the token on purpose.
+    #[arg(long, value_enum)]
+    broken: Option<BrokenToken>,
+    /// Print header and claims as JSON too.
+    #[arg(long)]
+    decode: bool,
+}
+
+fn parse_claim(text: &str) -> Result<(String, Value), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("expected name=value, got {text:?}"))?;
+    if name.is_empty() {
+        return Err("the claim name is empty".into());
+    }
+    let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+    Ok((name.to_owned(), value))
+}
+
+impl InstanceArgs {
+    fn builder(&self) -> MockClerkBuilder {
+        let mut b = mock_clerk::MockClerk::builder()
+            .kind(self.instance)
+            .addr(self.addr)
+            .secret_key(self.secret_key.clone().unwrap_or_else(|| default_secret_key(self.instance)))
+            .key(if self.ephemeral_key { KeySource::Ephemeral } else { KeySource::File(self.key_file.clone()) });
+        if let Some(host) = &self.frontend_host {
+            b = b.frontend_host(host.clone());
+        }
+        b
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MOCK_CLERK_LOG").unwrap_or_else(|_| "mock_clerk=info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mock-clerk: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve(args) => serve(args),
+        Command::Env(args) => {
+            let state = args.builder().state_for(args.addr)?;
+            print!("{}", mock_clerk::env::env_file(state.instance(), &format!("http://{}", args.addr)));
+            Ok(())
+        }
+        Command::Jwks(args) => {
+            let state = args.builder().state_for(args.addr)?;
+            println!("{}", serde_json::to_string_pretty(&state.keys().jwks())?);
+            Ok(())
+        }
+        Command::Token(args) => {
+            let state = args.instance.builder().state_for(args.instance.addr)?;
+            let minted = ops::mint(
+                &state,
+                MintRequest {
+                    sub: Some(args.sub),
+                    sid: Some(args.sid),
+                    ttl_seconds: Some(args.ttl),
+                    claims: args.claims.into_iter().collect::<Map<_, _>>(),
+                    broken: args.broken,
+                    ..MintRequest::default()
+                },
+            );
+            println!("{}", minted.jwt);
+            if args.decode {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"header": minted.header, "claims": minted.claims}))?);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let mut builder = args.instance.builder().token_lifetime(Duration::from_secs(args.token_ttl));
+        if let Some(token) = &args.control_token {
+            builder = builder.control_token(token.clone());
+        }
+        let listener = tokio::net::TcpListener::bind(args.instance.addr).await?;
+        let addr = listener.local_addr()?;
+        let state = builder.state_for(addr)?;
+        let base = format!("http://{addr}");
+        println!("mock-clerk listening on {base} ({:?} instance, kid {})", state.instance().kind(), state.keys().active().kid());
+        println!("# .env.local for your app:");
+        print!("{}", mock_clerk::env::env_file(state.instance(), &base));
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        mock_clerk::server::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,116 @@
+//! The shared state behind every route: instance, key ring, clock, store, request log and faults.
+
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::clock::Clock;
+use crate::faults::Faults;
+use crate::instance::Instance;
+use crate::keys::KeyRing;
+use crate::reqlog::RequestLog;
+use crate::store::Store;
+use crate::tokens::{self, TokenSpec};
+
+/// Who may use the control API (`/__mock/…`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ControlAccess {
+    /// Only callers on a loopback address (the default).
+    #[default]
+    LoopbackOnly,
+    /// Anyone presenting `Authorization: Bearer <token>` (explicitly opened).
+    Token(String),
+}
+
+/// Settings that do not change while running.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Lifetime of minted session tokens.
+    pub token_lifetime: Duration,
+    /// Control API access.
+    pub control: ControlAccess,
+    /// The base URL mock-clerk is reachable at (`http://127.0.0.1:PORT`).
+    pub base_url: String,
+}
+
+/// Shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    instance: Instance,
+    settings: Settings,
+    clock: Clock,
+    keys: RwLock<KeyRing>,
+    store: Mutex<Store>,
+    log: RequestLog,
+    faults: Faults,
+}
+
+impl AppState {
+    /// Assembles the state.
+    pub fn new(instance: Instance, keys: KeyRing, clock: Clock, settings: Settings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                instance,
+                settings,
+                clock,
+                keys: RwLock::new(keys),
+                store: Mutex::new(Store::default()),
+                log: RequestLog::default(),
+                faults: Faults::default(),
+            }),
+        }
+    }
+
+    /// The instance.
+    pub fn instance(&self) -> &Instance {
+        &self.inner.instance
+    }
+    /// Settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+    /// The request log.
+    pub fn log(&self) -> &RequestLog {
+        &self.inner.log
+    }
+    /// The fault plan.
+    pub fn faults(&self) -> &Faults {
+        &self.inner.faults
+    }
+
+    /// The store, locked. A poisoned lock is recovered: the store holds plain data and stays consistent
+    /// because every operation validates before it mutates.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.inner.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// The key ring, for reading.
+    pub fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
+        self.inner.keys.read().unwrap_or_else(|p| p.into_inner())
+    }
+    /// The key ring, for rotation.
+    pub fn keys_mut(&self) -> RwLockWriteGuard<'_, KeyRing> {
+        self.inner.keys.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The claims of a session token as mock-clerk would mint it now (wall-clock times).
+    pub fn claims_for(&self, spec: &TokenSpec) -> Map<String, Value> {
+        let now_secs = self.clock().wall_ms() / 1000;
+        spec.claims(&self.instance().issuer(), self.settings().token_lifetime, now_secs)
+    }
+
+    /// Mints a session token with the active key.
+    pub fn mint(&self, spec: &TokenSpec) -> String {
+        let claims = self.claims_for(spec);
+        let keys = self.keys();
+        tokens::sign_rs256(keys.active(), &claims)
+    }
+}

@@ -1,0 +1,516 @@
+//! Users, clients, sessions, dev browsers and handshake nonces. Plain data, no I/O; every operation takes the
+//! current (virtual) time in milliseconds, as Clerk's timestamps are.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::ids::{new_id, prefix};
+
+/// How long a session lives before it expires (Clerk's default: 7 days).
+pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
+/// When an unused session is abandoned (Clerk's default: 30 days).
+pub const SESSION_ABANDON_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// Clerk's session statuses (`SessionStatus` in `@clerk/shared/types`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStatus {
+    /// Signed in.
+    Active,
+    /// Revoked through the Backend API.
+    Revoked,
+    /// Signed out by the user.
+    Ended,
+    /// Past `expire_at`.
+    Expired,
+    /// Removed from the client.
+    Removed,
+    /// Past `abandon_at`.
+    Abandoned,
+    /// Signed in with unfinished session tasks.
+    Pending,
+}
+
+impl SessionStatus {
+    /// The lowercase name Clerk uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Revoked => "revoked",
+            Self::Ended => "ended",
+            Self::Expired => "expired",
+            Self::Removed => "removed",
+            Self::Abandoned => "abandoned",
+            Self::Pending => "pending",
+        }
+    }
+
+    /// Parses a status name.
+    pub fn parse(name: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(name.to_owned())).ok()
+    }
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// `user_…`.
+    pub id: String,
+    /// Optional profile fields.
+    pub first_name: Option<String>,
+    /// Optional profile fields.
+    pub last_name: Option<String>,
+    /// Optional username.
+    pub username: Option<String>,
+    /// `(idn_… id, address)` pairs; the first is primary.
+    pub email_addresses: Vec<(String, String)>,
+    /// Your system's id for the user.
+    pub external_id: Option<String>,
+    /// Whether a password was set at creation.
+    pub password_enabled: bool,
+    /// Metadata objects.
+    pub public_metadata: Map<String, Value>,
+    /// Metadata objects.
+    pub private_metadata: Map<String, Value>,
+    /// Metadata objects.
+    pub unsafe_metadata: Map<String, Value>,
+    /// Milliseconds.
+    pub created_at: i64,
+    /// Milliseconds.
+    pub updated_at: i64,
+    /// Milliseconds, set when a session is created.
+    pub last_sign_in_at: Option<i64>,
+}
+
+/// What creating a user takes (`POST /v1/users`, snake_case like the SDK sends it).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Email addresses; the first becomes primary.
+    #[serde(default)]
+    pub email_address: Vec<String>,
+    /// Optional.
+    pub first_name: Option<String>,
+    /// Optional.
+    pub last_name: Option<String>,
+    /// Optional, unique.
+    pub username: Option<String>,
+    /// Optional; mock-clerk only records that one was set.
+    pub password: Option<String>,
+    /// Optional.
+    pub external_id: Option<String>,
+    /// Optional.
+    #[serde(default)]
+    pub public_metadata: Map<String, Value>,
+    /// Optional.
+    #[serde(default)]
+    pub private_metadata: Map<String, Value>,
+    /// Optional.
+    #[serde(default)]
+    pub unsafe_metadata: Map<String, Value>,
+    /// Accepted and ignored (Clerk's option to skip password checks).
+    pub skip_password_checks: Option<bool>,
+    /// Accepted and ignored.
+    pub skip_password_requirement: Option<bool>,
+}
+
+/// A client: one browser, holding sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// `client_…`.
+    pub id: String,
+    /// Sessions created on this client, oldest first.
+    pub session_ids: Vec<String>,
+    /// Milliseconds.
+    pub created_at: i64,
+    /// Milliseconds.
+    pub updated_at: i64,
+}
+
+/// A session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// `sess_…`.
+    pub id: String,
+    /// The client it lives on.
+    pub client_id: String,
+    /// Its user.
+    pub user_id: String,
+    /// The stored status; `expired`/`abandoned` are derived from the clock by [`Session::status_at`].
+    pub status: SessionStatus,
+    /// Milliseconds.
+    pub created_at: i64,
+    /// Milliseconds.
+    pub updated_at: i64,
+    /// Milliseconds.
+    pub last_active_at: i64,
+    /// Milliseconds.
+    pub expire_at: i64,
+    /// Milliseconds.
+    pub abandon_at: i64,
+    /// The value of the `__refresh_<suffix>` cookie that may refresh this session's tokens.
+    pub refresh_token: String,
+}
+
+impl Session {
+    /// The status at `now`: an active session past `expire_at` is expired, past `abandon_at` abandoned.
+    pub fn status_at(&self, now: i64) -> SessionStatus {
+        match self.status {
+            SessionStatus::Active | SessionStatus::Pending if now >= self.abandon_at => SessionStatus::Abandoned,
+            SessionStatus::Active | SessionStatus::Pending if now >= self.expire_at => SessionStatus::Expired,
+            s => s,
+        }
+    }
+}
+
+/// Why a store operation failed. Each maps to one Clerk error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// No user with this id.
+    #[error("user {0} not found")]
+    UserNotFound(String),
+    /// No session with this id.
+    #[error("session {0} not found")]
+    SessionNotFound(String),
+    /// The operation needs an active session.
+    #[error("session {id} is {status}, not active")]
+    SessionNotActive {
+        /// The session.
+        id: String,
+        /// Its status.
+        status: &'static str,
+    },
+    /// A field is already taken by another user.
+    #[error("{param} {value:?} is taken")]
+    IdentifierTaken {
+        /// `email_address` or `username`.
+        param: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// A field has an invalid value.
+    #[error("{param}: {message}")]
+    InvalidParam {
+        /// The field.
+        param: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The refresh token does not belong to the session.
+    #[error("refresh token does not match session {0}")]
+    RefreshTokenMismatch(String),
+}
+
+/// Filters for listing users (`GET /v1/users`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct UserQuery {
+    /// Only users with one of these email addresses.
+    #[serde(default)]
+    pub email_address: Vec<String>,
+    /// Only users with one of these ids.
+    #[serde(default)]
+    pub user_id: Vec<String>,
+    /// Only users with one of these external ids.
+    #[serde(default)]
+    pub external_id: Vec<String>,
+}
+
+impl UserQuery {
+    fn matches(&self, user: &User) -> bool {
+        (self.email_address.is_empty()
+            || user.email_addresses.iter().any(|(_, e)| self.email_address.iter().any(|q| q.eq_ignore_ascii_case(e))))
+            && (self.user_id.is_empty() || self.user_id.contains(&user.id))
+            && (self.external_id.is_empty()
+                || user.external_id.as_ref().is_some_and(|x| self.external_id.contains(x)))
+    }
+}
+
+/// Filters for listing sessions (`GET /v1/sessions`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionQuery {
+    /// Only this user's sessions.
+    pub user_id: Option<String>,
+    /// Only this client's sessions.
+    pub client_id: Option<String>,
+    /// Only sessions with this status (at the time of the query).
+    pub status: Option<SessionStatus>,
+}
+
+/// All of mock-clerk's state.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Store {
+    users: BTreeMap<String, User>,
+    clients: HashMap<String, Client>,
+    sessions: HashMap<String, Session>,
+    dev_browsers: HashMap<String, i64>,
+    nonces: HashMap<String, Vec<String>>,
+}
+
+impl Store {
+    /// Creates a user.
+    pub fn create_user(&mut self, new: NewUser, now: i64) -> Result<User, StoreError> {
+        for email in &new.email_address {
+            if !is_plausible_email(email) {
+                return Err(StoreError::InvalidParam {
+                    param: "email_address",
+                    message: format!("{email:?} is not a valid email address"),
+                });
+            }
+            if self.users.values().any(|u| u.email_addresses.iter().any(|(_, e)| e.eq_ignore_ascii_case(email))) {
+                return Err(StoreError::IdentifierTaken { param: "email_address", value: email.clone() });
+            }
+        }
+        if let Some(name) = &new.username {
+            if name.len() < 4 || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return Err(StoreError::InvalidParam {
+                    param: "username",
+                    message: "a username has 4 to 64 letters, digits, '-' or '_'".into(),
+                });
+            }
+            if self.users.values().any(|u| u.username.as_deref() == Some(name)) {
+                return Err(StoreError::IdentifierTaken { param: "username", value: name.clone() });
+            }
+        }
+        if new.password.as_ref().is_some_and(|p| p.len() < 8) {
+            return Err(StoreError::InvalidParam {
+                param: "password",
+                message: "passwords must be 8 characters or more".into(),
+            });
+        }
+        let user = User {
+            id: new_id(prefix::USER),
+            first_name: new.first_name,
+            last_name: new.last_name,
+            username: new.username,
+            email_addresses: new.email_address.into_iter().map(|e| (new_id(prefix::EMAIL), e)).collect(),
+            external_id: new.external_id,
+            password_enabled: new.password.is_some(),
+            public_metadata: new.public_metadata,
+            private_metadata: new.private_metadata,
+            unsafe_metadata: new.unsafe_metadata,
+            created_at: now,
+            updated_at: now,
+            last_sign_in_at: None,
+        };
+        self.users.insert(user.id.clone(), user.clone());
+        Ok(user)
+    }
+
+    /// A user by id.
+    pub fn user(&self, id: &str) -> Result<&User, StoreError> {
+        self.users.get(id).ok_or_else(|| StoreError::UserNotFound(id.to_owned()))
+    }
+
+    /// Users matching `query`, newest first, after `offset`, at most `limit`.
+    pub fn users(&self, query: &UserQuery, offset: usize, limit: usize) -> Vec<&User> {
+        let mut users: Vec<&User> = self.users.values().filter(|u| query.matches(u)).collect();
+        users.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        users.into_iter().skip(offset).take(limit).collect()
+    }
+
+    /// How many users match `query`.
+    pub fn user_count(&self, query: &UserQuery) -> usize {
+        self.users.values().filter(|u| query.matches(u)).count()
+    }
+
+    /// Deletes a user; their sessions are removed.
+    pub fn delete_user(&mut self, id: &str, now: i64) -> Result<User, StoreError> {
+        let user = self.users.remove(id).ok_or_else(|| StoreError::UserNotFound(id.to_owned()))?;
+        for session in self.sessions.values_mut().filter(|s| s.user_id == id) {
+            if session.status == SessionStatus::Active {
+                session.status = SessionStatus::Removed;
+                session.updated_at = now;
+            }
+        }
+        Ok(user)
+    }
+
+    /// Signs a user in on a new client: a new active session.
+    pub fn create_session(&mut self, user_id: &str, now: i64) -> Result<Session, StoreError> {
+        let user = self.users.get_mut(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?;
+        user.last_sign_in_at = Some(now);
+        let client = Client { id: new_id(prefix::CLIENT), session_ids: Vec::new(), created_at: now, updated_at: now };
+        let client_id = client.id.clone();
+        self.clients.insert(client_id.clone(), client);
+        self.create_session_on_client(user_id, &client_id, now)
+    }
+
+    /// A new active session for `user_id` on an existing client.
+    pub fn create_session_on_client(&mut self, user_id: &str, client_id: &str, now: i64) -> Result<Session, StoreError> {
+        self.user(user_id)?;
+        let session = Session {
+            id: new_id(prefix::SESSION),
+            client_id: client_id.to_owned(),
+            user_id: user_id.to_owned(),
+            status: SessionStatus::Active,
+            created_at: now,
+            updated_at: now,
+            last_active_at: now,
+            expire_at: now + SESSION_LIFETIME_MS,
+            abandon_at: now + SESSION_ABANDON_MS,
+            refresh_token: new_id(prefix::REFRESH),
+        };
+        if let Some(client) = self.clients.get_mut(client_id) {
+            client.session_ids.push(session.id.clone());
+            client.updated_at = now;
+        }
+        self.sessions.insert(session.id.clone(), session.clone());
+        Ok(session)
+    }
+
+    /// A session by id.
+    pub fn session(&self, id: &str) -> Result<&Session, StoreError> {
+        self.sessions.get(id).ok_or_else(|| StoreError::SessionNotFound(id.to_owned()))
+    }
+
+    /// Sessions matching `query` at `now`, newest first.
+    pub fn sessions(&self, query: &SessionQuery, now: i64) -> Vec<&Session> {
+        let mut found: Vec<&Session> = self
+            .sessions
+            .values()
+            .filter(|s| query.user_id.as_ref().is_none_or(|u| &s.user_id == u))
+            .filter(|s| query.client_id.as_ref().is_none_or(|c| &s.client_id == c))
+            .filter(|s| query.status.is_none_or(|st| s.status_at(now) == st))
+            .collect();
+        found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        found
+    }
+
+    /// Number of sessions held, whatever their status.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The active session for token minting, or why there is none.
+    pub fn active_session(&self, id: &str, now: i64) -> Result<&Session, StoreError> {
+        let session = self.session(id)?;
+        match session.status_at(now) {
+            SessionStatus::Active => Ok(session),
+            other => Err(StoreError::SessionNotActive { id: id.to_owned(), status: other.as_str() }),
+        }
+    }
+
+    /// Moves a session from active to `status` (revoke, end, remove). A session that is no longer active is
+    /// returned unchanged, as Clerk does for a repeated revoke.
+    pub fn finish_session(&mut self, id: &str, status: SessionStatus, now: i64) -> Result<Session, StoreError> {
+        let session = self.sessions.get_mut(id).ok_or_else(|| StoreError::SessionNotFound(id.to_owned()))?;
+        if matches!(session.status_at(now), SessionStatus::Active | SessionStatus::Pending) {
+            session.status = status;
+            session.updated_at = now;
+        }
+        Ok(session.clone())
+    }
+
+    /// Records activity on an active session (a token was minted).
+    pub fn touch_session(&mut self, id: &str, now: i64) {
+        if let Some(s) = self.sessions.get_mut(id) {
+            s.last_active_at = now;
+            s.updated_at = now;
+        }
+    }
+
+    /// Checks a refresh token against an active session.
+    pub fn check_refresh(&self, id: &str, refresh_token: &str, now: i64) -> Result<&Session, StoreError> {
+        let session = self.active_session(id, now)?;
+        if session.refresh_token != refresh_token {
+            return Err(StoreError::RefreshTokenMismatch(id.to_owned()));
+        }
+        Ok(session)
+    }
+
+    /// A client by id.
+    pub fn client(&self, id: &str) -> Option<&Client> {
+        self.clients.get(id)
+    }
+
+    /// Issues a dev-browser id (the `__clerk_db_jwt` value).
+    pub fn create_dev_browser(&mut self, now: i64) -> String {
+        let id = new_id(prefix::DEV_BROWSER);
+        self.dev_browsers.insert(id.clone(), now);
+        id
+    }
+
+    /// Whether mock-clerk issued this dev-browser id.
+    pub fn knows_dev_browser(&self, id: &str) -> bool {
+        self.dev_browsers.contains_key(id)
+    }
+
+    /// Stores handshake directives behind a one-time nonce.
+    pub fn put_nonce(&mut self, directives: Vec<String>) -> String {
+        let nonce = new_id(prefix::NONCE);
+        self.nonces.insert(nonce.clone(), directives);
+        nonce
+    }
+
+    /// Takes the directives of a nonce (one use).
+    pub fn take_nonce(&mut self, nonce: &str) -> Option<Vec<String>> {
+        self.nonces.remove(nonce)
+    }
+}
+
+fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.chars().any(char::is_whitespace) && email.len() <= 320
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(store: &mut Store) -> User {
+        store.create_user(NewUser { email_address: vec!["a@example.com".into()], ..NewUser::default() }, 1_000).unwrap()
+    }
+
+    #[test]
+    fn session_lifecycle_follows_the_clock() {
+        let mut store = Store::default();
+        let u = user(&mut store);
+        let s = store.create_session(&u.id, 1_000).unwrap();
+        assert_eq!(s.status_at(1_000), SessionStatus::Active);
+        assert_eq!(s.status_at(1_000 + SESSION_LIFETIME_MS), SessionStatus::Expired);
+        assert_eq!(s.status_at(1_000 + SESSION_ABANDON_MS), SessionStatus::Abandoned);
+        let later = 1_000 + SESSION_LIFETIME_MS;
+        assert_eq!(
+            store.active_session(&s.id, later),
+            Err(StoreError::SessionNotActive { id: s.id.clone(), status: "expired" })
+        );
+    }
+
+    #[test]
+    fn revoke_is_recorded_once_and_filters_apply() {
+        let mut store = Store::default();
+        let u = user(&mut store);
+        let a = store.create_session(&u.id, 1_000).unwrap();
+        let b = store.create_session(&u.id, 2_000).unwrap();
+        let revoked = store.finish_session(&a.id, SessionStatus::Revoked, 3_000).unwrap();
+        assert_eq!((revoked.status, revoked.updated_at), (SessionStatus::Revoked, 3_000));
+        let again = store.finish_session(&a.id, SessionStatus::Ended, 4_000).unwrap();
+        assert_eq!((again.status, again.updated_at), (SessionStatus::Revoked, 3_000));
+        let q = SessionQuery { user_id: Some(u.id.clone()), status: Some(SessionStatus::Active), ..Default::default() };
+        let ids: Vec<_> = store.sessions(&q, 4_000).into_iter().map(|s| s.id.clone()).collect();
+        assert_eq!(ids, vec![b.id]);
+    }
+
+    #[test]
+    fn duplicate_email_and_bad_input_are_refused() {
+        let mut store = Store::default();
+        user(&mut store);
+        let dup = store.create_user(NewUser { email_address: vec!["A@example.com".into()], ..Default::default() }, 0);
+        assert!(matches!(dup, Err(StoreError::IdentifierTaken { param: "email_address", .. })));
+        let bad = store.create_user(NewUser { email_address: vec!["nope".into()], ..Default::default() }, 0);
+        assert!(matches!(bad, Err(StoreError::InvalidParam { param: "email_address", .. })));
+        assert!(matches!(store.create_session("user_x", 0), Err(StoreError::UserNotFound(_))));
+    }
+
+    #[test]
+    fn deleting_a_user_removes_their_sessions() {
+        let mut store = Store::default();
+        let u = user(&mut store);
+        let s = store.create_session(&u.id, 1_000).unwrap();
+        store.delete_user(&u.id, 2_000).unwrap();
+        assert_eq!(store.session(&s.id).unwrap().status, SessionStatus::Removed);
+        assert_eq!(store.user_count(&UserQuery::default()), 0);
+    }
+}

@@ -1,0 +1,218 @@
+//! Session tokens as Clerk mints them (v2 claims), and the RS256 signer.
+//!
+//! Claim names follow `packages/shared/src/jwtPayloadParser.ts` and `packages/backend/src/jwt/verifyJwt.ts`
+//! in `github:clerk/javascript`: `sub`, `sid`, `iat`, `nbf`, `exp`, `iss`, `azp`, `v: 2`, `fva`, `sts`, `o`.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use crate::keys::SigningKey;
+
+/// Clerk's default session-token lifetime.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// How far before `iat` Clerk puts `nbf`.
+pub const NBF_LEEWAY_SECS: i64 = 10;
+/// `v` of the v2 session-token format.
+pub const SESSION_TOKEN_VERSION: i64 = 2;
+
+/// What a session token should say. Unset times come from the clock at minting.
+///
+/// ```
+/// use mock_clerk::tokens::TokenSpec;
+/// let spec = TokenSpec::new("user_1", "sess_1").claim("role", "admin");
+/// assert_eq!(spec.extra["role"], "admin");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenSpec {
+    /// `sub`: the user id. `None` leaves the claim out.
+    pub sub: Option<String>,
+    /// `sid`: the session id. `None` leaves the claim out.
+    pub sid: Option<String>,
+    /// Lifetime (`exp - iat`); `None` for the instance default.
+    pub ttl: Option<Duration>,
+    /// `iat` in seconds; `None` for now.
+    pub iat: Option<i64>,
+    /// `azp`: the origin the token was issued to.
+    pub azp: Option<String>,
+    /// `sts`: the session status (`active`, `pending`).
+    pub sts: Option<String>,
+    /// `o`: the active organisation claim (`{id, slg, rol, per, fpm}`).
+    pub org: Option<Value>,
+    /// Any other claims; they override the standard ones.
+    pub extra: Map<String, Value>,
+}
+
+impl TokenSpec {
+    /// A token for this user and session.
+    pub fn new(sub: impl Into<String>, sid: impl Into<String>) -> Self {
+        Self { sub: Some(sub.into()), sid: Some(sid.into()), ..Self::default() }
+    }
+
+    /// Adds a custom claim.
+    pub fn claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets the lifetime.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Sets `iat` (seconds since the epoch).
+    pub fn issued_at(mut self, iat: i64) -> Self {
+        self.iat = Some(iat);
+        self
+    }
+
+    /// The claims object, for an issuer, a default lifetime and the current time in seconds.
+    pub fn claims(&self, issuer: &str, default_ttl: Duration, now_secs: i64) -> Map<String, Value> {
+        let iat = self.iat.unwrap_or(now_secs);
+        let ttl = self.ttl.unwrap_or(default_ttl).as_secs() as i64;
+        let mut claims = Map::new();
+        if let Some(azp) = &self.azp {
+            claims.insert("azp".into(), azp.clone().into());
+        }
+        claims.insert("exp".into(), (iat + ttl).into());
+        claims.insert("fva".into(), json!([0, -1]));
+        claims.insert("iat".into(), iat.into());
+        claims.insert("iss".into(), issuer.into());
+        claims.insert("nbf".into(), (iat - NBF_LEEWAY_SECS).into());
+        if let Some(org) = &self.org {
+            claims.insert("o".into(), org.clone());
+        }
+        if let Some(sid) = &self.sid {
+            claims.insert("sid".into(), sid.clone().into());
+        }
+        claims.insert("sts".into(), self.sts.clone().unwrap_or_else(|| "active".into()).into());
+        if let Some(sub) = &self.sub {
+            claims.insert("sub".into(), sub.clone().into());
+        }
+        claims.insert("v".into(), SESSION_TOKEN_VERSION.into());
+        for (k, v) in &self.extra {
+            claims.insert(k.clone(), v.clone());
+        }
+        claims
+    }
+}
+
+/// The header Clerk puts on session tokens.
+pub fn rs256_header(kid: &str) -> Value {
+    json!({"alg": "RS256", "kid": kid, "typ": "JWT"})
+}
+
+/// `base64url(header).base64url(claims)`.
+pub fn signing_input(header: &Value, claims: &Map<String, Value>) -> String {
+    let header = serde_json::to_vec(header).expect("JSON values serialise");
+    let claims = serde_json::to_vec(claims).expect("JSON values serialise");
+    format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims))
+}
+
+/// Signs `claims` as an RS256 JWT with `key` (the key was parsed once, when loaded).
+///
+/// ```
+/// use mock_clerk::{keys::{SigningKey, TEST_KEY_PEM}, tokens};
+/// let key = SigningKey::from_pkcs8_pem(TEST_KEY_PEM).unwrap();
+/// let claims = tokens::TokenSpec::new("user_1", "sess_1").claims("https://a.b", tokens::DEFAULT_TOKEN_LIFETIME, 1_700_000_000);
+/// let jwt = tokens::sign_rs256(&key, &claims);
+/// assert_eq!(jwt.split('.').count(), 3);
+/// ```
+pub fn sign_rs256(key: &SigningKey, claims: &Map<String, Value>) -> String {
+    let input = signing_input(&rs256_header(key.kid()), claims);
+    let signature = key.sign_rs256(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// A decoded (not verified) JWT, for logs, reports and assertions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedJwt {
+    /// The header object.
+    pub header: Value,
+    /// The claims object.
+    pub claims: Value,
+}
+
+/// Why a string is not a decodable JWT.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not three dot-separated parts.
+    #[error("a JWT has three dot-separated parts")]
+    NotThreeParts,
+    /// A part is not base64url.
+    #[error("JWT {0} is not base64url")]
+    NotBase64(&'static str),
+    /// A part is not a JSON object.
+    #[error("JWT {0} is not a JSON object")]
+    NotJsonObject(&'static str),
+}
+
+/// Decodes header and claims without verifying anything.
+pub fn decode_unverified(jwt: &str) -> Result<DecodedJwt, DecodeError> {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, _signature] = parts.as_slice() else {
+        return Err(DecodeError::NotThreeParts);
+    };
+    let part = |text: &str, name: &'static str| -> Result<Value, DecodeError> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| DecodeError::NotBase64(name))?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v @ Value::Object(_)) => Ok(v),
+            _ => Err(DecodeError::NotJsonObject(name)),
+        }
+    };
+    Ok(DecodedJwt { header: part(header, "header")?, claims: part(claims, "payload")? })
+}
+
+/// Replaces a JWT's signature with `[redacted]`, keeping header and claims readable.
+///
+/// ```
+/// assert_eq!(mock_clerk::tokens::redact_jwt("a.b.c"), "a.b.[redacted]");
+/// ```
+pub fn redact_jwt(jwt: &str) -> String {
+    match jwt.rsplit_once('.') {
+        Some((input, _)) if input.contains('.') => format!("{input}.[redacted]"),
+        _ => "[redacted]".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{SigningKey, TEST_KEY_PEM};
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+    #[test]
+    fn minted_token_verifies_with_the_published_jwk() {
+        let key = SigningKey::from_pkcs8_pem(TEST_KEY_PEM).unwrap();
+        let now = 1_800_000_000;
+        let claims = TokenSpec::new("user_1", "sess_1").claims("https://a.b", DEFAULT_TOKEN_LIFETIME, now);
+        let jwt = sign_rs256(&key, &claims);
+        let dk = DecodingKey::from_rsa_components(&key.jwk().n, &key.jwk().e).unwrap();
+        let mut v = Validation::new(Algorithm::RS256);
+        v.validate_exp = false;
+        let data = jsonwebtoken::decode::<Value>(&jwt, &dk, &v).unwrap();
+        assert_eq!(data.header.kid.as_deref(), Some(key.kid()));
+        assert_eq!(data.claims["exp"], now + 60);
+        assert_eq!(data.claims["nbf"], now - 10);
+        assert_eq!(data.claims["v"], 2);
+        assert_eq!(data.claims["sts"], "active");
+    }
+
+    #[test]
+    fn extra_claims_override_and_missing_ids_are_left_out() {
+        let spec = TokenSpec { sub: None, ..TokenSpec::new("u", "s") }.claim("iss", "x");
+        let claims = spec.claims("https://a.b", DEFAULT_TOKEN_LIFETIME, 0);
+        assert!(!claims.contains_key("sub"));
+        assert_eq!(claims["iss"], "x");
+    }
+
+    #[test]
+    fn decode_rejects_non_jwts() {
+        assert_eq!(decode_unverified("abc"), Err(DecodeError::NotThreeParts));
+        assert_eq!(decode_unverified("!.e30.x"), Err(DecodeError::NotBase64("header")));
+        assert_eq!(decode_unverified("e30.WzFd.x"), Err(DecodeError::NotJsonObject("payload")));
+    }
+}
