@@ -60,3 +60,64 @@ pub fn cookie_header(cookies: &[Cookie]) -> String {
 pub fn suffixed(name: &str, suffix: &str) -> String {
     format!("{name}_{suffix}")
 }
+
+/// The `Set-Cookie` directives that sign a browser in: `__session`, `__client_uat` (= the token's `iat`) and, on
+/// development instances, `__clerk_db_jwt`; each also suffixed when the SDK asked for suffixed cookies.
+/// The dev-browser cookie comes first and `__session` last: the SDK takes the *last* `__session*` directive.
+pub fn signed_in_directives(token: &str, iat: i64, dev_browser: Option<&str>, suffix: Option<&str>) -> Vec<String> {
+    let mut jar = Vec::new();
+    if let Some(dvb) = dev_browser {
+        jar.push(Cookie::new(DEV_BROWSER, dvb));
+    }
+    jar.push(Cookie::new(CLIENT_UAT, iat.to_string()));
+    jar.push(Cookie::new(SESSION, token));
+    with_suffixed(jar, suffix).iter().map(Cookie::set_cookie).collect()
+}
+
+/// The directives that sign a browser out: `__client_uat=0` and a cleared `__session` (plus the dev browser).
+pub fn signed_out_directives(dev_browser: Option<&str>, suffix: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(dvb) = dev_browser {
+        out.extend(with_suffixed(vec![Cookie::new(DEV_BROWSER, dvb)], suffix).iter().map(Cookie::set_cookie));
+    }
+    for name in std::iter::once(CLIENT_UAT.to_owned()).chain(suffix.map(|s| suffixed(CLIENT_UAT, s))) {
+        out.push(format!("{name}=0; {ATTRIBUTES}"));
+    }
+    for name in std::iter::once(SESSION.to_owned()).chain(suffix.map(|s| suffixed(SESSION, s))) {
+        out.push(format!("{name}=; {ATTRIBUTES}; Max-Age=0"));
+    }
+    out
+}
+
+fn with_suffixed(jar: Vec<Cookie>, suffix: Option<&str>) -> Vec<Cookie> {
+    match suffix {
+        None => jar,
+        Some(sfx) => jar
+            .into_iter()
+            .flat_map(|c| {
+                let copy = Cookie::new(suffixed(&c.name, sfx), c.value.clone());
+                [copy, c]
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_directive_comes_last_so_the_sdk_picks_it() {
+        let d = signed_in_directives("jwt", 7, Some("dvb_1"), Some("sfx"));
+        assert_eq!(d.last().unwrap(), "__session=jwt; Path=/; SameSite=Lax");
+        assert!(d.contains(&"__session_sfx=jwt; Path=/; SameSite=Lax".to_owned()));
+        assert!(d.contains(&"__client_uat=7; Path=/; SameSite=Lax".to_owned()));
+        assert_eq!(d[0], "__clerk_db_jwt_sfx=dvb_1; Path=/; SameSite=Lax");
+    }
+
+    #[test]
+    fn signed_out_clears_the_session_and_zeroes_client_uat() {
+        let d = signed_out_directives(None, None);
+        assert_eq!(d, vec!["__client_uat=0; Path=/; SameSite=Lax", "__session=; Path=/; SameSite=Lax; Max-Age=0"]);
+    }
+}

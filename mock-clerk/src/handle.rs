@@ -250,6 +250,10 @@ impl MockClerk {
     pub fn rotate_keys(&self) -> KeysView {
         ops::rotate_keys(&self.state).expect("in-memory rotation cannot fail")
     }
+    /// Chooses how the handshake answers (nonce, token, or as the SDK asks).
+    pub fn set_handshake_format(&self, format: crate::fapi::handshake::HandshakeFormat) {
+        self.state.set_handshake_format(format)
+    }
     /// Injects a fault for the next matching requests.
     pub fn inject(&self, fault: Fault) {
         self.state.faults().add(fault)

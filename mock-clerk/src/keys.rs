@@ -179,6 +179,16 @@ impl SigningKey {
     }
 }
 
+impl SigningKey {
+    /// Checks an RS256 signature made by this key.
+    pub fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> bool {
+        let public = self.pair.public_key();
+        aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, public.as_ref())
+            .verify(message, signature)
+            .is_ok()
+    }
+}
+
 fn kid_for(spki_der: &[u8]) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, spki_der);
     format!("ins_{}", &URL_SAFE_NO_PAD.encode(digest.as_ref())[..27])
@@ -363,7 +373,8 @@ mod tests {
         let reloaded = KeyRing::load_or_create(&path).unwrap();
         let kids: Vec<_> = reloaded.jwks().keys.into_iter().map(|k| k.kid).collect();
         assert_eq!(kids, vec![ring.active().kid().to_owned(), old.clone()]);
-        assert!(matches!(ring.retire(ring.active().kid()), Err(KeyError::RetireActiveKey(_))));
+        let active = ring.active().kid().to_owned();
+        assert!(matches!(ring.retire(&active), Err(KeyError::RetireActiveKey(_))));
         ring.retire(&old).unwrap();
         assert_eq!(KeyRing::load_or_create(&path).unwrap().keys().len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -60,6 +60,9 @@ struct ServeArgs {
     /// Session-token lifetime in seconds (Clerk's default is 60).
     #[arg(long, env = "MOCK_CLERK_TOKEN_TTL", default_value_t = 60)]
     token_ttl: u64,
+    /// How the handshake answers: as the SDK asks (auto), always a nonce, or always a signed token.
+    #[arg(long, env = "MOCK_CLERK_HANDSHAKE_FORMAT", value_enum, default_value = "auto")]
+    handshake_format: mock_clerk::fapi::handshake::HandshakeFormat,
     /// Open the control API (/__mock) to non-loopback callers presenting `Authorization: Bearer <token>`.
     #[arg(long, env = "MOCK_CLERK_CONTROL_TOKEN", hide_env_values = true)]
     control_token: Option<String>,
@@ -172,6 +175,7 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let listener = tokio::net::TcpListener::bind(args.instance.addr).await?;
         let addr = listener.local_addr()?;
         let state = builder.state_for(addr)?;
+        state.set_handshake_format(args.handshake_format);
         let base = format!("http://{addr}");
         println!("mock-clerk listening on {base} ({:?} instance, kid {})", state.instance().kind(), state.keys().active().kid());
         println!("# .env.local for your app:");

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::Clock;
 use crate::faults::Faults;
+use crate::fapi::handshake::HandshakeFormat;
 use crate::instance::Instance;
 use crate::keys::KeyRing;
 use crate::reqlog::RequestLog;
@@ -48,6 +49,7 @@ struct Inner {
     store: Mutex<Store>,
     log: RequestLog,
     faults: Faults,
+    handshake_format: Mutex<HandshakeFormat>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
                 store: Mutex::new(Store::default()),
                 log: RequestLog::default(),
                 faults: Faults::default(),
+                handshake_format: Mutex::new(HandshakeFormat::default()),
             }),
         }
     }
@@ -85,6 +88,15 @@ impl AppState {
     /// The fault plan.
     pub fn faults(&self) -> &Faults {
         &self.inner.faults
+    }
+
+    /// How handshakes answer (nonce or token).
+    pub fn handshake_format(&self) -> HandshakeFormat {
+        *self.inner.handshake_format.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// Chooses how handshakes answer.
+    pub fn set_handshake_format(&self, format: HandshakeFormat) {
+        *self.inner.handshake_format.lock().unwrap_or_else(|p| p.into_inner()) = format;
     }
 
     /// The store, locked. A poisoned lock is recovered: the store holds plain data and stays consistent

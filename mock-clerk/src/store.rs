@@ -203,6 +203,16 @@ pub enum StoreError {
     RefreshTokenMismatch(String),
 }
 
+/// A dev browser (`__clerk_db_jwt`): on development instances it identifies the browser's client to the
+/// Frontend API, as the client cookie does on production.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevBrowser {
+    /// Milliseconds.
+    pub created_at: i64,
+    /// The client this browser signed in on, if any.
+    pub client_id: Option<String>,
+}
+
 /// Filters for listing users (`GET /v1/users`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct UserQuery {
@@ -244,7 +254,7 @@ pub struct Store {
     users: BTreeMap<String, User>,
     clients: HashMap<String, Client>,
     sessions: HashMap<String, Session>,
-    dev_browsers: HashMap<String, i64>,
+    dev_browsers: HashMap<String, DevBrowser>,
     nonces: HashMap<String, Vec<String>>,
 }
 
@@ -425,16 +435,32 @@ impl Store {
         self.clients.get(id)
     }
 
-    /// Issues a dev-browser id (the `__clerk_db_jwt` value).
-    pub fn create_dev_browser(&mut self, now: i64) -> String {
+    /// Issues a dev-browser id (the `__clerk_db_jwt` value), optionally bound to a client.
+    pub fn create_dev_browser(&mut self, client_id: Option<&str>, now: i64) -> String {
         let id = new_id(prefix::DEV_BROWSER);
-        self.dev_browsers.insert(id.clone(), now);
+        self.dev_browsers.insert(id.clone(), DevBrowser { created_at: now, client_id: client_id.map(str::to_owned) });
         id
     }
 
-    /// Whether mock-clerk issued this dev-browser id.
-    pub fn knows_dev_browser(&self, id: &str) -> bool {
-        self.dev_browsers.contains_key(id)
+    /// Records a dev-browser id mock-clerk did not issue (the SDK never checks its value), so the browser keeps it.
+    pub fn adopt_dev_browser(&mut self, id: &str, now: i64) {
+        self.dev_browsers.entry(id.to_owned()).or_insert(DevBrowser { created_at: now, client_id: None });
+    }
+
+    /// The dev browser with this id.
+    pub fn dev_browser(&self, id: &str) -> Option<&DevBrowser> {
+        self.dev_browsers.get(id)
+    }
+
+    /// The newest active session on a client.
+    pub fn latest_active_session_on_client(&self, client_id: &str, now: i64) -> Option<&Session> {
+        let client = self.clients.get(client_id)?;
+        client
+            .session_ids
+            .iter()
+            .rev()
+            .filter_map(|id| self.sessions.get(id))
+            .find(|s| s.status_at(now) == SessionStatus::Active)
     }
 
     /// Stores handshake directives behind a one-time nonce.

@@ -166,6 +166,19 @@ pub fn decode_unverified(jwt: &str) -> Result<DecodedJwt, DecodeError> {
     Ok(DecodedJwt { header: part(header, "header")?, claims: part(claims, "payload")? })
 }
 
+/// Decodes a JWT and checks that one of `keys` signed it with RS256 (times are not checked: the Frontend API
+/// sees expired tokens on purpose, during the handshake and the refresh).
+pub fn verify_signature(keys: &crate::keys::KeyRing, jwt: &str) -> Option<DecodedJwt> {
+    let decoded = decode_unverified(jwt).ok()?;
+    if decoded.header.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return None;
+    }
+    let key = keys.get(decoded.header.get("kid").and_then(Value::as_str)?)?;
+    let (input, signature) = jwt.rsplit_once('.')?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    key.verify_rs256(input.as_bytes(), &signature).then_some(decoded)
+}
+
 /// Replaces a JWT's signature with `[redacted]`, keeping header and claims readable.
 ///
 /// ```
@@ -207,6 +220,28 @@ mod tests {
         let claims = spec.claims("https://a.b", DEFAULT_TOKEN_LIFETIME, 0);
         assert!(!claims.contains_key("sub"));
         assert_eq!(claims["iss"], "x");
+    }
+
+    #[test]
+    fn only_own_rs256_signatures_verify() {
+        let key = SigningKey::from_pkcs8_pem(TEST_KEY_PEM).unwrap();
+        let ring = crate::keys::KeyRing::ephemeral(key.clone());
+        let claims = TokenSpec::new("user_1", "sess_1").claims("https://a.b", DEFAULT_TOKEN_LIFETIME, 1);
+        let jwt = sign_rs256(&key, &claims);
+        assert!(verify_signature(&ring, &jwt).is_some());
+        for broken in crate::forge::BrokenToken::ALL {
+            let forged = broken.forge(&claims, &key);
+            let signed_by_us = matches!(
+                broken,
+                crate::forge::BrokenToken::Expired
+                    | crate::forge::BrokenToken::NotYetValid
+                    | crate::forge::BrokenToken::IatInFuture
+                    | crate::forge::BrokenToken::MissingSub
+                    | crate::forge::BrokenToken::MissingSid
+                    | crate::forge::BrokenToken::StsPending
+            );
+            assert_eq!(verify_signature(&ring, &forged).is_some(), signed_by_us, "{broken}");
+        }
     }
 
     #[test]

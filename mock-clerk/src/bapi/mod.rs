@@ -4,6 +4,7 @@
 /// The Backend API JWKS path.
 pub const JWKS_PATH: &str = "/v1/jwks";
 
+mod clients;
 mod jwks;
 mod sessions;
 mod users;
@@ -29,6 +30,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/sessions", get(sessions::list).post(sessions::create))
         .route("/v1/sessions/{id}", get(sessions::get_one))
         .route("/v1/sessions/{id}/revoke", post(sessions::revoke))
+        .route("/v1/sessions/{id}/refresh", post(sessions::refresh))
+        .route("/v1/clients/handshake_payload", get(clients::handshake_payload))
         .route("/v1/sessions/{id}/tokens", post(sessions::token))
         .route("/v1/sessions/{id}/tokens/{template}", post(sessions::template_token))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key))

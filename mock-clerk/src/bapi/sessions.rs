@@ -112,3 +112,57 @@ fn invalid_lifetime() -> ApiError {
         message: format!("expires_in_seconds must be between 1 and {MAX_TOKEN_LIFETIME_SECS}"),
     }
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RefreshBody {
+    expired_token: String,
+    refresh_token: String,
+    #[serde(default)]
+    request_origin: Option<String>,
+    #[serde(default)]
+    request_originating_ip: Option<String>,
+    #[serde(default)]
+    request_headers: Option<std::collections::HashMap<String, Vec<String>>>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// `POST /v1/sessions/{id}/refresh[?suffixed_cookies=true]` (`SessionApi.ts` `refreshSession`, called by
+/// `request.ts` when an expired token meets a `__refresh_<suffix>` cookie on a GET). The expired token must be
+/// ours and name this session; the refresh token must be the session's; the session must still be active.
+pub(super) async fn refresh(State(state): State<AppState>, Id(id): Id, RawQuery(query): RawQuery, JsonBody(body): JsonBody<RefreshBody>) -> Result<Response, ApiError> {
+    let _ = (&body.request_origin, &body.request_originating_ip, &body.request_headers);
+    let sid_in_token = {
+        let keys = state.keys();
+        crate::tokens::verify_signature(&keys, &body.expired_token)
+            .and_then(|d| d.claims.get("sid").and_then(Value::as_str).map(str::to_owned))
+    };
+    if sid_in_token.as_deref() != Some(id.as_str()) {
+        return Err(ApiError::FormParamInvalid {
+            param: "expired_token".into(),
+            message: "expired_token is not a session token of this session".into(),
+        });
+    }
+    let now = state.clock().now_ms();
+    let spec = {
+        let mut store = state.store();
+        let session = store.check_refresh(&id, &body.refresh_token, now)?;
+        let spec = TokenSpec::new(&session.user_id, &session.id);
+        store.touch_session(&id, now);
+        spec
+    };
+    let claims = state.claims_for(&spec);
+    let jwt = crate::tokens::sign_rs256(state.keys().active(), &claims);
+    match body.format.as_deref().unwrap_or("token") {
+        "token" => Ok(ok_json(&json!({"object": "token", "jwt": jwt}))),
+        "cookie" => {
+            let suffixed = query_one(&query_pairs(query.as_deref()), "suffixed_cookies").as_deref() == Some("true");
+            let suffix = suffixed.then(|| state.instance().cookie_suffix().to_owned());
+            let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
+            let cookies = crate::cookies::signed_in_directives(&jwt, iat, None, suffix.as_deref());
+            Ok(ok_json(&json!({"object": "cookies", "cookies": cookies})))
+        }
+        other => Err(ApiError::FormParamInvalid { param: "format".into(), message: format!("{other:?}: format is token or cookie") }),
+    }
+}

@@ -40,6 +40,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__mock/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/__mock/faults/jwks-outage", post(jwks_outage))
         .route("/__mock/requests", get(requests).delete(clear_requests))
+        .route("/__mock/handshake-format", get(handshake_format).post(set_handshake_format))
         .route("/__mock/reset", post(reset))
         .route_layer(middleware::from_fn_with_state(state, control_access))
 }
@@ -209,6 +210,21 @@ async fn requests(State(state): State<AppState>) -> Response {
 async fn clear_requests(State(state): State<AppState>) -> Response {
     state.log().clear();
     ok_json(&json!([]))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandshakeFormatBody {
+    format: crate::fapi::handshake::HandshakeFormat,
+}
+
+async fn handshake_format(State(state): State<AppState>) -> Response {
+    ok_json(&json!({"format": state.handshake_format()}))
+}
+
+async fn set_handshake_format(State(state): State<AppState>, JsonBody(body): JsonBody<HandshakeFormatBody>) -> Response {
+    state.set_handshake_format(body.format);
+    handshake_format(State(state)).await
 }
 
 async fn reset(State(state): State<AppState>) -> Response {

@@ -79,7 +79,8 @@ pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiErro
             }
         };
         let session = store.create_session(&user_id, now)?;
-        let dev_browser = state.instance().is_development().then(|| store.create_dev_browser(now));
+        let dev_browser =
+            state.instance().is_development().then(|| store.create_dev_browser(Some(&session.client_id), now));
         (user_id, session, dev_browser)
     };
     let spec = TokenSpec {
@@ -206,10 +207,12 @@ pub fn set_session_status(state: &AppState, id: &str, status: SessionStatus) -> 
     Ok(())
 }
 
-/// Forgets users, sessions, the request log and faults, and puts the clock back to real time. Keys stay.
+/// Forgets users, sessions, the request log and faults, puts the clock back to real time and the handshake
+/// format back to `auto`. Keys stay.
 pub fn reset(state: &AppState) {
     *state.store() = Default::default();
     state.log().clear();
     state.faults().clear();
     state.clock().reset();
+    state.set_handshake_format(Default::default());
 }

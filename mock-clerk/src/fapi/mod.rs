@@ -1,5 +1,7 @@
 //! Frontend API routes: what a browser (never the Next.js server) asks of `https://<frontend host>`.
 
+pub mod handshake;
+
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -13,7 +15,7 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// The Frontend API paths (no secret key).
 pub fn routes() -> Router<AppState> {
-    Router::new().route(JWKS_PATH, get(jwks))
+    Router::new().route(JWKS_PATH, get(jwks)).route(handshake::HANDSHAKE_PATH, get(handshake::handshake))
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
