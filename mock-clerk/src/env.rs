@@ -12,28 +12,31 @@ pub const SIGN_UP_URL: &str = "/auth/sign-up";
 /// ```
 /// use mock_clerk::instance::{Instance, InstanceKind};
 /// let i = Instance::new(InstanceKind::Development, "127.0.0.1:4010", "sk_test_x").unwrap();
-/// let env = mock_clerk::env::env_vars(&i, "http://127.0.0.1:4010");
+/// let env = mock_clerk::env::env_vars(&i, "http://127.0.0.1:4010", true);
 /// assert_eq!(env[0], ("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY".to_string(), "pk_test_MTI3LjAuMC4xOjQwMTAk".to_string()));
 /// ```
-pub fn env_vars(instance: &Instance, base_url: &str) -> Vec<(String, String)> {
+///
+/// With `http_proxy_url`, `NEXT_PUBLIC_CLERK_PROXY_URL` points browsers at mock-clerk over plain http for the
+/// handshake (`handshake.ts`: https is added only when the Frontend API value has no scheme). Without it, the
+/// SDK sends browsers to `https://<frontend host>`, which mock-clerk serves when started with TLS.
+pub fn env_vars(instance: &Instance, base_url: &str, http_proxy_url: bool) -> Vec<(String, String)> {
     [
         ("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", instance.publishable_key()),
         ("CLERK_SECRET_KEY", instance.secret_key()),
         ("CLERK_API_URL", base_url),
-        // An http proxy URL keeps the SDK's handshake redirect on http (`handshake.ts`: https is added only
-        // when the Frontend API value has no scheme).
-        ("NEXT_PUBLIC_CLERK_PROXY_URL", base_url),
+        ("NEXT_PUBLIC_CLERK_PROXY_URL", if http_proxy_url { base_url } else { "" }),
         ("NEXT_PUBLIC_CLERK_SIGN_IN_URL", SIGN_IN_URL),
         ("NEXT_PUBLIC_CLERK_SIGN_UP_URL", SIGN_UP_URL),
         ("NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED", "1"),
         ("NEXT_PUBLIC_CLERK_KEYLESS_DISABLED", "1"),
     ]
     .into_iter()
+    .filter(|(_, v)| !v.is_empty())
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
 }
 
 /// `KEY=value` lines.
-pub fn env_file(instance: &Instance, base_url: &str) -> String {
-    env_vars(instance, base_url).into_iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+pub fn env_file(instance: &Instance, base_url: &str, http_proxy_url: bool) -> String {
+    env_vars(instance, base_url, http_proxy_url).into_iter().map(|(k, v)| format!("{k}={v}\n")).collect()
 }

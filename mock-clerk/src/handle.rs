@@ -17,6 +17,7 @@ use crate::keys::{KeyError, KeyRing, SigningKey, TEST_KEY_PEM};
 use crate::reqlog::LoggedRequest;
 use crate::state::{AppState, ControlAccess, Settings};
 use crate::store::Session;
+use crate::tls::TlsIdentity;
 use crate::tokens::DEFAULT_TOKEN_LIFETIME;
 
 /// Where the signing key comes from.
@@ -62,6 +63,9 @@ pub enum StartError {
     /// The key could not be loaded.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Configures a [`MockClerk`].
@@ -82,6 +86,7 @@ pub struct MockClerkBuilder {
     addr: SocketAddr,
     frontend_host: Option<String>,
     control: ControlAccess,
+    tls: bool,
 }
 
 impl Default for MockClerkBuilder {
@@ -94,6 +99,7 @@ impl Default for MockClerkBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             frontend_host: None,
             control: ControlAccess::LoopbackOnly,
+            tls: false,
         }
     }
 }
@@ -135,6 +141,13 @@ impl MockClerkBuilder {
         self
     }
 
+    /// Also answers TLS on the same port with a self-signed certificate, so the SDK's default
+    /// `https://<frontend host>` handshake URL works without `NEXT_PUBLIC_CLERK_PROXY_URL`.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
     /// Binds and starts serving. Panics with a clear message on failure (tests want that); see
     /// [`MockClerkBuilder::try_start`] otherwise.
     pub async fn start(self) -> MockClerk {
@@ -148,13 +161,24 @@ impl MockClerkBuilder {
         let state = self.state_for(addr)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = state.clone();
-        tokio::spawn(async move {
-            let _ = crate::server::serve(listener, serving, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-        Ok(MockClerk { state, addr, stop: Some(stop) })
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let tls = if self.tls {
+            let host = state.instance().frontend_host().rsplit_once(':').map_or(state.instance().frontend_host(), |(h, _)| h).to_owned();
+            Some(TlsIdentity::self_signed(&host)?)
+        } else {
+            None
+        };
+        match tls.clone() {
+            Some(identity) => tokio::spawn(async move {
+                let _ = crate::tls::serve_dual(listener, serving, identity, stopped).await;
+            }),
+            None => tokio::spawn(async move {
+                let _ = crate::server::serve(listener, serving, stopped).await;
+            }),
+        };
+        Ok(MockClerk { state, addr, stop: Some(stop), tls })
     }
 
     /// The state a server bound at `addr` would use.
@@ -178,6 +202,7 @@ pub struct MockClerk {
     state: AppState,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
+    tls: Option<TlsIdentity>,
 }
 
 impl MockClerk {
@@ -209,9 +234,14 @@ impl MockClerk {
     pub fn secret_key(&self) -> &str {
         self.instance().secret_key()
     }
-    /// The env block for an app (`mock-clerk env`).
+    /// The env block for an app (`mock-clerk env`). With TLS, no proxy URL: browsers go to
+    /// `https://<frontend host>` for the handshake.
     pub fn env(&self) -> Vec<(String, String)> {
-        crate::env::env_vars(self.instance(), &self.url())
+        crate::env::env_vars(self.instance(), &self.url(), self.tls.is_none())
+    }
+    /// The self-signed certificate, PEM, when serving TLS.
+    pub fn tls_cert_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(TlsIdentity::cert_pem)
     }
     /// The shared state, for advanced use.
     pub fn state(&self) -> &AppState {

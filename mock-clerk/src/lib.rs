@@ -31,6 +31,7 @@ pub mod reqlog;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod tokens;
 
 pub mod handle;

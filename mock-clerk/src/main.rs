@@ -60,6 +60,13 @@ struct ServeArgs {
     /// Session-token lifetime in seconds (Clerk's default is 60).
     #[arg(long, env = "MOCK_CLERK_TOKEN_TTL", default_value_t = 60)]
     token_ttl: u64,
+    /// Also answer TLS on the same port (self-signed certificate): the SDK's default https handshake URL then
+    /// works with a plain publishable key, without NEXT_PUBLIC_CLERK_PROXY_URL.
+    #[arg(long, env = "MOCK_CLERK_TLS")]
+    tls: bool,
+    /// With --tls, where to write the certificate (PEM) for browsers or NODE_EXTRA_CA_CERTS to trust.
+    #[arg(long, env = "MOCK_CLERK_TLS_CERT_OUT", default_value = ".mock-clerk/tls-cert.pem")]
+    tls_cert_out: PathBuf,
     /// How the handshake answers: as the SDK asks (auto), always a nonce, or always a signed token.
     #[arg(long, env = "MOCK_CLERK_HANDSHAKE_FORMAT", value_enum, default_value = "auto")]
     handshake_format: mock_clerk::fapi::handshake::HandshakeFormat,
@@ -135,7 +142,7 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve(args) => serve(args),
         Command::Env(args) => {
             let state = args.builder().state_for(args.addr)?;
-            print!("{}", mock_clerk::env::env_file(state.instance(), &format!("http://{}", args.addr)));
+            print!("{}", mock_clerk::env::env_file(state.instance(), &format!("http://{}", args.addr), true));
             Ok(())
         }
         Command::Jwks(args) => {
@@ -177,15 +184,32 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let state = builder.state_for(addr)?;
         state.set_handshake_format(args.handshake_format);
         let base = format!("http://{addr}");
+        let tls = if args.tls {
+            let host = addr.ip().to_string();
+            let identity = mock_clerk::tls::TlsIdentity::self_signed(&host)?;
+            if let Some(dir) = args.tls_cert_out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&args.tls_cert_out, identity.cert_pem())?;
+            Some(identity)
+        } else {
+            None
+        };
         println!("mock-clerk listening on {base} ({:?} instance, kid {})", state.instance().kind(), state.keys().active().kid());
+        if tls.is_some() {
+            println!("TLS on the same port: https://{addr} (certificate: {})", args.tls_cert_out.display());
+        }
         println!("# .env.local for your app:");
-        print!("{}", mock_clerk::env::env_file(state.instance(), &base));
+        print!("{}", mock_clerk::env::env_file(state.instance(), &base, tls.is_none()));
         use std::io::Write;
         std::io::stdout().flush()?;
-        mock_clerk::server::serve(listener, state, async {
+        let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        };
+        match tls {
+            Some(identity) => mock_clerk::tls::serve_dual(listener, state, identity, shutdown).await?,
+            None => mock_clerk::server::serve(listener, state, shutdown).await?,
+        }
         Ok(())
     })
 }

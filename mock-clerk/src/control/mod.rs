@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
@@ -48,7 +49,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
 async fn control_access(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, ApiError> {
     match &state.settings().control {
         ControlAccess::LoopbackOnly => {
-            let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+            // The peer as `ConnectInfo` sees it: the socket's, or the `MockConnectInfo` an in-process caller set.
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0)
+                .or_else(|| req.extensions().get::<MockConnectInfo<SocketAddr>>().map(|c| c.0));
             if !peer.is_some_and(|p| p.ip().is_loopback()) {
                 return Err(ApiError::ControlForbidden("the control API only answers loopback callers"));
             }
