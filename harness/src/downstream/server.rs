@@ -1,0 +1,200 @@
+//! The double's HTTP side: the app's API (`/schedules…`) and the control routes under `/__downstream`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::record::RecordedRequest;
+use super::script::{Plan, ScriptRule};
+
+/// The prefix of the control routes; requests under it are not recorded.
+pub const CONTROL_PREFIX: &str = "/__downstream";
+/// Bodies larger than this are answered 413.
+pub const BODY_LIMIT_BYTES: usize = 1 << 20;
+
+/// Everything the double keeps.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    started: Instant,
+    log: Mutex<Vec<RecordedRequest>>,
+    pub(crate) plan: Plan,
+    next_id: AtomicU64,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self { started: Instant::now(), log: Mutex::default(), plan: Plan::default(), next_id: AtomicU64::new(2) }
+    }
+}
+
+impl Shared {
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    pub(crate) fn reset(&self) {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.plan.clear();
+        self.next_id.store(2, Ordering::Relaxed);
+    }
+    fn record(&self, mut entry: RecordedRequest) -> u64 {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        entry.seq = log.len() as u64 + 1;
+        entry.at_ms = self.started.elapsed().as_millis() as u64;
+        entry.wall_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default();
+        let seq = entry.seq;
+        log.push(entry);
+        seq
+    }
+    fn answered(&self, seq: u64, status: u16, delayed_ms: u64) {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        // A reset while the answer was delayed may have removed the entry: then there is nothing to update.
+        if let Some(entry) = log.iter_mut().find(|e| e.seq == seq) {
+            entry.status = status;
+            entry.delayed_ms = delayed_ms;
+        }
+    }
+}
+
+/// The router: control routes, and every other request answered (and recorded) by [`api`].
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/__downstream/script", get(list_script).post(add_script).delete(clear_script))
+        .route("/__downstream/requests", get(list_requests))
+        .route("/__downstream/reset", post(reset))
+        .fallback(api)
+        .with_state(shared)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into(), "status": status.as_u16()}))).into_response()
+}
+
+async fn api(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    if path == CONTROL_PREFIX || path.starts_with(&format!("{CONTROL_PREFIX}/")) {
+        return error(StatusCode::NOT_FOUND, format!("no control route {} {path}", parts.method));
+    }
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.ok();
+    let recorded = RecordedRequest {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        body: bytes.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default(),
+        ..RecordedRequest::default()
+    };
+    let session = recorded.session();
+    let seq = shared.record(recorded);
+    let rule = shared.plan.take(parts.method.as_str(), &path, session.as_deref());
+    let delayed_ms = rule.as_ref().and_then(|r| r.delay_ms).unwrap_or(0);
+    if delayed_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(delayed_ms)).await;
+    }
+    let response = match (bytes, rule) {
+        (None, _) => error(StatusCode::PAYLOAD_TOO_LARGE, format!("body over {BODY_LIMIT_BYTES} bytes")),
+        (Some(_), Some(rule)) if rule.status.is_some() => scripted_failure(&rule),
+        (Some(bytes), _) => answer(&shared, &parts.method, &path, &bytes),
+    };
+    shared.answered(seq, response.status().as_u16(), delayed_ms);
+    response
+}
+
+fn scripted_failure(rule: &ScriptRule) -> Response {
+    let status = rule.status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let body = rule.body.clone().unwrap_or_else(|| json!({"error": "scripted", "status": status.as_u16()}));
+    let mut response = (status, Json(body)).into_response();
+    if let Some(secs) = rule.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// The normal answers of the app's API.
+fn answer(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Response {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["schedules"]) => Json(json!([{"id": "1", "title": "Standup"}])).into_response(),
+        ("POST", ["schedules"]) => match json_object(body) {
+            Ok(mut object) => {
+                let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+                object.insert("id".into(), id.to_string().into());
+                (StatusCode::CREATED, Json(Value::Object(object))).into_response()
+            }
+            Err(why) => error(StatusCode::BAD_REQUEST, why),
+        },
+        ("PUT", ["schedules", id]) if !id.is_empty() => match json_object(body) {
+            Ok(mut object) => {
+                object.insert("id".into(), (*id).into());
+                Json(Value::Object(object)).into_response()
+            }
+            Err(why) => error(StatusCode::BAD_REQUEST, why),
+        },
+        ("DELETE", ["schedules", id]) if !id.is_empty() => StatusCode::NO_CONTENT.into_response(),
+        (_, ["schedules"]) | (_, ["schedules", _]) => error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} {path}")),
+        _ => error(StatusCode::NOT_FOUND, format!("no route {method} {path}")),
+    }
+}
+
+fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, String> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err("expected a JSON object".into()),
+        Err(e) => Err(format!("invalid JSON: {e}")),
+    }
+}
+
+/// `POST /__downstream/script` takes one rule or a list.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(ScriptRule),
+    Many(Vec<ScriptRule>),
+}
+
+async fn add_script(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let rules = match serde_json::from_slice::<OneOrMany>(&body) {
+        Ok(OneOrMany::One(rule)) => vec![rule],
+        Ok(OneOrMany::Many(rules)) => rules,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, format!("not a script rule (or list of them): {e}")),
+    };
+    if let Some(Err(e)) = rules.iter().map(ScriptRule::validate).find(Result::is_err) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string());
+    }
+    for rule in rules {
+        // Validated above, so adding cannot fail.
+        let _ = shared.plan.add(rule);
+    }
+    Json(shared.plan.pending()).into_response()
+}
+
+async fn list_script(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.plan.pending()).into_response()
+}
+
+async fn clear_script(State(shared): State<Arc<Shared>>) -> Response {
+    shared.plan.clear();
+    Json(shared.plan.pending()).into_response()
+}
+
+async fn list_requests(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.requests()).into_response()
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> Response {
+    shared.reset();
+    Json(json!({"reset": true})).into_response()
+}

@@ -1,0 +1,317 @@
+//! One interface to mock-clerk for the steps: [`Issuer::Local`] wraps the in-process [`MockClerk`] handle,
+//! [`Issuer::Remote`] talks to a mock-clerk started elsewhere through its control API (`/__mock/…`) and its
+//! Backend API (session status, with the configured secret key). Every operation is `async` and returns
+//! `Result<_, IssuerError>`, whichever side answers; an enum (not a trait) for the same reason as
+//! [`crate::downstream::DownstreamHandle`].
+//!
+//! Time: for a target that checks tokens against its own wall clock, "N seconds pass" is
+//! [`Issuer::backdate`] (re-mint the token N seconds in the past); [`Issuer::advance_clock`] moves only
+//! mock-clerk's own bookkeeping (session expiry).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use std::sync::Arc;
+//! use harness::issuer::Issuer;
+//! let issuer = Issuer::Local(Arc::new(mock_clerk::MockClerk::start().await));
+//! let user = issuer.sign_in().await.unwrap();
+//! assert_eq!(issuer.session_status(&user.session_id).await.unwrap(), "active");
+//! let older = issuer.backdate(&user.token, 61).await.unwrap();
+//! let claims = mock_clerk::tokens::decode_unverified(&older).unwrap().claims;
+//! assert!(claims["exp"].as_i64().unwrap() < harness::agent::now_secs());
+//! # }
+//! ```
+
+mod backdate;
+mod remote;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mock_clerk::control::ops::{self, KeysView};
+use mock_clerk::error::ApiError;
+use mock_clerk::fapi::handshake::HandshakeFormat;
+use mock_clerk::store::SessionStatus;
+use mock_clerk::{BrokenToken, Fault, InstanceKind, LoggedRequest, MintRequest, MintedToken, MockClerk, SignInRequest, SignedIn};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+pub use backdate::backdate_request;
+pub use remote::{InstanceInfo, RemoteConfig, RemoteIssuer};
+
+/// What went wrong talking to mock-clerk.
+#[derive(Debug, thiserror::Error)]
+pub enum IssuerError {
+    /// mock-clerk (in process) refused the operation.
+    #[error("mock-clerk refused: {0}")]
+    Api(#[from] ApiError),
+    /// The string given as a token is not a JWT with an `iat`.
+    #[error("not a session token: {0}")]
+    NotAToken(String),
+    /// No session with this id.
+    #[error("no session {0}")]
+    NoSuchSession(String),
+    /// A session status that is not `ended`, `removed` or `revoked`.
+    #[error("a session can be ended, removed or revoked, not {0:?}")]
+    BadSessionStatus(String),
+    /// The Backend API needs the secret key, and none was configured.
+    #[error("the remote issuer has no secret key configured (needed for the Backend API)")]
+    NoSecretKey,
+    /// The remote URL is unusable.
+    #[error("invalid mock-clerk URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The call failed on the way.
+    #[error("{op}: {source}")]
+    Http {
+        /// The call.
+        op: String,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// mock-clerk answered an error status.
+    #[error("{op} answered {status}: {body}")]
+    Status {
+        /// The call.
+        op: String,
+        /// The status.
+        status: u16,
+        /// The body (Clerk's error envelope).
+        body: String,
+    },
+    /// The answer was not what was expected.
+    #[error("{op}: cannot decode the answer: {reason}")]
+    Decode {
+        /// The call.
+        op: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// mock-clerk, in this process or elsewhere.
+// One per scenario: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Issuer {
+    /// The in-process handle (shared with whoever started it).
+    Local(Arc<MockClerk>),
+    /// A mock-clerk in another process.
+    Remote(RemoteIssuer),
+}
+
+fn to_value<T: serde::Serialize>(op: &str, v: &T) -> Result<Value, IssuerError> {
+    serde_json::to_value(v).map_err(|e| IssuerError::Decode { op: op.into(), reason: e.to_string() })
+}
+
+fn session_status_named(status: &str) -> Result<SessionStatus, IssuerError> {
+    match status {
+        "ended" => Ok(SessionStatus::Ended),
+        "removed" => Ok(SessionStatus::Removed),
+        "revoked" => Ok(SessionStatus::Revoked),
+        other => Err(IssuerError::BadSessionStatus(other.into())),
+    }
+}
+
+impl Issuer {
+    /// Connects to a remote mock-clerk.
+    pub async fn remote(config: RemoteConfig) -> Result<Self, IssuerError> {
+        RemoteIssuer::connect(config).await.map(Issuer::Remote)
+    }
+
+    /// mock-clerk's base URL (`CLERK_API_URL`).
+    pub fn url(&self) -> String {
+        match self {
+            Issuer::Local(c) => c.url(),
+            Issuer::Remote(r) => r.url(),
+        }
+    }
+    /// `NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY`.
+    pub fn publishable_key(&self) -> &str {
+        match self {
+            Issuer::Local(c) => c.publishable_key(),
+            Issuer::Remote(r) => &r.info().publishable_key,
+        }
+    }
+    /// The suffix of `__session_<sfx>`, `__client_uat_<sfx>`, `__refresh_<sfx>`.
+    pub fn cookie_suffix(&self) -> &str {
+        match self {
+            Issuer::Local(c) => c.instance().cookie_suffix(),
+            Issuer::Remote(r) => &r.info().cookie_suffix,
+        }
+    }
+    /// Development or production.
+    pub fn kind(&self) -> InstanceKind {
+        match self {
+            Issuer::Local(c) => c.instance().kind(),
+            Issuer::Remote(r) => r.info().kind,
+        }
+    }
+    /// The secret key, when known (always in process; by configuration when remote). For redaction too.
+    pub fn secret_key(&self) -> Option<&str> {
+        match self {
+            Issuer::Local(c) => Some(c.secret_key()),
+            Issuer::Remote(r) => r.secret_key(),
+        }
+    }
+
+    /// Signs a new user in: ids, session token, the cookies a browser holds, the refresh cookie.
+    pub async fn sign_in(&self) -> Result<SignedIn, IssuerError> {
+        self.sign_in_with(SignInRequest::default()).await
+    }
+    /// Signs a user in with options (existing user, email, token lifetime, claims).
+    pub async fn sign_in_with(&self, req: SignInRequest) -> Result<SignedIn, IssuerError> {
+        match self {
+            Issuer::Local(c) => Ok(c.sign_in_with(req)?),
+            Issuer::Remote(r) => r.control(Method::POST, "sign-in", Some(to_value("sign-in", &req)?)).await,
+        }
+    }
+    /// Mints a token (valid, or broken as `req.broken` says).
+    pub async fn mint(&self, req: MintRequest) -> Result<MintedToken, IssuerError> {
+        match self {
+            Issuer::Local(c) => Ok(c.mint(req)),
+            Issuer::Remote(r) => r.control(Method::POST, "tokens", Some(to_value("tokens", &req)?)).await,
+        }
+    }
+    /// A token for this user and session, broken in one way.
+    pub async fn forge(&self, variant: BrokenToken, sub: &str, sid: &str) -> Result<String, IssuerError> {
+        let req = MintRequest { sub: Some(sub.into()), sid: Some(sid.into()), broken: Some(variant), ..MintRequest::default() };
+        Ok(self.mint(req).await?.jwt)
+    }
+    /// `token` re-minted as if issued `secs` seconds earlier (see [`backdate_request`]).
+    pub async fn backdate(&self, token: &str, secs: u64) -> Result<String, IssuerError> {
+        Ok(self.mint(backdate_request(token, secs)?).await?.jwt)
+    }
+    /// Moves mock-clerk's virtual clock forward (its bookkeeping only; tokens keep wall time).
+    pub async fn advance_clock(&self, secs: u64) -> Result<(), IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                c.advance(Duration::from_secs(secs));
+                Ok(())
+            }
+            Issuer::Remote(r) => r.control::<Value>(Method::POST, "clock/advance", Some(json!({"seconds": secs}))).await.map(drop),
+        }
+    }
+    /// Ends a session as `ended` (signed out), `removed` or `revoked`.
+    pub async fn end_session(&self, session_id: &str, status: &str) -> Result<(), IssuerError> {
+        let parsed = session_status_named(status)?;
+        match self {
+            Issuer::Local(c) => Ok(ops::set_session_status(c.state(), session_id, parsed)?),
+            Issuer::Remote(r) => {
+                let route = format!("sessions/{session_id}/end");
+                r.control::<Value>(Method::POST, &route, Some(json!({"status": status}))).await.map(drop)
+            }
+        }
+    }
+    /// The session's status as the Backend API reports it (`active`, `revoked`, `ended`, `expired`, …).
+    pub async fn session_status(&self, session_id: &str) -> Result<String, IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                let session = c.session(session_id).ok_or_else(|| IssuerError::NoSuchSession(session_id.into()))?;
+                Ok(session.status_at(c.state().clock().now_ms()).as_str().to_owned())
+            }
+            Issuer::Remote(r) => r.session_status(session_id).await,
+        }
+    }
+    /// Every Backend/Frontend API request mock-clerk received (credentials redacted by mock-clerk).
+    pub async fn requests(&self) -> Result<Vec<LoggedRequest>, IssuerError> {
+        match self {
+            Issuer::Local(c) => Ok(c.requests()),
+            Issuer::Remote(r) => r.control(Method::GET, "requests", None).await,
+        }
+    }
+    /// The requests with this method and path.
+    pub async fn requests_to(&self, method: &str, path: &str) -> Result<Vec<LoggedRequest>, IssuerError> {
+        Ok(self.requests().await?.into_iter().filter(|r| r.method.eq_ignore_ascii_case(method) && r.path == path).collect())
+    }
+    /// How many times the app revoked this session (`POST /v1/sessions/{id}/revoke`).
+    pub async fn revoke_calls(&self, session_id: &str) -> Result<usize, IssuerError> {
+        Ok(self.requests_to("POST", &format!("/v1/sessions/{session_id}/revoke")).await?.len())
+    }
+    /// Forgets the request log only.
+    pub async fn clear_requests(&self) -> Result<(), IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                c.state().log().clear();
+                Ok(())
+            }
+            Issuer::Remote(r) => r.control::<Value>(Method::DELETE, "requests", None).await.map(drop),
+        }
+    }
+    /// Publishes a new signing key (the old one stays in the JWKS until retired).
+    pub async fn rotate_keys(&self) -> Result<KeysView, IssuerError> {
+        match self {
+            Issuer::Local(c) => Ok(c.rotate_keys()),
+            Issuer::Remote(r) => r.control(Method::POST, "keys/rotate", None).await,
+        }
+    }
+    /// Retires one key, or every inactive key when `kid` is `None`.
+    pub async fn retire_keys(&self, kid: Option<&str>) -> Result<KeysView, IssuerError> {
+        match self {
+            Issuer::Local(c) => Ok(ops::retire_keys(c.state(), kid)?),
+            Issuer::Remote(r) => r.control(Method::POST, "keys/retire", Some(json!({"kid": kid}))).await,
+        }
+    }
+    /// Injects a fault for the next matching requests.
+    pub async fn inject(&self, fault: Fault) -> Result<(), IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                c.inject(fault);
+                Ok(())
+            }
+            Issuer::Remote(r) => r.control::<Value>(Method::POST, "faults", Some(to_value("faults", &fault)?)).await.map(drop),
+        }
+    }
+    /// Both JWKS routes answer 503 for the next `times` requests each.
+    pub async fn jwks_outage(&self, times: u32) -> Result<(), IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                for path in [mock_clerk::bapi::JWKS_PATH, mock_clerk::fapi::JWKS_PATH] {
+                    c.inject(Fault { method: Some("GET".into()), path: path.into(), times, status: Some(503), retry_after: None, latency_ms: None });
+                }
+                Ok(())
+            }
+            Issuer::Remote(r) => r.control::<Value>(Method::POST, "faults/jwks-outage", Some(json!({"times": times}))).await.map(drop),
+        }
+    }
+    /// Removes every pending fault.
+    pub async fn clear_faults(&self) -> Result<(), IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                c.state().faults().clear();
+                Ok(())
+            }
+            Issuer::Remote(r) => r.control::<Value>(Method::DELETE, "faults", None).await.map(drop),
+        }
+    }
+    /// Chooses how the handshake answers (nonce, token, or as the SDK asks).
+    pub async fn set_handshake_format(&self, format: HandshakeFormat) -> Result<(), IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                c.set_handshake_format(format);
+                Ok(())
+            }
+            Issuer::Remote(r) => {
+                let body = json!({"format": to_value("handshake-format", &format)?});
+                r.control::<Value>(Method::POST, "handshake-format", Some(body)).await.map(drop)
+            }
+        }
+    }
+    /// Forgets users, sessions, requests, faults and clock offset (keys stay).
+    pub async fn reset(&self) -> Result<(), IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                c.reset();
+                Ok(())
+            }
+            Issuer::Remote(r) => r.control::<Value>(Method::POST, "reset", None).await.map(drop),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

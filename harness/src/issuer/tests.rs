@@ -1,0 +1,110 @@
+//! The same checks against the in-process handle and against the control API of a mock-clerk on 127.0.0.1:0.
+
+use std::sync::Arc;
+
+use mock_clerk::tokens::decode_unverified;
+
+use super::*;
+
+async fn both() -> (Arc<MockClerk>, [Issuer; 2]) {
+    let clerk = Arc::new(MockClerk::start().await);
+    let config = RemoteConfig { url: clerk.url(), secret_key: Some(clerk.secret_key().into()), ..RemoteConfig::default() };
+    let remote = Issuer::remote(config).await.unwrap();
+    (clerk.clone(), [Issuer::Local(clerk), remote])
+}
+
+fn claim(jwt: &str, name: &str) -> Value {
+    decode_unverified(jwt).unwrap().claims[name].clone()
+}
+
+#[tokio::test]
+async fn both_sides_describe_the_same_instance() {
+    let (clerk, [local, remote]) = both().await;
+    for issuer in [&local, &remote] {
+        assert_eq!(issuer.url(), clerk.url());
+        assert_eq!(issuer.publishable_key(), clerk.publishable_key());
+        assert_eq!(issuer.cookie_suffix(), clerk.instance().cookie_suffix());
+        assert_eq!(issuer.kind(), InstanceKind::Development);
+        assert_eq!(issuer.secret_key(), Some(clerk.secret_key()));
+    }
+}
+
+#[tokio::test]
+async fn sign_in_status_and_end_session() {
+    let (_clerk, issuers) = both().await;
+    for issuer in &issuers {
+        let user = issuer.sign_in().await.unwrap();
+        assert_eq!(claim(&user.token, "sid"), user.session_id.as_str());
+        assert!(user.refresh_cookie.name.starts_with("__refresh_"));
+        assert_eq!(issuer.session_status(&user.session_id).await.unwrap(), "active", "{issuer:?}");
+        issuer.end_session(&user.session_id, "revoked").await.unwrap();
+        assert_eq!(issuer.session_status(&user.session_id).await.unwrap(), "revoked");
+        assert!(matches!(issuer.end_session(&user.session_id, "paused").await, Err(IssuerError::BadSessionStatus(_))));
+        assert!(issuer.session_status("sess_nope").await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn mint_forge_and_backdate() {
+    let (_clerk, issuers) = both().await;
+    for issuer in &issuers {
+        let user = issuer.sign_in().await.unwrap();
+        let forged = issuer.forge(BrokenToken::AlgNone, &user.user_id, &user.session_id).await.unwrap();
+        assert_eq!(decode_unverified(&forged).unwrap().header["alg"], "none");
+        let older = issuer.backdate(&user.token, 61).await.unwrap();
+        for name in ["iat", "nbf", "exp"] {
+            assert_eq!(claim(&older, name).as_i64().unwrap(), claim(&user.token, name).as_i64().unwrap() - 61, "{name}");
+        }
+        for name in ["sub", "sid", "iss", "v", "sts", "fva"] {
+            assert_eq!(claim(&older, name), claim(&user.token, name), "{name}");
+        }
+        assert!(matches!(issuer.backdate("nope", 1).await, Err(IssuerError::NotAToken(_))));
+    }
+}
+
+#[tokio::test]
+async fn requests_faults_keys_clock_and_reset() {
+    let (clerk, issuers) = both().await;
+    let http = reqwest::Client::new();
+    for issuer in &issuers {
+        issuer.reset().await.unwrap();
+        issuer.jwks_outage(1).await.unwrap();
+        let jwks = format!("{}{}", clerk.url(), mock_clerk::fapi::JWKS_PATH);
+        assert_eq!(http.get(&jwks).send().await.unwrap().status().as_u16(), 503);
+        assert_eq!(http.get(&jwks).send().await.unwrap().status().as_u16(), 200);
+        let user = issuer.sign_in().await.unwrap();
+        let revoke = format!("{}/v1/sessions/{}/revoke", clerk.url(), user.session_id);
+        http.post(&revoke).bearer_auth(clerk.secret_key()).send().await.unwrap();
+        assert_eq!(issuer.revoke_calls(&user.session_id).await.unwrap(), 1);
+        assert_eq!(issuer.requests_to("GET", mock_clerk::fapi::JWKS_PATH).await.unwrap().len(), 2);
+        issuer.clear_requests().await.unwrap();
+        assert!(issuer.requests().await.unwrap().is_empty());
+        let keys = issuer.rotate_keys().await.unwrap();
+        assert_eq!(keys.kids.len(), 2);
+        assert_eq!(issuer.retire_keys(None).await.unwrap().kids, vec![keys.active_kid]);
+        issuer.set_handshake_format(HandshakeFormat::Token).await.unwrap();
+        assert_eq!(clerk.state().handshake_format(), HandshakeFormat::Token);
+        issuer.advance_clock(3600).await.unwrap();
+        assert!(clerk.state().clock().offset() >= Duration::from_secs(3600));
+        issuer.inject(Fault { method: None, path: "/v1/jwks".into(), times: 1, status: Some(500), retry_after: None, latency_ms: None }).await.unwrap();
+        issuer.clear_faults().await.unwrap();
+        assert!(clerk.state().faults().pending().is_empty());
+        issuer.reset().await.unwrap();
+        assert_eq!(clerk.state().clock().offset(), Duration::ZERO);
+        assert!(issuer.session_status(&user.session_id).await.is_err(), "reset forgets sessions");
+    }
+}
+
+#[tokio::test]
+async fn remote_errors_are_clear() {
+    let clerk = MockClerk::start().await;
+    let no_key = Issuer::remote(RemoteConfig { url: clerk.url(), ..RemoteConfig::default() }).await.unwrap();
+    assert!(matches!(no_key.session_status("sess_1").await, Err(IssuerError::NoSecretKey)));
+    let wrong_key = Issuer::remote(RemoteConfig { url: clerk.url(), secret_key: Some("sk_wrong".into()), ..RemoteConfig::default() }).await.unwrap();
+    assert!(matches!(wrong_key.session_status("sess_1").await, Err(IssuerError::Status { status: 401, .. })));
+    let bad = Issuer::remote(RemoteConfig { url: "not a url".into(), ..RemoteConfig::default() }).await;
+    assert!(matches!(bad, Err(IssuerError::InvalidUrl { .. })));
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let gone = Issuer::remote(RemoteConfig { url: format!("http://{closed}"), ..RemoteConfig::default() }).await;
+    assert!(matches!(gone, Err(IssuerError::Http { .. })));
+}

@@ -1,0 +1,25 @@
+//! # harness
+//!
+//! Drives any implementation of the documented Clerk behaviours over HTTP: a browser-like agent, a recording
+//! downstream API double, target profiles, one interface to mock-clerk (in-process or remote), and the
+//! Cucumber step library the `features/` are written in.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`agent`] | the browser-like client: cookie jar, request modes, one-hop redirects |
+//! | [`downstream`] | the recording API double with scripted answers |
+//! | [`issuer`] | one interface to mock-clerk, in-process or over its control API |
+//! | [`profile`] | the target profile (TOML) and expected failures |
+//! | [`transcript`] | what a failing scenario prints, with secrets redacted |
+//! | [`process`] | child processes owned by a test: process groups, logs, stop on drop |
+//! | [`nextjs`] | the Next.js fixture app: `npm ci`, build per variant, `next start` |
+//! | [`stack`] | mock-clerk + downstream double + Next.js app, started and stopped together |
+
+pub mod agent;
+pub mod downstream;
+pub mod issuer;
+pub mod nextjs;
+pub mod process;
+pub mod profile;
+pub mod stack;
+pub mod transcript;

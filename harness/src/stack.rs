@@ -1,0 +1,90 @@
+//! The whole test stack for the Next.js fixture app: mock-clerk and the downstream double in this process,
+//! `next start` as an owned child process configured to use both. Dropping the stack stops all three.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use mock_clerk::{InstanceKind, MockClerk};
+
+use crate::downstream::Downstream;
+use crate::nextjs::{NextApp, NextAppError, Variant};
+
+/// How to start the stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// `middleware.ts` or `proxy.ts` build.
+    pub variant: Variant,
+    /// Development (`pk_test_`) or production (`pk_live_`) instance.
+    pub kind: InstanceKind,
+    /// Serve the Frontend API over TLS and give the app no proxy URL (the SDK then uses
+    /// `https://<frontend host>` for the handshake). Otherwise `NEXT_PUBLIC_CLERK_PROXY_URL=http://…`.
+    pub tls: bool,
+    /// Where mock-clerk listens (default: a free loopback port).
+    pub mock_clerk_addr: SocketAddr,
+    /// Where the downstream double listens (default: a free loopback port).
+    pub downstream_addr: SocketAddr,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            variant: Variant::Middleware,
+            kind: InstanceKind::Development,
+            tls: false,
+            mock_clerk_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// What went wrong starting the stack.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// mock-clerk did not start.
+    #[error("mock-clerk: {0}")]
+    MockClerk(#[from] mock_clerk::StartError),
+    /// The downstream double did not start.
+    #[error("downstream double: {0}")]
+    Downstream(#[from] crate::downstream::DownstreamError),
+    /// The app did not build or start.
+    #[error("Next.js app: {0}")]
+    App(#[from] NextAppError),
+}
+
+/// A running stack.
+#[derive(Debug)]
+pub struct Stack {
+    /// The issuer.
+    pub clerk: Arc<MockClerk>,
+    /// The app's downstream API.
+    pub downstream: Downstream,
+    /// The app.
+    pub app: NextApp,
+    /// The settings the app was started with.
+    pub app_env: Vec<(String, String)>,
+    /// How it was started.
+    pub options: StackOptions,
+}
+
+impl Stack {
+    /// Builds the app if needed and starts mock-clerk, the downstream double and `next start`.
+    pub async fn start(options: StackOptions) -> Result<Self, StackError> {
+        let clerk = MockClerk::builder().kind(options.kind).addr(options.mock_clerk_addr).tls(options.tls).try_start().await?;
+        let downstream = Downstream::bind(options.downstream_addr).await?;
+        let mut app_env = clerk.env();
+        app_env.push(("NEXT_PUBLIC_API_URL".into(), downstream.url()));
+        let app = NextApp::start(options.variant, &app_env).await?;
+        Ok(Self { clerk: Arc::new(clerk), downstream, app, app_env, options })
+    }
+
+    /// The variables a conformance run against this stack needs (`CONFORMANCE_TARGET_URL`, `MOCK_CLERK_URL`,
+    /// `DOWNSTREAM_URL`, the instance's keys).
+    pub fn target_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("CONFORMANCE_TARGET_URL".into(), self.app.url().to_owned()),
+            ("MOCK_CLERK_URL".into(), self.clerk.url()),
+            ("MOCK_CLERK_SECRET_KEY".into(), self.clerk.secret_key().to_owned()),
+            ("DOWNSTREAM_URL".into(), self.downstream.url()),
+        ]
+    }
+}
