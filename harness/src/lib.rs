@@ -13,6 +13,9 @@
 //! | [`transcript`] | what a failing scenario prints, with secrets redacted |
 //! | [`process`] | child processes owned by a test: process groups, logs, stop on drop |
 //! | [`nextjs`] | the Next.js fixture app: `npm ci`, build per variant, `next start` |
+//! | [`runner`] | runs the features against a target: flags/env, reports, expected failures |
+//! | [`world`] | one scenario's state: its agent, user, session, what it saw |
+//! | [`steps`] | the step library the features are written in |
 //! | [`stack`] | mock-clerk + downstream double + Next.js app, started and stopped together |
 
 pub mod agent;
@@ -21,5 +24,8 @@ pub mod issuer;
 pub mod nextjs;
 pub mod process;
 pub mod profile;
+pub mod runner;
 pub mod stack;
+pub mod steps;
 pub mod transcript;
+pub mod world;

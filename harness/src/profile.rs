@@ -177,6 +177,9 @@ pub struct Profile {
     /// Scenarios this target is known to fail.
     #[serde(default)]
     pub expected_failures: Vec<ExpectedFailure>,
+    /// Scenarios this profile cannot drive (reported as skipped, never as passed), with the reason.
+    #[serde(default)]
+    pub skip: Vec<ExpectedFailure>,
 }
 
 fn default_sign_in() -> String {

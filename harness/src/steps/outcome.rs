@@ -1,0 +1,344 @@
+//! What I see: pages, statuses, redirects to sign in, cookies, my session at Clerk, leaked secrets.
+
+use futures_util::FutureExt;
+use url::Url;
+
+use super::{Keyword, StepDef, arg, num};
+use crate::agent::{Hop, Mode, Navigation};
+use crate::world::ConformanceWorld;
+
+/// The hop that sent the browser to the sign-in page with a `redirect_url`, and that URL.
+fn sign_in_redirect(w: &ConformanceWorld, nav: &Navigation) -> Option<(usize, String)> {
+    let sign_in = w.env.profile.sign_in_path.clone();
+    nav.hops().iter().enumerate().find_map(|(i, hop)| {
+        let location = Url::parse(&hop.url).ok()?.join(hop.location.as_deref()?).ok()?;
+        if location.path() != sign_in {
+            return None;
+        }
+        let back = location.query_pairs().find(|(k, _)| k == "redirect_url").map(|(_, v)| v.into_owned())?;
+        Some((i, back))
+    })
+}
+
+fn path_of(url: &str) -> String {
+    Url::parse(url).map(|u| format!("{}{}", u.path(), u.query().map(|q| format!("?{q}")).unwrap_or_default())).unwrap_or_default()
+}
+
+fn sign_out_hop<'a>(w: &ConformanceWorld, nav: &'a Navigation) -> Option<&'a Hop> {
+    let path = w.env.profile.sign_out_path.clone();
+    nav.hops().iter().find(|h| Url::parse(&h.url).is_ok_and(|u| u.path() == path))
+}
+
+fn assert_sent_to_sign_in(w: &mut ConformanceWorld, nav: &Navigation, expected: &str) {
+    let Some((_, back)) = sign_in_redirect(w, nav) else {
+        w.fail(&format!("I was not sent to sign in: the request ended with {} at {}", nav.status(), nav.final_url()))
+    };
+    let target = Url::parse(&w.env.target_url).expect("target URL");
+    let back_url = Url::parse(&back).or_else(|_| target.join(&back)).unwrap_or_else(|_| w.fail(&format!("redirect_url {back:?} is not a URL")));
+    w.check(back_url.origin() == target.origin(), || format!("redirect_url {back} is not this app"));
+    w.check(path_of(back_url.as_str()) == expected, || format!("redirect_url leads back to {}, not {expected}", path_of(back_url.as_str())));
+    let final_path = Url::parse(nav.final_url()).map(|u| u.path().to_owned()).unwrap_or_default();
+    w.check(final_path == w.env.profile.sign_in_path, || format!("after the sign-in redirect I ended at {}", nav.final_url()));
+    w.way_back = Some(back_url.to_string());
+}
+
+pub(super) fn definitions() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I am sent to sign in, with a way back to (/\S*)$",
+            run: |w, ctx| {
+                async move {
+                    let nav = w.last().clone();
+                    assert_sent_to_sign_in(w, &nav, &arg(&ctx, 1));
+                }
+                .boxed_local()
+            },
+            example: "Then I am sent to sign in, with a way back to /schedules",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I (?:am|was) not sent to sign in$",
+            run: |w, _ctx| {
+                async move {
+                    let sent = sign_in_redirect(w, w.last()).is_some();
+                    w.check(!sent, || "I was sent to sign in".into());
+                }
+                .boxed_local()
+            },
+            example: "Then I am not sent to sign in",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^every protected page in the profile sends me to sign in$",
+            run: |w, _ctx| {
+                async move {
+                    let pages = w.env.profile.protected_pages.clone();
+                    w.check(!pages.is_empty(), || "the profile lists no protected pages".into());
+                    for page in pages {
+                        w.agent.clear();
+                        let nav = w.go("GET", &page, Mode::Page).await.clone();
+                        assert_sent_to_sign_in(w, &nav, &page);
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then every protected page in the profile sends me to sign in",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the response is not a redirect$",
+            run: |w, _ctx| {
+                async move {
+                    let first = w.last().first().clone();
+                    w.check(!first.is_redirect(), || format!("{} answered {} to {:?}", first.url, first.status, first.location));
+                }
+                .boxed_local()
+            },
+            example: "Then the response is not a redirect",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the response status is (\d{3})$",
+            run: |w, ctx| {
+                async move {
+                    let expected: u16 = num(&ctx, 1);
+                    let status = w.last().status();
+                    w.check(status == expected, || format!("the response status is {status}, not {expected}"));
+                }
+                .boxed_local()
+            },
+            example: "Then the response status is 200",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I see the schedules page$",
+            run: |w, _ctx| {
+                async move {
+                    let nav = w.last();
+                    let ok = nav.status() == 200 && nav.body().contains("id=\"schedules\"");
+                    let status = nav.status();
+                    w.check(ok, || format!("the schedules page was not shown (status {status})"));
+                }
+                .boxed_local()
+            },
+            example: "Then I see the schedules page",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I see an error$",
+            run: |w, _ctx| {
+                async move {
+                    let status = w.last().status();
+                    w.check(status >= 500, || format!("expected an error, the response status is {status}"));
+                }
+                .boxed_local()
+            },
+            example: "Then I see an error",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the response carries no API data$",
+            run: |w, _ctx| {
+                async move {
+                    let nav = w.last();
+                    let body = nav.body().to_owned();
+                    let status = nav.status();
+                    let leaked = (200..300).contains(&status) && (body.contains("Standup") || body.contains(&w.marker));
+                    w.check(!leaked, || format!("a signed-out request got API data (status {status})"));
+                }
+                .boxed_local()
+            },
+            example: "Then the response carries no API data",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I land on (/\S*)$",
+            run: |w, ctx| {
+                async move {
+                    let expected = arg(&ctx, 1);
+                    let nav = w.last();
+                    let (status, path) = (nav.status(), Url::parse(nav.final_url()).map(|u| u.path().to_owned()).unwrap_or_default());
+                    w.check(status == 200 && path == expected, || format!("I ended at {path} with {status}, not on {expected}"));
+                }
+                .boxed_local()
+            },
+            example: "Then I land on /auth/sign-in",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I am not sent to another host$",
+            run: |w, _ctx| {
+                async move {
+                    let host = w.target_host();
+                    let nav = w.last().clone();
+                    for hop in nav.hops() {
+                        let Some(location) = hop.location.as_deref() else { continue };
+                        let to = Url::parse(&hop.url).ok().and_then(|u| u.join(location).ok());
+                        let to_host = to.as_ref().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+                        w.check(to_host == host, || format!("{} redirected to another host: {location}", hop.url));
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then I am not sent to another host",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the sign-out answer is a (\d{3}) to (/\S*)$",
+            run: |w, ctx| {
+                async move {
+                    let (status, path): (u16, String) = (num(&ctx, 1), arg(&ctx, 2));
+                    let nav = w.last().clone();
+                    let hop = sign_out_hop(w, &nav).unwrap_or_else(|| w.fail("the sign-out route was not requested"));
+                    let location = hop.location.clone().unwrap_or_default();
+                    let to = Url::parse(&hop.url).ok().and_then(|u| u.join(&location).ok()).map(|u| u.path().to_owned());
+                    w.check(hop.status == status && to.as_deref() == Some(path.as_str()), || {
+                        format!("sign-out answered {} to {location:?}, not {status} to {path}", hop.status)
+                    });
+                }
+                .boxed_local()
+            },
+            example: "Then the sign-out answer is a 307 to /auth/sign-in",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the __session cookie is deleted$",
+            run: |w, _ctx| {
+                async move {
+                    let nav = w.last().clone();
+                    let hop = sign_out_hop(w, &nav).unwrap_or_else(|| w.fail("the sign-out route was not requested"));
+                    let deletion = hop.set_cookies.iter().find(|l| l.starts_with("__session=")).cloned();
+                    let deleted = deletion.as_deref().is_some_and(deletes_cookie);
+                    w.check(deleted, || format!("sign-out did not delete __session: Set-Cookie {deletion:?}"));
+                    let left = w.agent.cookie("__session").map(|c| c.value).filter(|v| !v.is_empty());
+                    w.check(left.is_none(), || "my browser still holds a __session cookie".into());
+                }
+                .boxed_local()
+            },
+            example: "Then the __session cookie is deleted",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^my session token was refreshed$",
+            run: |w, _ctx| {
+                async move {
+                    let before = w.token_before_time_passed.clone().unwrap_or_else(|| w.fail("no earlier token to compare with"));
+                    let now = w.current_token().unwrap_or_else(|| w.fail("my browser holds no session token"));
+                    w.check(now != before, || "my session token was not replaced".into());
+                    let claims = mock_clerk::tokens::decode_unverified(&now).map(|d| d.claims).unwrap_or_default();
+                    let sid = w.me().session_id.clone();
+                    w.check(claims["sid"] == sid.as_str(), || format!("the new token is not for my session {sid}"));
+                }
+                .boxed_local()
+            },
+            example: "Then my session token was refreshed",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^my session is revoked at Clerk$",
+            run: |w, _ctx| {
+                async move {
+                    let sid = w.me().session_id.clone();
+                    let status = w.env.issuer.session_status(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read {sid}: {e}")));
+                    w.check(status == "revoked", || format!("my session is {status}, not revoked"));
+                }
+                .boxed_local()
+            },
+            example: "Then my session is revoked at Clerk",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^my other session is still active at Clerk$",
+            run: |w, _ctx| {
+                async move {
+                    let sid = w.other.as_ref().map(|o| o.session_id.clone()).unwrap_or_else(|| w.fail("no other session"));
+                    let status = w.env.issuer.session_status(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read {sid}: {e}")));
+                    w.check(status == "active", || format!("my other session is {status}"));
+                }
+                .boxed_local()
+            },
+            example: "Then my other session is still active at Clerk",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^Clerk recorded exactly one revoke, for my session$",
+            run: |w, _ctx| {
+                async move {
+                    let sid = w.me().session_id.clone();
+                    let calls = w.env.issuer.revoke_calls(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read mock-clerk's log: {e}")));
+                    w.check(calls == 1, || format!("mock-clerk received {calls} revoke(s) for my session"));
+                    if let Some(other) = w.other.clone() {
+                        let others = w.env.issuer.revoke_calls(&other.session_id).await.unwrap_or_default();
+                        w.check(others == 0, || "my other session was revoked too".into());
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then Clerk recorded exactly one revoke, for my session",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^no response body contained my session token$",
+            run: |w, _ctx| {
+                async move {
+                    let tokens = w.tokens_seen.clone();
+                    for nav in w.navigations.clone() {
+                        for hop in nav.hops() {
+                            // The token in a cookie header is Clerk's design; in a body it reaches page scripts.
+                            let leaked = tokens.iter().any(|t| hop.body.contains(t.as_str()) || hop.body.contains(signature_of(t)));
+                            w.check(!leaked, || format!("{} {} put my session token in its body", hop.status, hop.url));
+                        }
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then no response body contained my session token",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^no response contained the secret key$",
+            run: |w, _ctx| {
+                async move {
+                    let secret = w.env.secret_key.clone();
+                    for nav in w.navigations.clone() {
+                        for hop in nav.hops() {
+                            let in_headers = hop.headers.iter().any(|(_, v)| v.contains(&secret));
+                            w.check(!hop.body.contains(&secret) && !in_headers, || format!("{} {} exposed the secret key", hop.status, hop.url));
+                        }
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then no response contained the secret key",
+        },
+    ]
+}
+
+/// The signature part of a JWT (unique to the token; survives re-encoding of header and payload).
+fn signature_of(jwt: &str) -> &str {
+    jwt.rsplit('.').next().filter(|s| s.len() > 20).unwrap_or(jwt)
+}
+
+/// Whether a `Set-Cookie` line deletes its cookie (`Max-Age=0` or `Expires` in the past).
+fn deletes_cookie(line: &str) -> bool {
+    line.split(';').skip(1).any(|attr| {
+        let (name, value) = attr.trim().split_once('=').unwrap_or((attr.trim(), ""));
+        (name.eq_ignore_ascii_case("max-age") && value.trim().parse::<i64>().is_ok_and(|v| v <= 0))
+            || (name.eq_ignore_ascii_case("expires")
+                && crate::agent::parse_cookie_date(value).is_some_and(|t| t < crate::agent::now_secs()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_deletion_forms() {
+        assert!(deletes_cookie("__session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"));
+        assert!(deletes_cookie("__session=; Path=/; Max-Age=0"));
+        assert!(!deletes_cookie("__session=x; Path=/; SameSite=Lax"));
+        assert!(!deletes_cookie("__session=x; Max-Age=60"));
+    }
+}

@@ -1,0 +1,199 @@
+//! One scenario's state: its own browser (agent), its own user and session at mock-clerk, what it saw, and a
+//! transcript printed — secrets redacted — when a step fails. Scenarios share the run's [`Env`] (issuer,
+//! downstream double, target) and run concurrently; a scenario only ever looks at its own session's traffic.
+
+use std::sync::{Arc, RwLock};
+
+use mock_clerk::SignedIn;
+use url::Url;
+
+use crate::agent::{Agent, Mode, Navigation};
+use crate::downstream::{DownstreamHandle, RecordedRequest};
+use crate::issuer::Issuer;
+use crate::profile::Profile;
+use crate::transcript::Transcript;
+
+/// What every scenario of a run shares.
+#[derive(Debug)]
+pub struct Env {
+    /// mock-clerk.
+    pub issuer: Issuer,
+    /// The app's downstream API double.
+    pub downstream: DownstreamHandle,
+    /// The app under test, e.g. `http://127.0.0.1:3000`.
+    pub target_url: String,
+    /// What the suite knows about the target.
+    pub profile: Profile,
+    /// The instance's secret key, which must never appear in a response.
+    pub secret_key: String,
+}
+
+static ENV: RwLock<Option<Arc<Env>>> = RwLock::new(None);
+
+/// Installs the environment for the scenarios about to run.
+pub fn install_env(env: Arc<Env>) {
+    *ENV.write().unwrap_or_else(|p| p.into_inner()) = Some(env);
+}
+
+/// The installed environment.
+pub fn env() -> Arc<Env> {
+    ENV.read().unwrap_or_else(|p| p.into_inner()).clone().expect("the conformance runner installs an Env before running scenarios")
+}
+
+/// A scenario's world.
+pub struct ConformanceWorld {
+    /// The run's shared environment.
+    pub env: Arc<Env>,
+    /// This scenario's browser.
+    pub agent: Agent,
+    /// Who I am at Clerk, once signed in.
+    pub me: Option<SignedIn>,
+    /// A second session of mine, when a scenario needs one.
+    pub other: Option<SignedIn>,
+    /// Every session token this browser held, oldest first.
+    pub tokens_seen: Vec<String>,
+    /// My token as it was just before I signed out.
+    pub token_before_sign_out: Option<String>,
+    /// The token before the last "N seconds pass".
+    pub token_before_time_passed: Option<String>,
+    /// Every navigation, in order.
+    pub navigations: Vec<Navigation>,
+    /// The redirect URL of the last "sent to sign in".
+    pub way_back: Option<String>,
+    /// Wall-clock start of the scenario, ms: downstream calls before it belong to other scenarios.
+    pub started_wall_ms: i64,
+    /// Marker put in the bodies this scenario sends, so its data can be recognised.
+    pub marker: String,
+    /// What to print on failure.
+    pub transcript: Transcript,
+}
+
+impl std::fmt::Debug for ConformanceWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render_transcript())
+    }
+}
+
+impl cucumber::World for ConformanceWorld {
+    type Error = std::convert::Infallible;
+    async fn new() -> Result<Self, Self::Error> {
+        let env = env();
+        let agent = Agent::builder().accept_invalid_certs(true).build().expect("an HTTP client");
+        Ok(Self {
+            env,
+            agent,
+            me: None,
+            other: None,
+            tokens_seen: Vec::new(),
+            token_before_sign_out: None,
+            token_before_time_passed: None,
+            navigations: Vec::new(),
+            way_back: None,
+            started_wall_ms: mock_clerk::clock::Clock::default().wall_ms(),
+            marker: mock_clerk::ids::new_id("conformance"),
+            transcript: Transcript::default(),
+        })
+    }
+}
+
+impl ConformanceWorld {
+    /// The absolute URL of a path on the target.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.env.target_url.trim_end_matches('/'), path)
+    }
+
+    /// The target's host (cookies are set for it).
+    pub fn target_host(&self) -> String {
+        Url::parse(&self.env.target_url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "127.0.0.1".into())
+    }
+
+    /// My signed-in session, or a failure.
+    pub fn me(&self) -> &SignedIn {
+        self.me.as_ref().unwrap_or_else(|| self.fail("the scenario has no signed-in user: add `Given I am signed in`"))
+    }
+
+    /// The session token my browser holds now (`__session` cookie, or the bearer it sends).
+    pub fn current_token(&self) -> Option<String> {
+        self.agent.bearer().or_else(|| self.agent.cookie(mock_clerk::cookies::SESSION).map(|c| c.value).filter(|v| !v.is_empty()))
+    }
+
+    /// Records a token as seen.
+    pub fn saw_token(&mut self, token: &str) {
+        if !token.is_empty() && !self.tokens_seen.iter().any(|t| t == token) {
+            self.tokens_seen.push(token.to_owned());
+        }
+    }
+
+    /// Puts a signed-in browser's cookies into my jar.
+    pub fn hold(&mut self, signed_in: &SignedIn) {
+        let host = self.target_host();
+        for cookie in &signed_in.cookies {
+            self.agent.set_cookie(&host, &cookie.name, &cookie.value);
+        }
+        self.saw_token(&signed_in.token.clone());
+    }
+
+    /// Follows a request like a browser and records it.
+    pub async fn go(&mut self, method: &str, path: &str, mode: Mode) -> &Navigation {
+        let url = self.url(path);
+        let body = matches!(method, "POST" | "PUT" | "PATCH").then(|| serde_json::json!({"title": self.marker}));
+        match self.agent.follow(method, &url, &mode, body.as_ref(), &[]).await {
+            Ok(nav) => {
+                self.transcript.push_navigation(&nav);
+                for cookie in nav.set_cookies().iter().filter_map(|l| l.strip_prefix("__session=")) {
+                    let value = cookie.split(';').next().unwrap_or_default().to_owned();
+                    self.saw_token(&value);
+                }
+                self.navigations.push(nav);
+                self.navigations.last().expect("just pushed")
+            }
+            Err(e) => {
+                self.transcript.push_agent_error(&e);
+                self.fail(&format!("{method} {path} did not complete: {e}"))
+            }
+        }
+    }
+
+    /// The last navigation, or a failure.
+    pub fn last(&self) -> &Navigation {
+        self.navigations.last().unwrap_or_else(|| self.fail("no request was made yet"))
+    }
+
+    /// The downstream requests that are mine: made with one of my sessions' tokens, or carrying no
+    /// attributable token and arriving after this scenario started.
+    pub async fn my_api_requests(&mut self) -> Vec<RecordedRequest> {
+        let mine: Vec<String> = self.me.iter().chain(self.other.iter()).map(|s| s.session_id.clone()).collect();
+        let all = match self.env.downstream.requests().await {
+            Ok(all) => all,
+            Err(e) => self.fail(&format!("cannot read the downstream double's log: {e}")),
+        };
+        let started = self.started_wall_ms;
+        let requests: Vec<RecordedRequest> = all
+            .into_iter()
+            .filter(|r| match r.session() {
+                Some(sid) => mine.contains(&sid),
+                None => r.wall_ms >= started && !r.body.contains("conformance_") || r.body.contains(&self.marker),
+            })
+            .collect();
+        self.transcript.push_downstream(&requests);
+        requests
+    }
+
+    /// The transcript with secrets redacted.
+    pub fn render_transcript(&self) -> String {
+        let secret = self.env.secret_key.as_str();
+        self.transcript.render(&[secret])
+    }
+
+    /// Fails the step with `message` and the scenario's transcript.
+    pub fn fail(&self, message: &str) -> ! {
+        panic!("{message}\n\n{}", self.render_transcript())
+    }
+
+    /// Fails unless `condition`.
+    pub fn check(&self, condition: bool, message: impl FnOnce() -> String) {
+        if !condition {
+            self.fail(&message())
+        }
+    }
+}
