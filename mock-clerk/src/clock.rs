@@ -8,6 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The furthest the virtual clock can be moved ahead of real time (1000 years). Larger advances are clamped, so
+/// that virtual timestamps — and the expiries computed from them — stay far from `i64` overflow.
+pub const MAX_OFFSET_MS: i64 = 1000 * 365 * 24 * 3600 * 1000;
+
 /// A shareable clock. Clones share the offset.
 ///
 /// ```
@@ -33,7 +37,7 @@ impl Clock {
 
     /// Virtual time in milliseconds: real time plus every `advance`.
     pub fn now_ms(&self) -> i64 {
-        self.wall_ms() + self.offset_ms.load(Ordering::Relaxed)
+        self.wall_ms().saturating_add(self.offset_ms.load(Ordering::Relaxed))
     }
 
     /// How far the virtual clock is ahead of real time.
@@ -41,11 +45,11 @@ impl Clock {
         Duration::from_millis(self.offset_ms.load(Ordering::Relaxed).max(0) as u64)
     }
 
-    /// Moves the virtual clock forward.
+    /// Moves the virtual clock forward (at most [`MAX_OFFSET_MS`] ahead of real time in all).
     pub fn advance(&self, by: Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4);
+        let ms = i64::try_from(by.as_millis()).unwrap_or(MAX_OFFSET_MS);
         self.offset_ms
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| Some(o.saturating_add(ms)))
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| Some(o.saturating_add(ms).min(MAX_OFFSET_MS)))
             .ok();
     }
 

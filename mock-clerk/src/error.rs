@@ -70,7 +70,7 @@ pub enum ApiError {
     #[error("request body over {0} bytes")]
     PayloadTooLarge(usize),
     /// The control API refused the caller.
-    #[error("control API: {0}")]
+    #[error("{0}")]
     ControlForbidden(&'static str),
     /// A fault injected through the control API.
     #[error("injected fault {0}")]
@@ -142,6 +142,8 @@ impl ApiError {
         }
     }
 
+    /// A sentence for people. Parameter names keep their spelling (`user_id is missing.`), and nothing secret
+    /// goes in: no keys, no tokens, no passwords.
     fn long_message(&self) -> String {
         match self {
             Self::AuthorizationHeaderMissing => {
@@ -149,12 +151,19 @@ impl ApiError {
             }
             Self::SecretKeyInvalid => "The provided secret key is invalid for this instance.".into(),
             Self::RouteNotFound(path) => format!("No resource exists at {path}."),
+            Self::MethodNotAllowed => "This endpoint does not accept the request's HTTP method.".into(),
             Self::ResourceNotFound { kind, id } => format!("No {kind} was found with id {id}."),
-            other => {
-                let text = other.to_string();
-                let mut chars = text.chars();
-                chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or(text)
-            }
+            Self::MalformedJson(why) => sentence(format!("The request body could not be read as a JSON object: {why}")),
+            Self::FormParamMissing(param) => format!("{param} is missing."),
+            Self::FormParamUnknown(param) => format!("{param} is not a valid parameter for this request."),
+            Self::FormParamInvalid { param, message } => sentence(format!("{param} is invalid: {message}")),
+            Self::IdentifierExists(param) => format!("{param} is taken. Please try another."),
+            Self::SessionNotActive { id, status } => format!("Session {id} is {status}, not active."),
+            Self::RefreshTokenInvalid => "The refresh token does not belong to this session.".into(),
+            Self::PayloadTooLarge(limit) => format!("The request body is larger than {limit} bytes."),
+            Self::ControlForbidden(why) => sentence((*why).to_owned()),
+            Self::InjectedFault(status) => format!("A fault injected through the control API answered {status}."),
+            Self::KeyRing(why) => sentence(format!("The key ring could not be changed: {why}")),
         }
     }
 
@@ -167,6 +176,7 @@ impl ApiError {
             Self::ResourceNotFound { kind: "session", id } | Self::SessionNotActive { id, .. } => {
                 json!({"session_id": id})
             }
+            Self::ResourceNotFound { kind: "user", id } => json!({"user_id": id}),
             _ => json!({}),
         }
     }
@@ -215,6 +225,11 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// `text` ending with one full stop.
+fn sentence(text: String) -> String {
+    if text.ends_with(['.', '!', '?']) { text } else { text + "." }
+}
+
 /// A JSON response whose `Content-Type` is exactly `application/json` (no charset).
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).expect("JSON values serialise");
@@ -242,5 +257,56 @@ mod tests {
         let r = e.into_response();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    fn long(e: ApiError) -> String {
+        e.envelope()["errors"][0]["long_message"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn long_messages_keep_parameter_names_as_they_are() {
+        assert_eq!(long(ApiError::FormParamMissing("user_id".into())), "user_id is missing.");
+        assert_eq!(long(ApiError::IdentifierExists("email_address".into())), "email_address is taken. Please try another.");
+        assert_eq!(long(ApiError::FormParamUnknown("x".into())), "x is not a valid parameter for this request.");
+        assert_eq!(
+            long(ApiError::FormParamInvalid { param: "limit".into(), message: "limit must be between 1 and 500".into() }),
+            "limit is invalid: limit must be between 1 and 500."
+        );
+        assert_eq!(
+            long(ApiError::SessionNotActive { id: "sess_1".into(), status: "revoked".into() }),
+            "Session sess_1 is revoked, not active."
+        );
+    }
+
+    #[test]
+    fn every_long_message_is_one_sentence() {
+        for e in [
+            ApiError::AuthorizationHeaderMissing,
+            ApiError::SecretKeyInvalid,
+            ApiError::RouteNotFound("/x".into()),
+            ApiError::MethodNotAllowed,
+            ApiError::ResourceNotFound { kind: "user", id: "user_1".into() },
+            ApiError::MalformedJson("EOF while parsing a value at line 1 column 1".into()),
+            ApiError::FormParamMissing("a".into()),
+            ApiError::FormParamUnknown("a".into()),
+            ApiError::FormParamInvalid { param: "a".into(), message: "bad.".into() },
+            ApiError::IdentifierExists("username".into()),
+            ApiError::SessionNotActive { id: "sess_1".into(), status: "ended".into() },
+            ApiError::RefreshTokenInvalid,
+            ApiError::PayloadTooLarge(1),
+            ApiError::ControlForbidden("The control API only answers loopback callers"),
+            ApiError::InjectedFault(StatusCode::SERVICE_UNAVAILABLE),
+            ApiError::KeyRing("RSA key generation failed".into()),
+        ] {
+            let text = long(e.clone());
+            assert!(text.ends_with('.') && !text.ends_with(".."), "{e:?}: {text:?}");
+        }
+    }
+
+    #[test]
+    fn not_found_meta_names_the_id() {
+        let meta = |e: ApiError| e.envelope()["errors"][0]["meta"].clone();
+        assert_eq!(meta(ApiError::ResourceNotFound { kind: "user", id: "user_1".into() }), json!({"user_id": "user_1"}));
+        assert_eq!(meta(ApiError::ResourceNotFound { kind: "session", id: "sess_1".into() }), json!({"session_id": "sess_1"}));
     }
 }

@@ -48,7 +48,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// Parses a JSON body with Clerk-style errors.
+/// Parses a JSON body with Clerk-style errors: not JSON, or not an object, is [`ApiError::MalformedJson`]; a
+/// shape error names the field by its path from the body's root (`user_id`, `a.b`, `email_address[0]`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { bytes };
     let value: serde_json::Value =
@@ -56,23 +57,26 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::MalformedJson("the body must be a JSON object".into()));
     }
-    serde_json::from_value(value).map_err(|e| shape_error(&e.to_string()))
+    serde_path_to_error::deserialize(value).map_err(|e| shape_error(e.path(), &e.inner().to_string()))
 }
 
-/// Turns a serde message (`missing field `user_id``, `unknown field `x`, expected …`) into a Clerk error.
-fn shape_error(message: &str) -> ApiError {
-    let field = message.split('`').nth(1).unwrap_or("body").to_owned();
-    if message.starts_with("missing field") {
-        ApiError::FormParamMissing(field)
-    } else if message.starts_with("unknown field") {
-        ApiError::FormParamUnknown(field)
-    } else {
-        ApiError::FormParamInvalid { param: field_hint(message), message: message.to_owned() }
+/// Turns a serde error at `path` into a Clerk error. serde reports a missing field at the struct that lacks it
+/// (`missing field `b``, so the field is appended to the path), an unknown field at the field itself, and a wrong
+/// type or value at the field.
+fn shape_error(path: &serde_path_to_error::Path, message: &str) -> ApiError {
+    let at_root = path.iter().next().is_none();
+    let quoted = message.split('`').nth(1).filter(|q| !q.is_empty());
+    if let (Some(field), true) = (quoted, message.starts_with("missing field `")) {
+        return ApiError::FormParamMissing(if at_root { field.to_owned() } else { format!("{path}.{field}") });
     }
-}
-
-fn field_hint(message: &str) -> String {
-    message.split('`').nth(1).map(str::to_owned).unwrap_or_else(|| "body".into())
+    if let (Some(field), true) = (quoted, message.starts_with("unknown field `")) {
+        return ApiError::FormParamUnknown(if at_root { field.to_owned() } else { path.to_string() });
+    }
+    let param = if at_root { "body".to_owned() } else { path.to_string() };
+    // serde quotes the offending value (`invalid type: integer `123``); a password's never goes back out.
+    let is_password = path.iter().next_back().is_some_and(|s| s.to_string() == "password");
+    let message = if is_password { "the value has the wrong type".to_owned() } else { message.to_owned() };
+    ApiError::FormParamInvalid { param, message }
 }
 
 /// The query string as ordered `(name, value)` pairs, percent-decoded. `name[]` is read as `name`.
@@ -112,13 +116,67 @@ mod tests {
     #[allow(dead_code)]
     struct Body {
         user_id: String,
+        #[serde(default)]
+        inner: Option<Inner>,
+        #[serde(default)]
+        emails: Vec<String>,
+        #[serde(default)]
+        password: Option<String>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+    }
+
+    fn invalid_param(body: &[u8]) -> (String, String) {
+        match parse_json::<Body>(body).unwrap_err() {
+            ApiError::FormParamInvalid { param, message } => (param, message),
+            other => panic!("{}: expected FormParamInvalid, got {other:?}", String::from_utf8_lossy(body)),
+        }
     }
 
     #[test]
-    fn errors_name_the_field() {
+    fn missing_fields_are_named_by_their_path() {
         assert_eq!(parse_json::<Body>(b"").unwrap_err(), ApiError::FormParamMissing("user_id".into()));
-        assert_eq!(parse_json::<Body>(b"{\"user_id\":\"u\",\"x\":1}").unwrap_err(), ApiError::FormParamUnknown("x".into()));
-        assert!(matches!(parse_json::<Body>(b"{\"user_id\":1}").unwrap_err(), ApiError::FormParamInvalid { .. }));
+        assert_eq!(parse_json::<Body>(b"{}").unwrap_err(), ApiError::FormParamMissing("user_id".into()));
+        assert_eq!(
+            parse_json::<Body>(br#"{"user_id":"u","inner":{}}"#).unwrap_err(),
+            ApiError::FormParamMissing("inner.name".into())
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_named_by_their_path() {
+        assert_eq!(parse_json::<Body>(br#"{"user_id":"u","x":1}"#).unwrap_err(), ApiError::FormParamUnknown("x".into()));
+        assert_eq!(
+            parse_json::<Body>(br#"{"user_id":"u","inner":{"name":"n","y":2}}"#).unwrap_err(),
+            ApiError::FormParamUnknown("inner.y".into())
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_named_by_their_path_not_their_value() {
+        let (param, message) = invalid_param(br#"{"user_id":1}"#);
+        assert_eq!(param, "user_id");
+        assert!(message.contains("expected a string"), "{message}");
+        assert_eq!(invalid_param(br#"{"user_id":"u","inner":{"name":true}}"#).0, "inner.name");
+        assert_eq!(invalid_param(br#"{"user_id":"u","emails":["a",7]}"#).0, "emails[1]");
+        // A backquoted word in the value is not mistaken for the field.
+        assert_eq!(invalid_param(br#"{"user_id":["`x`"]}"#).0, "user_id");
+    }
+
+    #[test]
+    fn a_wrongly_typed_password_is_not_echoed() {
+        let (param, message) = invalid_param(br#"{"user_id":"u","password":12345678}"#);
+        assert_eq!(param, "password");
+        assert!(!message.contains("12345678"), "{message}");
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_objects_are_malformed() {
         assert!(matches!(parse_json::<Body>(b"{").unwrap_err(), ApiError::MalformedJson(_)));
         assert!(matches!(parse_json::<Body>(b"[]").unwrap_err(), ApiError::MalformedJson(_)));
     }

@@ -105,19 +105,19 @@ impl BrokenToken {
         };
         match self {
             Self::Expired => {
-                set(&mut claims, "iat", iat - 180);
-                set(&mut claims, "nbf", iat - 190);
-                set(&mut claims, "exp", iat - 120);
+                set(&mut claims, "iat", iat.saturating_sub(180));
+                set(&mut claims, "nbf", iat.saturating_sub(190));
+                set(&mut claims, "exp", iat.saturating_sub(120));
                 sign_rs256(active, &claims)
             }
             Self::NotYetValid => {
-                set(&mut claims, "nbf", iat + 300);
-                set(&mut claims, "exp", iat + 600);
+                set(&mut claims, "nbf", iat.saturating_add(300));
+                set(&mut claims, "exp", iat.saturating_add(600));
                 sign_rs256(active, &claims)
             }
             Self::IatInFuture => {
-                set(&mut claims, "iat", iat + 300);
-                set(&mut claims, "exp", iat + 600);
+                set(&mut claims, "iat", iat.saturating_add(300));
+                set(&mut claims, "exp", iat.saturating_add(600));
                 sign_rs256(active, &claims)
             }
             Self::UnknownKid => sign_with(&rs256_header("ins_unknown_kid_not_in_jwks"), &claims, active),

@@ -135,7 +135,8 @@ impl MockClerkBuilder {
         self.frontend_host = Some(host.into());
         self
     }
-    /// Opens the control API to non-loopback callers that present this token.
+    /// Guards the control API with this token instead of the loopback check: every caller, loopback ones
+    /// included, must then send `Authorization: Bearer <token>`, and any caller that does is answered.
     pub fn control_token(mut self, token: impl Into<String>) -> Self {
         self.control = ControlAccess::Token(token.into());
         self

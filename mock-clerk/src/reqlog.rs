@@ -1,5 +1,6 @@
 //! The log of every Backend and Frontend API request mock-clerk received, readable through the control API.
-//! The secret key never enters it: `Authorization` values are redacted on the way in.
+//! The secret key never enters it: `Authorization` values are redacted on the way in, and so are the values of
+//! JSON body fields named `password`.
 
 use std::sync::Mutex;
 
@@ -20,7 +21,7 @@ pub struct LoggedRequest {
     pub query: Option<String>,
     /// Header names (lowercase) and values, in arrival order; credentials redacted.
     pub headers: Vec<(String, String)>,
-    /// The body as text (lossy UTF-8); empty when there was none.
+    /// The body as text (lossy UTF-8), `password` values redacted; empty when there was none.
     pub body: String,
     /// The status mock-clerk answered.
     pub status: u16,
@@ -38,6 +39,106 @@ pub fn redact_credential(value: &str, secret_key: &str) -> String {
     let (scheme, token) = value.split_once(' ').unwrap_or(("", value));
     let what = if token == secret_key { "[redacted secret key]" } else { "[redacted]" };
     if scheme.is_empty() { what.to_owned() } else { format!("{scheme} {what}") }
+}
+
+/// What a redacted body field reads as.
+pub const REDACTED: &str = "[redacted]";
+
+/// Replaces the value of every JSON field named `password`, at any depth, with `"[redacted]"`, and leaves every
+/// other byte as it was. Works on the text, so a body that is not quite JSON (truncated, numbers serde_json
+/// refuses) is still redacted; a key is a string followed by `:`, escapes in it decoded (`"pass\u0077ord"`).
+pub fn redact_passwords(body: &str) -> String {
+    let bytes = body.as_bytes();
+    let mut out = String::with_capacity(body.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let key_end = string_end(bytes, i);
+        let colon = skip_whitespace(bytes, key_end);
+        if bytes.get(colon) != Some(&b':') || !is_password_key(&body[i..key_end]) {
+            i = key_end;
+            continue;
+        }
+        let value = skip_whitespace(bytes, colon + 1);
+        if value == bytes.len() {
+            break;
+        }
+        let value_end = value_end(bytes, value);
+        out.push_str(&body[copied..value]);
+        out.push('"');
+        out.push_str(REDACTED);
+        out.push('"');
+        copied = value_end;
+        i = value_end;
+    }
+    out.push_str(&body[copied..]);
+    out
+}
+
+/// The index just past the string that opens at `start` (its closing quote), or the end of the text.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+fn skip_whitespace(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// The index just past the JSON value starting at `start`: a string, an object or array (brackets matched,
+/// strings skipped), or a scalar up to the next delimiter. Unterminated values run to the end.
+fn value_end(bytes: &[u8], start: usize) -> usize {
+    match bytes[start] {
+        b'"' => string_end(bytes, start),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'"' => {
+                        i = string_end(bytes, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            bytes.len()
+        }
+        _ => {
+            let mut i = start;
+            while i < bytes.len() && !matches!(bytes[i], b',' | b'}' | b']') && !bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// Whether the quoted string `raw` (quotes included) is `password`, escapes decoded.
+fn is_password_key(raw: &str) -> bool {
+    raw == "\"password\"" || (raw.contains('\\') && serde_json::from_str::<String>(raw).is_ok_and(|k| k == "password"))
 }
 
 /// Append-only, cleared by reset.
@@ -72,5 +173,47 @@ mod tests {
         assert_eq!(redact_credential("Bearer sk_1", "sk_1"), "Bearer [redacted secret key]");
         assert_eq!(redact_credential("Bearer other", "sk_1"), "Bearer [redacted]");
         assert_eq!(redact_credential("sk_1", "sk_1"), "[redacted secret key]");
+    }
+
+    #[test]
+    fn passwords_are_redacted_at_any_depth() {
+        assert_eq!(
+            redact_passwords(r#"{"email_address":["a@b.c"],"password":"correct horse"}"#),
+            r#"{"email_address":["a@b.c"],"password":"[redacted]"}"#
+        );
+        assert_eq!(
+            redact_passwords(r#"{"a":{"b":[{"password":"x"},{"password" :  "y" }]}}"#),
+            r#"{"a":{"b":[{"password":"[redacted]"},{"password" :  "[redacted]" }]}}"#
+        );
+    }
+
+    #[test]
+    fn password_values_of_any_type_are_redacted() {
+        for value in ["12345678", "-1.5e3", "true", "null", r#"{"p":"}"}"#, r#"["s","]"]"#, r#""a\"b""#] {
+            let body = format!(r#"{{"password":{value},"next":1}}"#);
+            assert_eq!(redact_passwords(&body), r#"{"password":"[redacted]","next":1}"#, "{body}");
+        }
+        assert_eq!(redact_passwords(r#"{"pass\u0077ord":"s"}"#), r#"{"pass\u0077ord":"[redacted]"}"#);
+    }
+
+    #[test]
+    fn everything_else_is_left_as_it_was() {
+        for body in [
+            "",
+            "not json",
+            "{ \"user_id\" : \"user_1\",\n  \"b\": [1, 2] }",
+            r#"{"note":"\"password\": hunter2","password_enabled":true,"Password":"shown"}"#,
+            r#"["password"]"#,
+            r#"{"x":"password"}"#,
+        ] {
+            assert_eq!(redact_passwords(body), body);
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_quite_json_are_redacted_too() {
+        assert_eq!(redact_passwords(r#"{"password":"unterminated"#), r#"{"password":"[redacted]""#);
+        assert_eq!(redact_passwords(r#"{"password":"s","n":1e400}"#), r#"{"password":"[redacted]","n":1e400}"#);
+        assert_eq!(redact_passwords(r#"{"password":"#), r#"{"password":"#);
     }
 }

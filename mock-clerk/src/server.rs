@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
 use crate::error::ApiError;
-use crate::reqlog::{LoggedRequest, redact_credential};
+use crate::reqlog::{LoggedRequest, redact_credential, redact_passwords};
 use crate::state::AppState;
 use crate::{bapi, control, fapi};
 
@@ -44,7 +44,14 @@ async fn route_not_found(req: Request) -> ApiError {
     ApiError::RouteNotFound(req.uri().path().to_owned())
 }
 
-async fn method_not_allowed() -> ApiError {
+/// A route exists for the path, but not for the method. On a Backend API path the secret key is checked first,
+/// so a caller without it learns nothing about which routes exist (401, as any Backend API call).
+async fn method_not_allowed(State(state): State<AppState>, req: Request) -> ApiError {
+    if bapi::is_backend_path(req.uri().path())
+        && let Err(unauthorized) = bapi::check_secret_key(&state, req.headers())
+    {
+        return unauthorized;
+    }
     ApiError::MethodNotAllowed
 }
 
@@ -78,7 +85,7 @@ async fn record_and_inject(State(state): State<AppState>, req: Request, next: Ne
                 (name.as_str().to_owned(), shown)
             })
             .collect(),
-        body: bytes.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default(),
+        body: bytes.as_ref().map(|b| redact_passwords(&String::from_utf8_lossy(b))).unwrap_or_default(),
         status: 0,
     });
 

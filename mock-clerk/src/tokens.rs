@@ -72,16 +72,17 @@ impl TokenSpec {
     /// The claims object, for an issuer, a default lifetime and the current time in seconds.
     pub fn claims(&self, issuer: &str, default_ttl: Duration, now_secs: i64) -> Map<String, Value> {
         let iat = self.iat.unwrap_or(now_secs);
-        let ttl = self.ttl.unwrap_or(default_ttl).as_secs() as i64;
+        // Saturating: `iat` and the lifetime come from callers (control API, CLI) and may be anything.
+        let ttl = i64::try_from(self.ttl.unwrap_or(default_ttl).as_secs()).unwrap_or(i64::MAX);
         let mut claims = Map::new();
         if let Some(azp) = &self.azp {
             claims.insert("azp".into(), azp.clone().into());
         }
-        claims.insert("exp".into(), (iat + ttl).into());
+        claims.insert("exp".into(), iat.saturating_add(ttl).into());
         claims.insert("fva".into(), json!([0, -1]));
         claims.insert("iat".into(), iat.into());
         claims.insert("iss".into(), issuer.into());
-        claims.insert("nbf".into(), (iat - NBF_LEEWAY_SECS).into());
+        claims.insert("nbf".into(), iat.saturating_sub(NBF_LEEWAY_SECS).into());
         if let Some(org) = &self.org {
             claims.insert("o".into(), org.clone());
         }

@@ -12,7 +12,7 @@ pub mod views;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -37,10 +37,17 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(state, require_secret_key))
 }
 
-/// `Authorization: Bearer <secret key>` (`packages/backend/src/api/request.ts`).
+/// The secret-key check as a route layer.
 async fn require_secret_key(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, ApiError> {
-    let given = req
-        .headers()
+    check_secret_key(&state, req.headers())?;
+    Ok(next.run(req).await)
+}
+
+/// `Authorization: Bearer <secret key>` (`packages/backend/src/api/request.ts`): no header is
+/// [`ApiError::AuthorizationHeaderMissing`], anything but this instance's secret key [`ApiError::SecretKeyInvalid`].
+/// Every Backend API answer passes it first, the 405 for a method a route lacks included.
+pub fn check_secret_key(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers
         .get(header::AUTHORIZATION)
         .ok_or(ApiError::AuthorizationHeaderMissing)?
         .to_str()
@@ -49,9 +56,28 @@ async fn require_secret_key(State(state): State<AppState>, req: Request, next: N
     if !constant_time_eq(token.trim().as_bytes(), state.instance().secret_key().as_bytes()) {
         return Err(ApiError::SecretKeyInvalid);
     }
-    Ok(next.run(req).await)
+    Ok(())
+}
+
+/// Whether `path` is a Backend API path: under `/v1/`, except the Frontend API handshake that shares the prefix.
+pub fn is_backend_path(path: &str) -> bool {
+    path.starts_with("/v1/") && path != crate::fapi::handshake::HANDSHAKE_PATH
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_backend_path;
+
+    #[test]
+    fn backend_paths_are_v1_but_the_handshake() {
+        assert!(is_backend_path("/v1/users"));
+        assert!(is_backend_path("/v1/sessions/sess_1/tokens"));
+        assert!(!is_backend_path(crate::fapi::handshake::HANDSHAKE_PATH));
+        assert!(!is_backend_path("/.well-known/jwks.json"));
+        assert!(!is_backend_path("/__mock/instance"));
+    }
 }

@@ -1,5 +1,6 @@
 //! The control API for tests, under `/__mock`: sign users in, mint tokens (valid or broken), move the clock,
-//! rotate keys, inject faults, read the request log, reset. Loopback callers only, unless opened with a token.
+//! rotate keys, inject faults, read the request log, reset. Loopback callers only; with a control token set,
+//! callers that present it instead, from any address (loopback callers without it are refused).
 
 pub mod ops;
 
@@ -56,13 +57,13 @@ async fn control_access(State(state): State<AppState>, req: Request, next: Next)
                 .map(|c| c.0)
                 .or_else(|| req.extensions().get::<MockConnectInfo<SocketAddr>>().map(|c| c.0));
             if !peer.is_some_and(|p| p.ip().is_loopback()) {
-                return Err(ApiError::ControlForbidden("the control API only answers loopback callers"));
+                return Err(ApiError::ControlForbidden("The control API only answers loopback callers"));
             }
         }
         ControlAccess::Token(token) => {
             let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
             if given.and_then(|v| v.strip_prefix("Bearer ")) != Some(token.as_str()) {
-                return Err(ApiError::ControlForbidden("the control API needs Authorization: Bearer <control token>"));
+                return Err(ApiError::ControlForbidden("The control API needs Authorization: Bearer <control token>"));
             }
         }
     }
