@@ -225,7 +225,7 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
     let mut results: Vec<ScenarioResult> = RESULTS.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
     results.extend(profile_skips);
     let report = tally(results, &env);
-    print_report(&report, &env);
+    print_report(&report, &env, args.quiet);
     Ok(report)
 }
 
@@ -245,7 +245,7 @@ fn tally(results: Vec<ScenarioResult>, env: &Env) -> Report {
     report
 }
 
-fn print_report(report: &Report, env: &Env) {
+fn print_report(report: &Report, env: &Env, quiet: bool) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\nconformance of {} ({}):", env.target_url, env.profile.name);
     for r in &report.results {
@@ -253,7 +253,10 @@ fn print_report(report: &Report, env: &Env) {
         let line = match (&r.outcome, expected) {
             (Outcome::Failed(_), Some(f)) => format!("expected failure  {} {} — {}", r.id, r.name, f.reason),
             (Outcome::Passed, Some(f)) => format!("UNEXPECTED PASS   {} {} — the profile expects a failure: {}", r.id, r.name, f.reason),
-            (Outcome::Failed(_), None) => format!("FAILED            {} {}", r.id, r.name),
+            (Outcome::Failed(why), None) => {
+                let detail = if quiet { format!("\n      {}", why.replace('\n', "\n      ")) } else { String::new() };
+                format!("FAILED            {} {}{detail}", r.id, r.name)
+            }
             (Outcome::Skipped(why), _) => format!("skipped           {} {} — {why}", r.id, r.name),
             (Outcome::Passed, None) => continue,
         };
