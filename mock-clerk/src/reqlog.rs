@@ -141,32 +141,61 @@ fn is_password_key(raw: &str) -> bool {
     raw == "\"password\"" || (raw.contains('\\') && serde_json::from_str::<String>(raw).is_ok_and(|k| k == "password"))
 }
 
-/// Append-only, cleared by reset.
+/// How many entries the log keeps; older ones are dropped (a long-running or loaded mock-clerk must not grow
+/// without bound). Sequence numbers keep counting, so a gap shows that entries were dropped.
+pub const LOG_CAPACITY: usize = 100_000;
+
+/// Append-only (up to [`LOG_CAPACITY`] entries), cleared by reset.
 #[derive(Debug, Default)]
 pub struct RequestLog {
-    entries: Mutex<Vec<LoggedRequest>>,
+    entries: Mutex<Log>,
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    entries: std::collections::VecDeque<LoggedRequest>,
+    next_seq: u64,
 }
 
 impl RequestLog {
-    /// Appends an entry, assigning its sequence number.
+    /// Appends an entry, assigning its sequence number; drops the oldest beyond the capacity.
     pub fn push(&self, mut entry: LoggedRequest) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entry.seq = entries.len() as u64 + 1;
-        entries.push(entry);
+        let mut log = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        log.next_seq += 1;
+        entry.seq = log.next_seq;
+        if log.entries.len() == LOG_CAPACITY {
+            log.entries.pop_front();
+        }
+        log.entries.push_back(entry);
     }
-    /// A copy of every entry.
+    /// A copy of every entry kept.
     pub fn entries(&self) -> Vec<LoggedRequest> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).entries.iter().cloned().collect()
     }
     /// Forgets everything.
     pub fn clear(&self) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        *self.entries.lock().unwrap_or_else(|p| p.into_inner()) = Log::default();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_keeps_the_newest_entries_up_to_its_capacity() {
+        let log = RequestLog::default();
+        let entry = LoggedRequest { seq: 0, at_ms: 0, method: "GET".into(), path: "/v1/jwks".into(), query: None, headers: vec![], body: String::new(), status: 200 };
+        for _ in 0..LOG_CAPACITY + 5 {
+            log.push(entry.clone());
+        }
+        let kept = log.entries();
+        assert_eq!(kept.len(), LOG_CAPACITY);
+        assert_eq!((kept[0].seq, kept.last().unwrap().seq), (6, LOG_CAPACITY as u64 + 5));
+        log.clear();
+        log.push(entry);
+        assert_eq!(log.entries()[0].seq, 1);
+    }
 
     #[test]
     fn secret_key_is_named_but_not_shown() {
