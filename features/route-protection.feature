@@ -102,3 +102,14 @@ Feature: Route protection
     Given I am signed out
     When I open /oauth-settings
     Then I am sent to sign in, with a way back to /oauth-settings
+
+  @RP-010
+  Scenario Outline: Only the documented static paths skip protection
+    Given I am signed out
+    When I open <path>
+    Then I am sent to sign in, with a way back to <path>
+
+    Examples:
+      | path                              |
+      | /_next/data/build/schedules.json  |
+      | /_nextjs-admin                    |

@@ -1,4 +1,6 @@
-@sign-out
+# Serial: "exactly one revoke, for my session" is read from mock-clerk's log by session id; with sign-outs
+# running concurrently, an app that revokes the wrong session could by chance revoke each scenario's once.
+@sign-out @serial
 Feature: Server-side sign-out
   For server-side sign out, the API route revokes the session via Clerk's API, deletes the __session
   cookie and redirects to /auth/sign-in with a 307.

@@ -58,7 +58,12 @@ pub async fn start_target(args: &RunArgs) -> Result<Running, String> {
     let profile_path = args.profile.clone().unwrap_or_else(reference_profile_path);
     let profile = Profile::load(&profile_path).map_err(|e| e.to_string())?;
     let Some(target_url) = args.target_url.clone().or_else(|| profile.base_url.clone()) else {
-        return start_reference(profile, None).await;
+        // REFERENCE_APP_DEFECT=<name> seeds one defect into the built-in target (see tests/defects.rs).
+        let defect = match std::env::var("REFERENCE_APP_DEFECT").ok().filter(|d| !d.is_empty()) {
+            Some(name) => Some(Defect::from_name(&name).ok_or_else(|| format!("REFERENCE_APP_DEFECT={name}: no such defect"))?),
+            None => None,
+        };
+        return start_reference(profile, defect).await;
     };
     let issuer = match &args.mock_clerk_url {
         Some(url) => Issuer::remote(RemoteConfig {

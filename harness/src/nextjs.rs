@@ -124,6 +124,10 @@ impl NextApp {
         command
             .args(["node_modules/next/dist/bin/next", "start", "-p", &port.to_string()])
             .current_dir(&dir)
+            // Only the settings given here: a stray NEXT_PUBLIC_CLERK_PROXY_URL in the caller's environment
+            // would, for example, silently turn the TLS mode back into the proxy mode.
+            .env_clear()
+            .envs(std::env::vars().filter(|(k, _)| !k.starts_with("NEXT_PUBLIC_") && !k.starts_with("CLERK_")))
             .env("NEXT_DIST_DIR", variant.dist_dir())
             .env("NEXT_TELEMETRY_DISABLED", "1")
             .env("NODE_ENV", "production")

@@ -183,10 +183,29 @@ mod tests {
         let pid = guard.pid() as i32;
         std::thread::sleep(Duration::from_millis(200));
         assert!(guard.output_tail(100).contains("started"));
+        assert_eq!(live_members(pid), 2, "sh and its sleep run in their own group");
         drop(guard);
-        // no process is left in the group
-        let alive = unsafe { libc::kill(-pid, 0) } == 0;
-        assert!(!alive, "process group {pid} still has members");
+        // no live process is left in the group (an exited grandchild may linger as a zombie until reaped)
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while live_members(pid) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(live_members(pid), 0, "process group {pid} still has running members");
         let _ = std::fs::remove_file(log);
+    }
+
+    /// Processes of process group `pgid` that are not zombies, from /proc.
+    fn live_members(pgid: i32) -> usize {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                // "pid (comm) state ppid pgrp …": split after the last ')' as comm may hold spaces
+                let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
+            })
+            .count()
     }
 }

@@ -89,6 +89,20 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::Then,
+            pattern: r"^the last API request carried my current token$",
+            run: |w, _ctx| {
+                async move {
+                    let token = w.current_token().unwrap_or_else(|| w.fail("my browser holds no session token"));
+                    let mine = w.my_api_requests().await;
+                    let last = mine.last().unwrap_or_else(|| w.fail("the API received no request"));
+                    w.check(last.bearer() == Some(token.as_str()), || format!("the last API call ({} {}) did not carry my current token", last.method, last.path));
+                }
+                .boxed_local()
+            },
+            example: "Then the last API request carried my current token",
+        },
+        StepDef {
+            keyword: Keyword::Then,
             pattern: r"^no API request carried an earlier token$",
             run: |w, _ctx| {
                 async move {

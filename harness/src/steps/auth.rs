@@ -20,10 +20,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^I am signed in$",
             run: |w, _ctx| {
                 async move {
-                    let signed_in = match w.env.issuer.sign_in().await {
-                        Ok(s) => s,
-                        Err(e) => w.fail(&format!("mock-clerk could not sign a user in: {e}")),
-                    };
+                    let signed_in = sign_in(w).await;
                     w.hold(&signed_in);
                     w.transcript.note(format!("signed in as {} with session {}", signed_in.user_id, signed_in.session_id));
                     w.me = Some(signed_in);
@@ -65,7 +62,8 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let user_id = w.me().user_id.clone();
-                    match w.env.issuer.sign_in_with(SignInRequest { user_id: Some(user_id), ..SignInRequest::default() }).await {
+                    let azp = Some(w.target_origin());
+                    match w.env.issuer.sign_in_with(SignInRequest { user_id: Some(user_id), azp, ..SignInRequest::default() }).await {
                         Ok(other) => w.other = Some(other),
                         Err(e) => w.fail(&format!("cannot create a second session: {e}")),
                     }
@@ -99,10 +97,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let way_back = w.way_back.clone().unwrap_or_else(|| w.fail("no sign-in redirect with a way back was seen"));
-                    let signed_in = match w.env.issuer.sign_in().await {
-                        Ok(s) => s,
-                        Err(e) => w.fail(&format!("mock-clerk could not sign a user in: {e}")),
-                    };
+                    let signed_in = sign_in(w).await;
                     w.hold(&signed_in);
                     w.me = Some(signed_in);
                     let target = url::Url::parse(&w.env.target_url).expect("target URL");
@@ -116,6 +111,15 @@ pub(super) fn definitions() -> Vec<StepDef> {
             example: "When I sign in and follow the way back",
         },
     ]
+}
+
+/// A new user signed in at mock-clerk, with tokens issued to the target's origin (`azp`), as clerk-js does.
+async fn sign_in(w: &mut ConformanceWorld) -> mock_clerk::SignedIn {
+    let azp = Some(w.target_origin());
+    match w.env.issuer.sign_in_with(SignInRequest { azp, ..SignInRequest::default() }).await {
+        Ok(s) => s,
+        Err(e) => w.fail(&format!("mock-clerk could not sign a user in: {e}")),
+    }
 }
 
 /// "N seconds pass": a real target checks tokens against its own wall clock, so my session token and

@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod navigation;
 mod outcome;
+mod security;
 
 use cucumber::codegen::Regex;
 use cucumber::step::{Collection, Context};
@@ -47,6 +48,7 @@ pub fn definitions() -> Vec<StepDef> {
     all.extend(navigation::definitions());
     all.extend(api::definitions());
     all.extend(outcome::definitions());
+    all.extend(security::definitions());
     all
 }
 

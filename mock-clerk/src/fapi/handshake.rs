@@ -61,7 +61,8 @@ pub(crate) async fn handshake(State(state): State<AppState>, RawQuery(query): Ra
     let session_token = query_one(&pairs, cookies::SESSION).filter(|t| !t.is_empty());
     let dev_browser = query_one(&pairs, cookies::DEV_BROWSER).filter(|t| !t.is_empty());
 
-    let (directives, _resolution) = resolve(&state, session_token.as_deref(), dev_browser, suffix.as_deref());
+    let origin = redirect.origin().ascii_serialization();
+    let (directives, _resolution) = resolve(&state, session_token.as_deref(), dev_browser, suffix.as_deref(), Some(&origin));
     let wants_token = match state.handshake_format() {
         HandshakeFormat::Auto => query_one(&pairs, "format").as_deref() == Some("token"),
         HandshakeFormat::Nonce => false,
@@ -84,7 +85,16 @@ pub(crate) async fn handshake(State(state): State<AppState>, RawQuery(query): Ra
 }
 
 /// Works out the browser's session and the directives that bring the app's cookies in line with it.
-pub fn resolve(state: &AppState, session_token: Option<&str>, dev_browser: Option<String>, suffix: Option<&str>) -> (Vec<String>, Resolution) {
+///
+/// `azp` is the origin of the app the browser returns to (clerk-js stamps the page's origin; without it
+/// `@clerk/backend` logs a warning for every cookie token).
+pub fn resolve(
+    state: &AppState,
+    session_token: Option<&str>,
+    dev_browser: Option<String>,
+    suffix: Option<&str>,
+    azp: Option<&str>,
+) -> (Vec<String>, Resolution) {
     let now = state.clock().now_ms();
     let forwarded_sid = session_token.and_then(|jwt| {
         let keys = state.keys();
@@ -119,10 +129,11 @@ pub fn resolve(state: &AppState, session_token: Option<&str>, dev_browser: Optio
     };
     match session {
         Some(session) => {
-            let claims = state.claims_for(&TokenSpec::new(&session.user_id, &session.id));
+            let spec = TokenSpec { azp: azp.map(str::to_owned), ..TokenSpec::new(&session.user_id, &session.id) };
+            let claims = state.claims_for(&spec);
             let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
             let token = sign_rs256(state.keys().active(), &claims);
-            (signed_in_directives(&token, iat, dev_browser.as_deref(), suffix), Resolution::SignedIn { session_id: session.id })
+            (signed_in_directives(&token, iat, dev_browser.as_deref(), suffix), Resolution::SignedIn { session_id: session.id.into() })
         }
         None => (signed_out_directives(dev_browser.as_deref(), suffix), Resolution::SignedOut),
     }

@@ -1,0 +1,493 @@
+//! The security battery (`features/security.feature`): forged, malformed and misplaced session tokens, and the
+//! replay of an old token after sign-out.
+//!
+//! - "I have an account at Clerk" creates a user and an active session at mock-clerk while this browser stays
+//!   signed out, so a forged token can name a real user and session: the only reason to refuse it is the forgery.
+//! - A forged or malformed token in the browser comes with the cookies a real browser of that account holds
+//!   next to it: `__client_uat` (never later than the token's `iat`, so `session-token-iat-before-client-uat`
+//!   is not what refuses it) and, on development instances, the dev-browser cookie `__clerk_db_jwt` (so the
+//!   `dev-browser-missing` handshake is not what refuses it).
+//! - A non-ASCII cookie or header cannot travel through the agent (`HeaderValue::from_str` takes visible ASCII
+//!   only), so those requests are sent here, with the raw UTF-8 bytes a browser sends, following redirects one
+//!   hop at a time like the agent and keeping the jar up to date.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use mock_clerk::BrokenToken;
+use mock_clerk::cookies::{CLIENT_UAT, DEV_BROWSER, SESSION};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use super::{Keyword, StepDef, arg};
+use crate::agent::{Hop, Mode, Navigation, SetCookie, USER_AGENT, now_secs};
+use crate::world::ConformanceWorld;
+
+/// The forged tokens each scenario (by its marker) put into play, for "the API never received the forged token".
+static FORGED: Mutex<Option<HashMap<String, Vec<String>>>> = Mutex::new(None);
+
+fn remember_forged(w: &ConformanceWorld, token: &str) {
+    let mut map = FORGED.lock().unwrap_or_else(|p| p.into_inner());
+    map.get_or_insert_with(HashMap::new).entry(w.marker.clone()).or_default().push(token.to_owned());
+}
+
+fn forged_tokens(w: &ConformanceWorld) -> Vec<String> {
+    let map = FORGED.lock().unwrap_or_else(|p| p.into_inner());
+    map.as_ref().and_then(|m| m.get(&w.marker).cloned()).unwrap_or_default()
+}
+
+/// A variant name as mock-clerk spells it, or a failure listing the names.
+fn variant(w: &ConformanceWorld, name: &str) -> BrokenToken {
+    BrokenToken::from_name(name).unwrap_or_else(|| {
+        let names: Vec<&str> = BrokenToken::ALL.iter().map(|v| v.name()).collect();
+        w.fail(&format!("{name:?} is not a way to forge a token; mock-clerk knows {}", names.join(", ")))
+    })
+}
+
+/// A forged token for my account's user and session.
+async fn forge(w: &mut ConformanceWorld, name: &str) -> String {
+    let v = variant(w, name);
+    let (user, session) = (w.me().user_id.clone(), w.me().session_id.clone());
+    let token = match w.env.issuer.forge(v, &user, &session).await {
+        Ok(t) => t,
+        Err(e) => w.fail(&format!("mock-clerk could not forge a {name} token: {e}")),
+    };
+    w.transcript.note(format!("forged a {name} token for {user} / {session} (verifyToken: {})", v.clerk_reason().unwrap_or("accepted")));
+    remember_forged(w, &token);
+    w.saw_token(&token);
+    token
+}
+
+/// The token's `iat`, when it decodes.
+fn iat_of(token: &str) -> Option<i64> {
+    mock_clerk::tokens::decode_unverified(token).ok()?.claims.get("iat")?.as_i64()
+}
+
+/// Puts the cookies a browser of my account holds next to its session token: `__client_uat` (at most `iat`) and,
+/// on development instances, the dev-browser cookie.
+fn hold_companions(w: &mut ConformanceWorld, iat: Option<i64>) {
+    let me = w.me().clone();
+    let host = w.target_host();
+    let signed_in_uat = me.cookies.iter().find(|c| c.name == CLIENT_UAT).and_then(|c| c.value.parse::<i64>().ok()).unwrap_or_else(now_secs);
+    let uat = iat.map_or(signed_in_uat, |iat| iat.min(signed_in_uat)).max(1);
+    w.agent.set_cookie(&host, CLIENT_UAT, &uat.to_string());
+    if let Some(dev_browser) = me.cookies.iter().find(|c| c.name == DEV_BROWSER) {
+        w.agent.set_cookie(&host, DEV_BROWSER, &dev_browser.value);
+    }
+}
+
+/// The malformed values, by the name the features use.
+fn malformed(w: &ConformanceWorld, kind: &str) -> Vec<u8> {
+    match kind {
+        "not a JWT" => b"this-is-not-a-jwt".to_vec(),
+        "16 KiB long" => {
+            // JWT-shaped (a real RS256 header), 16384 bytes in all; the payload and signature are filler.
+            let header = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9";
+            let rest = 16 * 1024 - header.len() - 2;
+            format!("{header}.{}.{}", "A".repeat(rest / 2), "B".repeat(rest - rest / 2)).into_bytes()
+        }
+        "non-ASCII" => "eyJhbGciOiJSUzI1NiJ9.ünïcødé-☃-€.sïgnätürë".as_bytes().to_vec(),
+        other => w.fail(&format!("unknown malformed token {other:?}")),
+    }
+}
+
+/// Where a malformed value travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carrier {
+    Cookie,
+    Bearer,
+}
+
+/// A request carrying a malformed token. ASCII values go through the agent (jar or bearer); non-ASCII ones are
+/// sent raw, on every hop to the app's origin, as a browser would.
+async fn go_malformed(w: &mut ConformanceWorld, method: &str, path: &str, mode: Mode, kind: &str, carrier: Carrier) {
+    let value = malformed(w, kind);
+    let host = w.target_host();
+    if carrier == Carrier::Cookie {
+        hold_companions(w, None);
+    }
+    match String::from_utf8(value.clone()).ok().filter(|v| v.is_ascii()) {
+        Some(ascii) => {
+            match carrier {
+                Carrier::Cookie => w.agent.set_cookie(&host, SESSION, &ascii),
+                Carrier::Bearer => w.agent.set_bearer(Some(ascii)),
+            }
+            w.go(method, path, mode).await;
+        }
+        None => {
+            w.transcript.note(format!("sending a non-ASCII {} raw ({} bytes of UTF-8)", if carrier == Carrier::Cookie { "__session cookie" } else { "Bearer token" }, value.len()));
+            go_raw(w, method, path, mode, &value, carrier).await;
+        }
+    }
+}
+
+/// Like `ConformanceWorld::go`, with a raw `__session` cookie or `Authorization: Bearer` value added to every
+/// request to the app's origin.
+async fn go_raw(w: &mut ConformanceWorld, method: &str, path: &str, mode: Mode, raw: &[u8], carrier: Carrier) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(30))
+        .user_agent(USER_AGENT)
+        .build()
+        .unwrap_or_else(|e| w.fail(&format!("cannot build an HTTP client: {e}")));
+    let start = Url::parse(&w.url(path)).unwrap_or_else(|e| w.fail(&format!("{path}: {e}")));
+    let mut url = start.clone();
+    let mut method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or_else(|e| w.fail(&format!("{method}: {e}")));
+    let mut body = matches!(method.as_str(), "POST" | "PUT" | "PATCH").then(|| serde_json::json!({"title": w.marker}).to_string());
+    let mut hops: Vec<Hop> = Vec::new();
+    loop {
+        let same_origin = url.origin() == start.origin();
+        let mut sent: Vec<(String, Vec<u8>)> = mode.headers(&start).into_iter().map(|(n, v)| (n.to_owned(), v.into_bytes())).collect();
+        let jar = w.agent.cookie_header_for(url.as_str());
+        match carrier {
+            Carrier::Cookie if same_origin => {
+                let mut cookie = jar.map(|c| format!("{c}; ").into_bytes()).unwrap_or_default();
+                cookie.extend_from_slice(format!("{SESSION}=").as_bytes());
+                cookie.extend_from_slice(raw);
+                sent.push(("cookie".into(), cookie));
+            }
+            _ => {
+                if let Some(c) = jar {
+                    sent.push(("cookie".into(), c.into_bytes()));
+                }
+            }
+        }
+        if carrier == Carrier::Bearer && same_origin {
+            let mut auth = b"Bearer ".to_vec();
+            auth.extend_from_slice(raw);
+            sent.push(("authorization".into(), auth));
+        }
+        if body.is_some() {
+            sent.push(("content-type".into(), mode.body_content_type().as_bytes().to_vec()));
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &sent {
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|e| w.fail(&format!("header {name}: {e}")));
+            let value = HeaderValue::from_bytes(value).unwrap_or_else(|e| w.fail(&format!("header {name}: {e}")));
+            headers.append(name, value);
+        }
+        let mut request = client.request(method.clone(), url.clone()).headers(headers);
+        if let Some(b) = &body {
+            request = request.body(b.clone());
+        }
+        let started = std::time::Instant::now();
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                for hop in &hops {
+                    w.transcript.push_hop(hop);
+                }
+                w.fail(&format!("{method} {url} did not complete: {e}"))
+            }
+        };
+        let status = response.status().as_u16();
+        let response_headers: Vec<(String, String)> =
+            response.headers().iter().map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+        let text = response.text().await.unwrap_or_default();
+        let set_cookies: Vec<String> = response_headers.iter().filter(|(n, _)| n == "set-cookie").map(|(_, v)| v.clone()).collect();
+        let host = url.host_str().unwrap_or_default().to_owned();
+        for line in &set_cookies {
+            let Ok(c) = SetCookie::parse(line) else { continue };
+            let deleted = c.max_age.is_some_and(|m| m <= 0) || (c.max_age.is_none() && c.expires.is_some_and(|t| t < now_secs())) || c.value.is_empty();
+            if deleted {
+                w.agent.remove_cookie(&c.name);
+            } else {
+                w.agent.set_cookie(c.domain.as_deref().unwrap_or(&host), &c.name, &c.value);
+            }
+        }
+        let hop = Hop {
+            method: method.to_string(),
+            url: url.to_string(),
+            request_headers: sent.iter().map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned())).collect(),
+            request_body: body.clone(),
+            status,
+            location: response_headers.iter().find(|(n, _)| n == "location").map(|(_, v)| v.clone()),
+            set_cookies,
+            refused_cookies: Vec::new(),
+            headers: response_headers,
+            body: text,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        let next = hop.location.clone().filter(|_| hop.is_redirect());
+        hops.push(hop);
+        let Some(location) = next else { break };
+        if hops.len() > crate::agent::DEFAULT_MAX_REDIRECTS {
+            break;
+        }
+        url = match url.join(&location) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            _ => break,
+        };
+        let status = hops.last().map_or(0, |h| h.status);
+        if (status == 303 && method != reqwest::Method::HEAD) || (matches!(status, 301 | 302) && method == reqwest::Method::POST) {
+            method = reqwest::Method::GET;
+            body = None;
+        }
+    }
+    let nav = Navigation::new(hops).expect("at least one hop");
+    w.transcript.push_navigation(&nav);
+    w.navigations.push(nav);
+}
+
+fn path_and_query(url: &Url) -> String {
+    format!("{}{}", url.path(), url.query().map(|q| format!("?{q}")).unwrap_or_default())
+}
+
+/// Like "I am sent to sign in, with a way back to …", with a choice of what counts as the sign-in page: the
+/// profile's sign-in path only, or also a step of the sign-in flow below it (`/auth/sign-in/tasks`,
+/// `/auth/sign-in/factor-one`: the documented `<SignIn routing="path" path="/auth/sign-in">` renders them all).
+fn assert_sent_to_sign_in(w: &mut ConformanceWorld, expected: &str, flow: bool) {
+    let nav = w.last().clone();
+    let sign_in = w.env.profile.sign_in_path.clone();
+    let is_sign_in = |path: &str| path == sign_in || (flow && path.strip_prefix(sign_in.as_str()).is_some_and(|rest| rest.starts_with('/')));
+    let found = nav.hops().iter().find_map(|hop| {
+        let location = Url::parse(&hop.url).ok()?.join(hop.location.as_deref()?).ok()?;
+        if !is_sign_in(location.path()) {
+            return None;
+        }
+        location.query_pairs().find(|(k, _)| k == "redirect_url").map(|(_, v)| v.into_owned())
+    });
+    let Some(back) = found else { w.fail(&format!("I was not sent to sign in: the request ended with {} at {}", nav.status(), nav.final_url())) };
+    let target = Url::parse(&w.env.target_url).expect("target URL");
+    let back_url = Url::parse(&back).or_else(|_| target.join(&back)).unwrap_or_else(|_| w.fail(&format!("redirect_url {back:?} is not a URL")));
+    w.check(back_url.origin() == target.origin(), || format!("redirect_url {back} is not this app"));
+    let way_back = path_and_query(&back_url);
+    w.check(way_back == expected, || format!("redirect_url leads back to {way_back}, not {expected}"));
+    let final_path = Url::parse(nav.final_url()).map(|u| u.path().to_owned()).unwrap_or_default();
+    w.check(is_sign_in(&final_path) && nav.status() == 200, || format!("after the sign-in redirect I ended at {} with {}", nav.final_url(), nav.status()));
+    w.way_back = Some(back_url.to_string());
+}
+
+/// `path` with `name=value` added to its query.
+fn with_query(path: &str, name: &str, value: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}{name}={encoded}")
+}
+
+pub(super) fn definitions() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            keyword: Keyword::Given,
+            pattern: r"^I have an account at Clerk$",
+            run: |w, _ctx| {
+                async move {
+                    let account = match w.env.issuer.sign_in().await {
+                        Ok(s) => s,
+                        Err(e) => w.fail(&format!("mock-clerk could not create an account: {e}")),
+                    };
+                    w.transcript.note(format!("account {} with active session {} at Clerk; this browser holds none of its cookies", account.user_id, account.session_id));
+                    w.me = Some(account);
+                }
+                .boxed_local()
+            },
+            example: "Given I have an account at Clerk",
+        },
+        StepDef {
+            keyword: Keyword::Given,
+            pattern: r"^my browser holds a forged session token: ([a-z0-9-]+)$",
+            run: |w, ctx| {
+                async move {
+                    let token = forge(w, &arg(&ctx, 1)).await;
+                    hold_companions(w, iat_of(&token));
+                    let host = w.target_host();
+                    w.agent.set_cookie(&host, SESSION, &token);
+                }
+                .boxed_local()
+            },
+            example: "Given my browser holds a forged session token: alg-none",
+        },
+        StepDef {
+            keyword: Keyword::Given,
+            pattern: r"^I send a forged session token as a Bearer header: ([a-z0-9-]+)$",
+            run: |w, ctx| {
+                async move {
+                    let token = forge(w, &arg(&ctx, 1)).await;
+                    w.agent.set_bearer(Some(token));
+                }
+                .boxed_local()
+            },
+            example: "Given I send a forged session token as a Bearer header: foreign-key",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: r"^I replay my old session token as a Bearer header$",
+            run: |w, _ctx| {
+                async move {
+                    let old = w.token_before_sign_out.clone().unwrap_or_else(|| w.fail("no token was held before signing out"));
+                    w.agent.remove_cookie(SESSION);
+                    w.agent.set_bearer(Some(old));
+                }
+                .boxed_local()
+            },
+            example: "When I replay my old session token as a Bearer header",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: r"^I replay my old session cookies$",
+            run: |w, _ctx| {
+                async move {
+                    // What a copy of the browser's cookies taken before sign-out holds: the old token and the
+                    // __client_uat that went with it (sign-out deletes __session; the handshake after it zeroes
+                    // __client_uat, which alone would refuse the token before it is even verified).
+                    let old = w.token_before_sign_out.clone().unwrap_or_else(|| w.fail("no token was held before signing out"));
+                    let uat = w.me().cookies.iter().find(|c| c.name == CLIENT_UAT).map(|c| c.value.clone());
+                    let uat = uat.unwrap_or_else(|| w.fail("my sign-in set no __client_uat"));
+                    let host = w.target_host();
+                    w.agent.set_cookie(&host, SESSION, &old);
+                    w.agent.set_cookie(&host, CLIENT_UAT, &uat);
+                }
+                .boxed_local()
+            },
+            example: "When I replay my old session cookies",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: r"^I open (/\S*) with my session token in the query string$",
+            run: |w, ctx| {
+                async move {
+                    let token = w.me().token.clone();
+                    let path = with_query(&arg(&ctx, 1), SESSION, &token);
+                    w.go("GET", &path, Mode::Page).await;
+                }
+                .boxed_local()
+            },
+            example: "When I open /schedules with my session token in the query string",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: r"^I fetch (GET|POST|PUT|PATCH|DELETE) (/\S*) with my session token in the query string$",
+            run: |w, ctx| {
+                async move {
+                    let token = w.me().token.clone();
+                    let path = with_query(&arg(&ctx, 2), SESSION, &token);
+                    w.go(&arg(&ctx, 1), &path, Mode::Fetch).await;
+                }
+                .boxed_local()
+            },
+            example: "When I fetch GET /api/schedules with my session token in the query string",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: r"^I open (/\S*) with a malformed session cookie: (not a JWT|16 KiB long|non-ASCII)$",
+            run: |w, ctx| async move { go_malformed(w, "GET", &arg(&ctx, 1), Mode::Page, &arg(&ctx, 2), Carrier::Cookie).await }.boxed_local(),
+            example: "When I open /schedules with a malformed session cookie: 16 KiB long",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: r"^I fetch (GET|POST|PUT|PATCH|DELETE) (/\S*) with a malformed session cookie: (not a JWT|16 KiB long|non-ASCII)$",
+            run: |w, ctx| {
+                async move { go_malformed(w, &arg(&ctx, 1), &arg(&ctx, 2), Mode::Fetch, &arg(&ctx, 3), Carrier::Cookie).await }.boxed_local()
+            },
+            example: "When I fetch GET /api/schedules with a malformed session cookie: non-ASCII",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: r"^I fetch (GET|POST|PUT|PATCH|DELETE) (/\S*) with a malformed Bearer header: (not a JWT|16 KiB long|non-ASCII)$",
+            run: |w, ctx| {
+                async move { go_malformed(w, &arg(&ctx, 1), &arg(&ctx, 2), Mode::Fetch, &arg(&ctx, 3), Carrier::Bearer).await }.boxed_local()
+            },
+            example: "When I fetch DELETE /api/schedules/1 with a malformed Bearer header: not a JWT",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I am sent to the sign-in flow, with a way back to (/\S*)$",
+            run: |w, ctx| async move { assert_sent_to_sign_in(w, &arg(&ctx, 1), true) }.boxed_local(),
+            example: "Then I am sent to the sign-in flow, with a way back to /schedules",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I am sent to sign in, with a way back to the page I opened$",
+            run: |w, _ctx| {
+                async move {
+                    let first = Url::parse(&w.last().first().url).unwrap_or_else(|e| w.fail(&format!("the first request's URL: {e}")));
+                    assert_sent_to_sign_in(w, &path_and_query(&first), false)
+                }
+                .boxed_local()
+            },
+            example: "Then I am sent to sign in, with a way back to the page I opened",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^my session is still active at Clerk$",
+            run: |w, _ctx| {
+                async move {
+                    let sid = w.me().session_id.clone();
+                    let status = w.env.issuer.session_status(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read {sid}: {e}")));
+                    w.check(status == "active", || format!("my session is {status} at Clerk, not active"));
+                    let revokes = w.env.issuer.revoke_calls(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read mock-clerk's log: {e}")));
+                    w.check(revokes == 0, || format!("the app asked Clerk to revoke my session {revokes} time(s)"));
+                }
+                .boxed_local()
+            },
+            example: "Then my session is still active at Clerk",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the API never received the forged token$",
+            run: |w, _ctx| {
+                async move {
+                    let forged = forged_tokens(w);
+                    w.check(!forged.is_empty(), || "no forged token was put into play".into());
+                    let mine = w.my_api_requests().await;
+                    for r in &mine {
+                        w.check(!r.bearer().is_some_and(|b| forged.iter().any(|f| f == b)), || format!("{} {} carried the forged token", r.method, r.path));
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then the API never received the forged token",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^Clerk issued no new session token for my session$",
+            run: |w, _ctx| {
+                async move {
+                    let sid = w.me().session_id.clone();
+                    let old = w.token_before_sign_out.clone();
+                    for nav in w.navigations.clone() {
+                        for hop in nav.hops() {
+                            for line in &hop.set_cookies {
+                                let Ok(c) = SetCookie::parse(line) else { continue };
+                                let is_session = c.name == SESSION || c.name.starts_with("__session_");
+                                if !is_session || c.value.is_empty() || old.as_deref() == Some(c.value.as_str()) {
+                                    continue;
+                                }
+                                let claims = mock_clerk::tokens::decode_unverified(&c.value).map(|d| d.claims).unwrap_or_default();
+                                w.check(claims["sid"] != sid.as_str(), || format!("{} {} set a new session token for my session {sid}", hop.status, hop.url));
+                            }
+                        }
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then Clerk issued no new session token for my session",
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_appended() {
+        assert_eq!(with_query("/schedules", "__session", "a.b"), "/schedules?__session=a.b");
+        assert_eq!(with_query("/schedules?week=1", "__session", "a b"), "/schedules?week=1&__session=a+b");
+    }
+
+    #[test]
+    fn every_forge_variant_the_feature_names_exists() {
+        let feature = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../features/security.feature")).unwrap();
+        let names: Vec<&str> = BrokenToken::ALL.iter().map(|v| v.name()).collect();
+        for line in feature.lines().map(str::trim).filter(|l| l.starts_with('|')) {
+            let first = line.trim_matches('|').split('|').next().unwrap_or_default().trim();
+            if first.contains('-') && first.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                assert!(names.contains(&first), "{first} is not a mock-clerk BrokenToken");
+            }
+        }
+    }
+}
