@@ -104,12 +104,13 @@ Feature: Route protection
     Then I am sent to sign in, with a way back to /oauth-settings
 
   @RP-010
-  Scenario Outline: Only the documented static paths skip protection
+  Scenario: A path that merely starts with /_next is still protected
     Given I am signed out
-    When I open <path>
-    Then I am sent to sign in, with a way back to <path>
+    When I open /_nextjs-admin
+    Then I am sent to sign in, with a way back to /_nextjs-admin
 
-    Examples:
-      | path                              |
-      | /_next/data/build/schedules.json  |
-      | /_nextjs-admin                    |
+  @RP-011
+  Scenario: Next.js data routes are not excluded from protection
+    Given I am signed out
+    When I open /_next/data/build/schedules.json
+    Then I am sent to sign in, with a way back to /_next/data/build/schedules.json

@@ -15,8 +15,8 @@ fn relevant(defect: Defect) -> &'static [&'static str] {
     match defect {
         ProtectsNothing => &["@RP-", "@RD-001", "@RD-004", "@TR-003", "@TR-004", "@SO-004", "@SEC-"],
         PublicMatcherTooBroad => &["@RP-002", "@RP-008", "@RP-009"],
-        StaticExclusionTooBroad => &["@RP-010"],
-        NoRedirectUrl => &["@RP-001", "@RP-002", "@RP-008", "@RP-009", "@RP-010", "@RD-", "@TR-004", "@SO-004", "@SEC-"],
+        StaticExclusionTooBroad => &["@RP-010", "@RP-011"],
+        NoRedirectUrl => &["@RP-001", "@RP-002", "@RP-008", "@RP-009", "@RP-010", "@RP-011", "@RD-", "@TR-004", "@SO-004", "@SEC-"],
         OpenRedirectAfterSignIn => &["@RD-003"],
         AcceptsExpiredTokens => &["@TR-", "@BF-003", "@SO-004", "@SEC-"],
         AcceptsAlgNone | AcceptsHs256PublicKey | SkipsSignatureCheck => &["@SEC-"],

@@ -23,6 +23,8 @@ pub struct StackOptions {
     pub mock_clerk_addr: SocketAddr,
     /// Where the downstream double listens (default: a free loopback port).
     pub downstream_addr: SocketAddr,
+    /// More environment for `next start` (e.g. `APP_DEFECT` to seed a defect).
+    pub extra_env: Vec<(String, String)>,
 }
 
 impl Default for StackOptions {
@@ -33,6 +35,7 @@ impl Default for StackOptions {
             tls: false,
             mock_clerk_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            extra_env: Vec::new(),
         }
     }
 }
@@ -73,6 +76,7 @@ impl Stack {
         let downstream = Downstream::bind(options.downstream_addr).await?;
         let mut app_env = clerk.env();
         app_env.push(("NEXT_PUBLIC_API_URL".into(), downstream.url()));
+        app_env.extend(options.extra_env.iter().cloned());
         let app = NextApp::start(options.variant, &app_env).await?;
         Ok(Self { clerk: Arc::new(clerk), downstream, app, app_env, options })
     }

@@ -56,6 +56,7 @@ async fn run(args: Args) -> ExitCode {
         tls: args.tls,
         mock_clerk_addr: args.mock_clerk_addr,
         downstream_addr: args.downstream_addr,
+        extra_env: Vec::new(),
     };
     let stack = match Stack::start(options).await {
         Ok(stack) => stack,

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use mock_clerk::BrokenToken;
+use mock_clerk::{BrokenToken, MintRequest, SignInRequest};
 use mock_clerk::cookies::{CLIENT_UAT, DEV_BROWSER, SESSION};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
@@ -25,16 +25,18 @@ use super::{Keyword, StepDef, arg};
 use crate::agent::{Hop, Mode, Navigation, SetCookie, USER_AGENT, now_secs};
 use crate::world::ConformanceWorld;
 
-/// The forged tokens each scenario (by its marker) put into play, for "the API never received the forged token".
-static FORGED: Mutex<Option<HashMap<String, Vec<String>>>> = Mutex::new(None);
+/// The tokens each scenario (by its marker) put into play, for "the API never received that token". A token
+/// without `sid` (missing-sid, malformed) cannot be attributed to a scenario by the downstream log's session
+/// ids, so this step looks for the token itself in the whole log; malformed values carry the scenario's marker.
+static IN_PLAY: Mutex<Option<HashMap<String, Vec<String>>>> = Mutex::new(None);
 
-fn remember_forged(w: &ConformanceWorld, token: &str) {
-    let mut map = FORGED.lock().unwrap_or_else(|p| p.into_inner());
+fn remember(w: &ConformanceWorld, token: &str) {
+    let mut map = IN_PLAY.lock().unwrap_or_else(|p| p.into_inner());
     map.get_or_insert_with(HashMap::new).entry(w.marker.clone()).or_default().push(token.to_owned());
 }
 
-fn forged_tokens(w: &ConformanceWorld) -> Vec<String> {
-    let map = FORGED.lock().unwrap_or_else(|p| p.into_inner());
+fn tokens_in_play(w: &ConformanceWorld) -> Vec<String> {
+    let map = IN_PLAY.lock().unwrap_or_else(|p| p.into_inner());
     map.as_ref().and_then(|m| m.get(&w.marker).cloned()).unwrap_or_default()
 }
 
@@ -50,12 +52,14 @@ fn variant(w: &ConformanceWorld, name: &str) -> BrokenToken {
 async fn forge(w: &mut ConformanceWorld, name: &str) -> String {
     let v = variant(w, name);
     let (user, session) = (w.me().user_id.clone(), w.me().session_id.clone());
-    let token = match w.env.issuer.forge(v, &user, &session).await {
-        Ok(t) => t,
+    // Issued to the target's origin (`azp`), as clerk-js does: only the broken part differs from a real token.
+    let req = MintRequest { sub: Some(user.clone()), sid: Some(session.clone()), azp: Some(w.target_origin()), broken: Some(v), ..MintRequest::default() };
+    let token = match w.env.issuer.mint(req).await {
+        Ok(t) => t.jwt,
         Err(e) => w.fail(&format!("mock-clerk could not forge a {name} token: {e}")),
     };
     w.transcript.note(format!("forged a {name} token for {user} / {session} (verifyToken: {})", v.clerk_reason().unwrap_or("accepted")));
-    remember_forged(w, &token);
+    remember(w, &token);
     w.saw_token(&token);
     token
 }
@@ -78,17 +82,19 @@ fn hold_companions(w: &mut ConformanceWorld, iat: Option<i64>) {
     }
 }
 
-/// The malformed values, by the name the features use.
+/// The malformed values, by the name the features use; each carries the scenario's marker, so the downstream
+/// log can tell whether this scenario's value reached it.
 fn malformed(w: &ConformanceWorld, kind: &str) -> Vec<u8> {
+    let marker = &w.marker;
     match kind {
-        "not a JWT" => b"this-is-not-a-jwt".to_vec(),
+        "not a JWT" => format!("not-a-jwt-{marker}").into_bytes(),
         "16 KiB long" => {
             // JWT-shaped (a real RS256 header), 16384 bytes in all; the payload and signature are filler.
             let header = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9";
-            let rest = 16 * 1024 - header.len() - 2;
-            format!("{header}.{}.{}", "A".repeat(rest / 2), "B".repeat(rest - rest / 2)).into_bytes()
+            let rest = 16 * 1024 - header.len() - marker.len() - 2;
+            format!("{header}.{marker}{}.{}", "A".repeat(rest / 2), "B".repeat(rest - rest / 2)).into_bytes()
         }
-        "non-ASCII" => "eyJhbGciOiJSUzI1NiJ9.ünïcødé-☃-€.sïgnätürë".as_bytes().to_vec(),
+        "non-ASCII" => format!("eyJhbGciOiJSUzI1NiJ9.ünïcødé-☃-€-{marker}.sïgnätürë").into_bytes(),
         other => w.fail(&format!("unknown malformed token {other:?}")),
     }
 }
@@ -104,6 +110,7 @@ enum Carrier {
 /// sent raw, on every hop to the app's origin, as a browser would.
 async fn go_malformed(w: &mut ConformanceWorld, method: &str, path: &str, mode: Mode, kind: &str, carrier: Carrier) {
     let value = malformed(w, kind);
+    remember(w, &String::from_utf8_lossy(&value));
     let host = w.target_host();
     if carrier == Carrier::Cookie {
         hold_companions(w, None);
@@ -275,7 +282,8 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^I have an account at Clerk$",
             run: |w, _ctx| {
                 async move {
-                    let account = match w.env.issuer.sign_in().await {
+                    let request = SignInRequest { azp: Some(w.target_origin()), ..SignInRequest::default() };
+                    let account = match w.env.issuer.sign_in_with(request).await {
                         Ok(s) => s,
                         Err(e) => w.fail(&format!("mock-clerk could not create an account: {e}")),
                     };
@@ -350,6 +358,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, ctx| {
                 async move {
                     let token = w.me().token.clone();
+                    remember(w, &token);
                     let path = with_query(&arg(&ctx, 1), SESSION, &token);
                     w.go("GET", &path, Mode::Page).await;
                 }
@@ -363,6 +372,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, ctx| {
                 async move {
                     let token = w.me().token.clone();
+                    remember(w, &token);
                     let path = with_query(&arg(&ctx, 2), SESSION, &token);
                     w.go(&arg(&ctx, 1), &path, Mode::Fetch).await;
                 }
@@ -427,19 +437,26 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::Then,
-            pattern: r"^the API never received the forged token$",
+            pattern: r"^the API never received that token$",
             run: |w, _ctx| {
                 async move {
-                    let forged = forged_tokens(w);
-                    w.check(!forged.is_empty(), || "no forged token was put into play".into());
-                    let mine = w.my_api_requests().await;
-                    for r in &mine {
-                        w.check(!r.bearer().is_some_and(|b| forged.iter().any(|f| f == b)), || format!("{} {} carried the forged token", r.method, r.path));
-                    }
+                    let tokens = tokens_in_play(w);
+                    w.check(!tokens.is_empty(), || "no forged, malformed or misplaced token was put into play".into());
+                    let all = w.env.downstream.requests().await.unwrap_or_else(|e| w.fail(&format!("cannot read the downstream double's log: {e}")));
+                    let marker = w.marker.clone();
+                    let carried: Vec<_> = all
+                        .into_iter()
+                        .filter(|r| r.header("authorization").is_some_and(|h| h.contains(&marker) || tokens.iter().any(|t| h.contains(t.as_str()))))
+                        .collect();
+                    w.transcript.push_downstream(&carried);
+                    w.check(carried.is_empty(), || {
+                        let calls: Vec<String> = carried.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+                        format!("the API received that token: {}", calls.join(", "))
+                    });
                 }
                 .boxed_local()
             },
-            example: "Then the API never received the forged token",
+            example: "Then the API never received that token",
         },
         StepDef {
             keyword: Keyword::Then,
