@@ -29,7 +29,7 @@ fn relevant(defect: Defect) -> &'static [&'static str] {
         RetriesWithoutLimit => &["@RT-002"],
         NoWaitBetweenRetries => &["@RT-005", "@RT-006"],
         IgnoresRetryAfter => &["@RT-006"],
-        SignOutWithoutRevoke => &["@SO-001", "@SO-004", "@SO-005", "@SEC-6"],
+        SignOutWithoutRevoke => &["@SO-001", "@SO-003", "@SO-004", "@SO-005", "@SEC-6"],
         RevokesAnotherSession => &["@SO-001", "@SO-004", "@SO-005", "@SEC-6"],
         SignOutKeepsCookie => &["@SO-003"],
         SignOutRedirectsElsewhere => &["@SO-002", "@RD-002"],

@@ -104,6 +104,8 @@ pub struct ScenarioResult {
     pub feature: String,
     /// How it ended.
     pub outcome: Outcome,
+    /// Whether the profile expects it to fail.
+    pub expected_to_fail: bool,
 }
 
 /// The run's tally, after the profile's expected failures are applied.
@@ -128,9 +130,19 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.failed == 0 && self.unexpected_passes == 0 && !self.results.is_empty()
     }
-    /// The ids of scenarios that failed unexpectedly.
+    /// The ids of scenarios with an unexpected result: failed though not expected to, or passed though
+    /// expected to fail.
     pub fn failed_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.results.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).map(|r| r.id.clone()).collect();
+        let mut ids: Vec<String> = self
+            .results
+            .iter()
+            .filter(|r| match r.outcome {
+                Outcome::Failed(_) => !r.expected_to_fail,
+                Outcome::Passed => r.expected_to_fail,
+                Outcome::Skipped(_) => false,
+            })
+            .map(|r| r.id.clone())
+            .collect();
         ids.sort();
         ids.dedup();
         ids
@@ -198,7 +210,7 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
                 event::ScenarioFinished::StepFailed(_, _, err) => Outcome::Failed(err.to_string()),
                 event::ScenarioFinished::BeforeHookFailed(info) => Outcome::Failed(format!("before hook failed: {info:?}")),
             };
-            let result = ScenarioResult { id: scenario_id(&scenario.tags), name: scenario.name.clone(), feature: feature.name.clone(), outcome };
+            let result = ScenarioResult { id: scenario_id(&scenario.tags), name: scenario.name.clone(), feature: feature.name.clone(), outcome, expected_to_fail: false };
             RESULTS.lock().unwrap_or_else(|p| p.into_inner()).push(result);
             async {}.boxed_local()
         })
@@ -215,6 +227,7 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
                     name: scenario.name.clone(),
                     feature: feature.name.clone(),
                     outcome: Outcome::Skipped(format!("the profile skips it: {reason}")),
+                    expected_to_fail: false,
                 });
                 return false;
             }
@@ -229,10 +242,11 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
     Ok(report)
 }
 
-fn tally(results: Vec<ScenarioResult>, env: &Env) -> Report {
+fn tally(mut results: Vec<ScenarioResult>, env: &Env) -> Report {
     let mut report = Report::default();
-    for r in &results {
+    for r in &mut results {
         let expected = env.profile.expected_failure(&r.id).is_some();
+        r.expected_to_fail = expected;
         match (&r.outcome, expected) {
             (Outcome::Passed, false) => report.passed += 1,
             (Outcome::Passed, true) => report.unexpected_passes += 1,
@@ -254,7 +268,8 @@ fn print_report(report: &Report, env: &Env, quiet: bool) {
             (Outcome::Failed(_), Some(f)) => format!("expected failure  {} {} — {}", r.id, r.name, f.reason),
             (Outcome::Passed, Some(f)) => format!("UNEXPECTED PASS   {} {} — the profile expects a failure: {}", r.id, r.name, f.reason),
             (Outcome::Failed(why), None) => {
-                let detail = if quiet { format!("\n      {}", why.replace('\n', "\n      ")) } else { String::new() };
+                // Quiet runs print the failing check (the transcript is in cucumber's output and the reports).
+                let detail = if quiet { format!("\n      {}", why.lines().find(|l| !l.trim().is_empty()).unwrap_or_default()) } else { String::new() };
                 format!("FAILED            {} {}{detail}", r.id, r.name)
             }
             (Outcome::Skipped(why), _) => format!("skipped           {} {} — {why}", r.id, r.name),

@@ -190,6 +190,7 @@ impl ConformanceWorld {
 
     /// Fails the step with `message` and the scenario's transcript.
     pub fn fail(&self, message: &str) -> ! {
+        let message = crate::transcript::redact(message, &[self.env.secret_key.as_str()]);
         panic!("{message}\n\n{}", self.render_transcript())
     }
 
