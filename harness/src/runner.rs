@@ -49,6 +49,9 @@ pub struct RunArgs {
     /// How many scenarios run at once.
     #[arg(long, env = "CONFORMANCE_CONCURRENCY", default_value_t = 16)]
     pub concurrency: usize,
+    /// Write cucumber's progress (and the failing scenarios' transcripts) to this file instead of stdout.
+    #[arg(long, env = "CONFORMANCE_OUTPUT")]
+    pub output: Option<PathBuf>,
     /// Print cucumber's progress (default on; `--quiet` for the summary only).
     #[arg(long, env = "CONFORMANCE_QUIET")]
     pub quiet: bool,
@@ -60,7 +63,7 @@ impl RunArgs {
         use clap::Parser as _;
         let args: Vec<String> = std::env::args().collect();
         // Keep only our flags (and their values): `cargo test` passes its own.
-        let known = ["--target-url", "--profile", "--mock-clerk-url", "--mock-clerk-secret-key", "--downstream-url", "--tags", "-t", "--junit", "--json", "--features", "--concurrency", "--quiet"];
+        let known = ["--target-url", "--profile", "--mock-clerk-url", "--mock-clerk-secret-key", "--downstream-url", "--tags", "-t", "--junit", "--json", "--output", "--features", "--concurrency", "--quiet"];
         let mut kept = vec![args.first().cloned().unwrap_or_default()];
         let mut i = 1;
         while i < args.len() {
@@ -189,7 +192,11 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
         None => None,
     };
     let skipped_by_profile: BTreeMap<String, String> = env.profile.skip.iter().map(|s| (s.scenario.clone(), s.reason.clone())).collect();
-    let progress: Box<dyn std::io::Write> = if args.quiet { Box::new(std::io::sink()) } else { Box::new(std::io::stdout()) };
+    let progress: Box<dyn std::io::Write> = match (&args.output, args.quiet) {
+        (Some(_), _) => output(&args.output)?,
+        (None, true) => Box::new(std::io::sink()),
+        (None, false) => Box::new(std::io::stdout()),
+    };
     let writer = writer::Basic::raw(progress, Coloring::Never, 0)
         .summarized()
         .tee::<ConformanceWorld, _>(writer::JUnit::for_tee(output(&args.junit)?, 0))
