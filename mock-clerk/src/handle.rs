@@ -16,7 +16,7 @@ use crate::instance::{DEFAULT_SECRET_KEY, Instance, InstanceError, InstanceKind}
 use crate::keys::{KeyError, KeyRing, SigningKey, TEST_KEY_PEM};
 use crate::reqlog::LoggedRequest;
 use crate::state::{AppState, ControlAccess, Settings};
-use crate::store::Session;
+use crate::store::{Session, Store};
 use crate::tls::TlsIdentity;
 use crate::tokens::DEFAULT_TOKEN_LIFETIME;
 
@@ -66,6 +66,9 @@ pub enum StartError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// The state file could not be read or written.
+    #[error(transparent)]
+    StateFile(#[from] crate::persist::StateFileError),
 }
 
 /// Configures a [`MockClerk`].
@@ -87,6 +90,7 @@ pub struct MockClerkBuilder {
     frontend_host: Option<String>,
     control: ControlAccess,
     tls: bool,
+    state_file: Option<PathBuf>,
 }
 
 impl Default for MockClerkBuilder {
@@ -100,6 +104,7 @@ impl Default for MockClerkBuilder {
             frontend_host: None,
             control: ControlAccess::LoopbackOnly,
             tls: false,
+            state_file: None,
         }
     }
 }
@@ -149,6 +154,15 @@ impl MockClerkBuilder {
         self
     }
 
+    /// Keeps users, clients, sessions and dev browsers in this file (JSON): loaded at start if it exists
+    /// (created otherwise), rewritten after every change, so a restart with the same file (and the same key
+    /// file, for tokens to keep verifying) carries on where the last run stopped. Default: memory only.
+    /// See [`crate::persist`].
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
     /// Binds and starts serving. Panics with a clear message on failure (tests want that); see
     /// [`MockClerkBuilder::try_start`] otherwise.
     pub async fn start(self) -> MockClerk {
@@ -189,7 +203,19 @@ impl MockClerkBuilder {
         let instance = Instance::new(self.kind, &host, &secret)?;
         let keys = self.key.load()?;
         let settings = Settings { token_lifetime: self.token_lifetime, control: self.control.clone(), base_url: format!("http://{addr}") };
-        Ok(AppState::new(instance, keys, Clock::default(), settings))
+        let store = match &self.state_file {
+            None => Store::default(),
+            Some(path) => match crate::persist::load(path)? {
+                Some(store) => store,
+                None => {
+                    // Written now, so that an unwritable path fails the start rather than the first change.
+                    let store = Store::default();
+                    crate::persist::save(path, &store)?;
+                    store
+                }
+            },
+        };
+        Ok(AppState::with_store(instance, keys, Clock::default(), settings, store, self.state_file.clone()))
     }
 }
 

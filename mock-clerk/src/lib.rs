@@ -27,6 +27,7 @@ pub mod forge;
 pub mod ids;
 pub mod instance;
 pub mod keys;
+pub mod persist;
 pub mod reqlog;
 pub mod server;
 pub mod state;

@@ -73,6 +73,11 @@ struct ServeArgs {
     /// Open the control API (/__mock) to non-loopback callers presenting `Authorization: Bearer <token>`.
     #[arg(long, env = "MOCK_CLERK_CONTROL_TOKEN", hide_env_values = true)]
     control_token: Option<String>,
+    /// Keep users, clients, sessions and dev browsers in this JSON file across restarts: loaded at start
+    /// (created if missing), rewritten after every change. Without it they live in memory only and are gone
+    /// when mock-clerk stops (signing keys persist through --key-file either way).
+    #[arg(long, env = "MOCK_CLERK_STATE_FILE")]
+    state_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +184,9 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         if let Some(token) = &args.control_token {
             builder = builder.control_token(token.clone());
         }
+        if let Some(path) = &args.state_file {
+            builder = builder.state_file(path.clone());
+        }
         let listener = tokio::net::TcpListener::bind(args.instance.addr).await?;
         let addr = listener.local_addr()?;
         let state = builder.state_for(addr)?;
@@ -196,6 +204,9 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             None
         };
         println!("mock-clerk listening on {base} ({:?} instance, kid {})", state.instance().kind(), state.keys().active().kid());
+        if let Some(path) = &args.state_file {
+            println!("state file: {} (users and sessions survive restarts)", path.display());
+        }
         if tls.is_some() {
             println!("TLS on the same port: https://{addr} (certificate: {})", args.tls_cert_out.display());
         }

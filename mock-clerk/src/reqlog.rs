@@ -34,10 +34,18 @@ impl LoggedRequest {
     }
 }
 
-/// Redacts a credential header value: `Bearer sk_test_…` → `Bearer [redacted secret key]`.
+/// Authorization schemes whose name is kept in the log (compared case-insensitively).
+const KNOWN_SCHEMES: &[&str] = &["Bearer", "Basic", "Token", "Digest", "Negotiate", "ApiKey"];
+
+/// Redacts a credential header value: `Bearer sk_test_…` → `Bearer [redacted secret key]`. Only a known scheme
+/// name is kept: in `sk_test_… x` the first word is the credential, not a scheme (found by the `cookies` fuzz
+/// check, which used to see the key in the log).
 pub fn redact_credential(value: &str, secret_key: &str) -> String {
-    let (scheme, token) = value.split_once(' ').unwrap_or(("", value));
-    let what = if token == secret_key { "[redacted secret key]" } else { "[redacted]" };
+    let (scheme, token) = match value.split_once(' ') {
+        Some((scheme, token)) if KNOWN_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)) => (scheme, token),
+        _ => ("", value),
+    };
+    let what = if token.trim() == secret_key { "[redacted secret key]" } else { "[redacted]" };
     if scheme.is_empty() { what.to_owned() } else { format!("{scheme} {what}") }
 }
 
@@ -202,6 +210,8 @@ mod tests {
         assert_eq!(redact_credential("Bearer sk_1", "sk_1"), "Bearer [redacted secret key]");
         assert_eq!(redact_credential("Bearer other", "sk_1"), "Bearer [redacted]");
         assert_eq!(redact_credential("sk_1", "sk_1"), "[redacted secret key]");
+        assert_eq!(redact_credential("sk_1 x", "sk_1"), "[redacted]", "the key in the scheme's place");
+        assert_eq!(redact_credential("Basic c2s6", "sk_1"), "Basic [redacted]");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The shared state behind every route: instance, key ring, clock, store, request log and faults.
 
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -47,21 +49,30 @@ struct Inner {
     clock: Clock,
     keys: RwLock<KeyRing>,
     store: Mutex<Store>,
+    /// Where the store is written after every change ([`crate::persist`]), if anywhere.
+    state_file: Option<PathBuf>,
     log: RequestLog,
     faults: Faults,
     handshake_format: Mutex<HandshakeFormat>,
 }
 
 impl AppState {
-    /// Assembles the state.
+    /// Assembles the state, with an empty in-memory store.
     pub fn new(instance: Instance, keys: KeyRing, clock: Clock, settings: Settings) -> Self {
+        Self::with_store(instance, keys, clock, settings, Store::default(), None)
+    }
+
+    /// Assembles the state around `store`; with a `state_file`, the store is written there after every change
+    /// (see [`crate::persist`]; loading it is the caller's part).
+    pub fn with_store(instance: Instance, keys: KeyRing, clock: Clock, settings: Settings, store: Store, state_file: Option<PathBuf>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 instance,
                 settings,
                 clock,
                 keys: RwLock::new(keys),
-                store: Mutex::new(Store::default()),
+                store: Mutex::new(store),
+                state_file,
                 log: RequestLog::default(),
                 faults: Faults::default(),
                 handshake_format: Mutex::new(HandshakeFormat::default()),
@@ -100,9 +111,19 @@ impl AppState {
     }
 
     /// The store, locked. A poisoned lock is recovered: the store holds plain data and stays consistent
-    /// because every operation validates before it mutates.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.inner.store.lock().unwrap_or_else(|p| p.into_inner())
+    /// because every operation validates before it mutates. With a state file, a guard that was used to change
+    /// the store writes it to the file when dropped, before the lock is released.
+    pub fn store(&self) -> StoreGuard<'_> {
+        StoreGuard {
+            guard: self.inner.store.lock().unwrap_or_else(|p| p.into_inner()),
+            changed: false,
+            state_file: self.inner.state_file.as_deref(),
+        }
+    }
+
+    /// The state file, if the store is persisted.
+    pub fn state_file(&self) -> Option<&Path> {
+        self.inner.state_file.as_deref()
     }
     /// The key ring, for reading.
     pub fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
@@ -124,5 +145,38 @@ impl AppState {
         let claims = self.claims_for(spec);
         let keys = self.keys();
         tokens::sign_rs256(keys.active(), &claims)
+    }
+}
+
+/// The locked store ([`AppState::store`]). Reading goes through `Deref`; any `&mut` use (`DerefMut`) marks the
+/// store as changed, and a changed store is written to the state file, if there is one, when the guard drops.
+pub struct StoreGuard<'a> {
+    guard: MutexGuard<'a, Store>,
+    changed: bool,
+    state_file: Option<&'a Path>,
+}
+
+impl Deref for StoreGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.guard
+    }
+}
+
+impl DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.changed = true;
+        &mut self.guard
+    }
+}
+
+impl Drop for StoreGuard<'_> {
+    fn drop(&mut self) {
+        if let (true, Some(path)) = (self.changed, self.state_file)
+            && let Err(e) = crate::persist::save(path, &self.guard)
+        {
+            // The in-memory store is still right; the next change tries again.
+            tracing::error!(error = %e, "could not write the state file");
+        }
     }
 }

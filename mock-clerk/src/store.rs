@@ -3,10 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::ids::{new_id, prefix};
+use crate::ids::{IdStr, new_id, prefix};
 
 /// How long a session lives before it expires (Clerk's default: 7 days).
 pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -57,7 +59,7 @@ impl SessionStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// `user_…`.
-    pub id: String,
+    pub id: IdStr,
     /// Optional profile fields.
     pub first_name: Option<String>,
     /// Optional profile fields.
@@ -120,9 +122,9 @@ pub struct NewUser {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Client {
     /// `client_…`.
-    pub id: String,
+    pub id: IdStr,
     /// Sessions created on this client, oldest first.
-    pub session_ids: Vec<String>,
+    pub session_ids: Vec<IdStr>,
     /// Milliseconds.
     pub created_at: i64,
     /// Milliseconds.
@@ -130,14 +132,18 @@ pub struct Client {
 }
 
 /// A session.
+///
+/// Kept small, as a long-running mock-clerk may hold a million of them: the ids share their allocations with
+/// the store's map keys, the client and the user ([`IdStr`]), and the refresh token is not stored but derived
+/// ([`Store::refresh_token`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     /// `sess_…`.
-    pub id: String,
+    pub id: IdStr,
     /// The client it lives on.
-    pub client_id: String,
+    pub client_id: IdStr,
     /// Its user.
-    pub user_id: String,
+    pub user_id: IdStr,
     /// The stored status; `expired`/`abandoned` are derived from the clock by [`Session::status_at`].
     pub status: SessionStatus,
     /// Milliseconds.
@@ -150,8 +156,6 @@ pub struct Session {
     pub expire_at: i64,
     /// Milliseconds.
     pub abandon_at: i64,
-    /// The value of the `__refresh_<suffix>` cookie that may refresh this session's tokens.
-    pub refresh_token: String,
 }
 
 impl Session {
@@ -231,7 +235,7 @@ impl UserQuery {
     fn matches(&self, user: &User) -> bool {
         (self.email_address.is_empty()
             || user.email_addresses.iter().any(|(_, e)| self.email_address.iter().any(|q| q.eq_ignore_ascii_case(e))))
-            && (self.user_id.is_empty() || self.user_id.contains(&user.id))
+            && (self.user_id.is_empty() || self.user_id.iter().any(|id| user.id == *id))
             && (self.external_id.is_empty()
                 || user.external_id.as_ref().is_some_and(|x| self.external_id.contains(x)))
     }
@@ -248,14 +252,130 @@ pub struct SessionQuery {
     pub status: Option<SessionStatus>,
 }
 
-/// All of mock-clerk's state.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+/// The key refresh tokens are derived with (HMAC-SHA256 of the session id): random per store, kept in the
+/// state file, never shown.
+#[derive(Clone, PartialEq, Eq)]
+struct RefreshSecret([u8; 32]);
+
+impl RefreshSecret {
+    fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
+        Self(bytes)
+    }
+}
+
+impl std::fmt::Debug for RefreshSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshSecret([redacted])")
+    }
+}
+
+/// All of mock-clerk's state. Serialises (for the state file) as lists of records, which are re-linked on
+/// load so that ids share their allocations again.
+#[derive(Debug, Clone)]
 pub struct Store {
-    users: BTreeMap<String, User>,
-    clients: HashMap<String, Client>,
-    sessions: HashMap<String, Session>,
+    refresh_secret: RefreshSecret,
+    users: BTreeMap<IdStr, User>,
+    clients: HashMap<IdStr, Client>,
+    sessions: HashMap<IdStr, Session>,
     dev_browsers: HashMap<String, DevBrowser>,
     nonces: HashMap<String, Vec<String>>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self {
+            refresh_secret: RefreshSecret::generate(),
+            users: BTreeMap::new(),
+            clients: HashMap::new(),
+            sessions: HashMap::new(),
+            dev_browsers: HashMap::new(),
+            nonces: HashMap::new(),
+        }
+    }
+}
+
+/// The state-file form of a [`Store`] (written).
+#[derive(Serialize)]
+struct StoreDataRef<'a> {
+    refresh_secret: String,
+    users: Vec<&'a User>,
+    clients: Vec<&'a Client>,
+    sessions: Vec<&'a Session>,
+    dev_browsers: BTreeMap<&'a str, &'a DevBrowser>,
+    nonces: BTreeMap<&'a str, &'a Vec<String>>,
+}
+
+/// The state-file form of a [`Store`] (read).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreData {
+    refresh_secret: String,
+    users: Vec<User>,
+    clients: Vec<Client>,
+    sessions: Vec<Session>,
+    #[serde(default)]
+    dev_browsers: HashMap<String, DevBrowser>,
+    #[serde(default)]
+    nonces: HashMap<String, Vec<String>>,
+}
+
+impl Serialize for Store {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Sorted, so that the same store always writes the same file.
+        let mut clients: Vec<&Client> = self.clients.values().collect();
+        clients.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let mut sessions: Vec<&Session> = self.sessions.values().collect();
+        sessions.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        StoreDataRef {
+            refresh_secret: URL_SAFE_NO_PAD.encode(self.refresh_secret.0),
+            users: self.users.values().collect(),
+            clients,
+            sessions,
+            dev_browsers: self.dev_browsers.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            nonces: self.nonces.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Store {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let data = StoreData::deserialize(deserializer)?;
+        let secret = URL_SAFE_NO_PAD
+            .decode(&data.refresh_secret)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| serde::de::Error::custom("refresh_secret is not 32 bytes of base64url"))?;
+        Ok(Self::relink(RefreshSecret(secret), data))
+    }
+}
+
+impl Store {
+    /// Builds the maps from loaded records; every id copy points at the map key's allocation again.
+    fn relink(refresh_secret: RefreshSecret, data: StoreData) -> Self {
+        let users: BTreeMap<IdStr, User> = data.users.into_iter().map(|u| (u.id.clone(), u)).collect();
+        let mut clients: HashMap<IdStr, Client> = data.clients.into_iter().map(|c| (c.id.clone(), c)).collect();
+        let mut sessions = HashMap::with_capacity(data.sessions.len());
+        for mut s in data.sessions {
+            if let Some((key, _)) = users.get_key_value(s.user_id.as_str()) {
+                s.user_id = key.clone();
+            }
+            if let Some((key, _)) = clients.get_key_value(s.client_id.as_str()) {
+                s.client_id = key.clone();
+            }
+            sessions.insert(s.id.clone(), s);
+        }
+        for client in clients.values_mut() {
+            for id in &mut client.session_ids {
+                if let Some((key, _)) = sessions.get_key_value(id.as_str()) {
+                    *id = key.clone();
+                }
+            }
+        }
+        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces }
+    }
 }
 
 impl Store {
@@ -290,7 +410,7 @@ impl Store {
             });
         }
         let user = User {
-            id: new_id(prefix::USER),
+            id: IdStr::new(prefix::USER),
             first_name: new.first_name,
             last_name: new.last_name,
             username: new.username,
@@ -341,7 +461,8 @@ impl Store {
     pub fn create_session(&mut self, user_id: &str, now: i64) -> Result<Session, StoreError> {
         let user = self.users.get_mut(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?;
         user.last_sign_in_at = Some(now);
-        let client = Client { id: new_id(prefix::CLIENT), session_ids: Vec::new(), created_at: now, updated_at: now };
+        // Room for exactly the one session a new client usually ever holds (an empty Vec grows to 4 on push).
+        let client = Client { id: IdStr::new(prefix::CLIENT), session_ids: Vec::with_capacity(1), created_at: now, updated_at: now };
         let client_id = client.id.clone();
         self.clients.insert(client_id.clone(), client);
         self.create_session_on_client(user_id, &client_id, now)
@@ -349,25 +470,40 @@ impl Store {
 
     /// A new active session for `user_id` on an existing client.
     pub fn create_session_on_client(&mut self, user_id: &str, client_id: &str, now: i64) -> Result<Session, StoreError> {
-        self.user(user_id)?;
+        let user_id = self.users.get_key_value(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?.0.clone();
+        let client_id = self.clients.get_key_value(client_id).map_or_else(|| IdStr::from(client_id), |(k, _)| k.clone());
         let session = Session {
-            id: new_id(prefix::SESSION),
-            client_id: client_id.to_owned(),
-            user_id: user_id.to_owned(),
+            id: IdStr::new(prefix::SESSION),
+            client_id,
+            user_id,
             status: SessionStatus::Active,
             created_at: now,
             updated_at: now,
             last_active_at: now,
-            expire_at: now + SESSION_LIFETIME_MS,
-            abandon_at: now + SESSION_ABANDON_MS,
-            refresh_token: new_id(prefix::REFRESH),
+            expire_at: now.saturating_add(SESSION_LIFETIME_MS),
+            abandon_at: now.saturating_add(SESSION_ABANDON_MS),
         };
-        if let Some(client) = self.clients.get_mut(client_id) {
+        if let Some(client) = self.clients.get_mut(session.client_id.as_str()) {
             client.session_ids.push(session.id.clone());
             client.updated_at = now;
         }
         self.sessions.insert(session.id.clone(), session.clone());
         Ok(session)
+    }
+
+    /// The refresh token of a session: the value of the `__refresh_<suffix>` cookie that may refresh its tokens.
+    /// Derived (HMAC-SHA256 of the session id with the store's secret, as `rt_` + 27 base62 characters), so it
+    /// costs no memory per session and is the same after a restart with a state file.
+    pub fn refresh_token(&self, session_id: &str) -> String {
+        const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.refresh_secret.0);
+        let tag = aws_lc_rs::hmac::sign(&key, session_id.as_bytes());
+        let mut out = String::with_capacity(prefix::REFRESH.len() + 28);
+        out.push_str(prefix::REFRESH);
+        out.push('_');
+        // 27 characters from 27 tag bytes (a slight bias towards the first 8 characters; ~160 bits either way).
+        out.extend(tag.as_ref()[..27].iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char));
+        out
     }
 
     /// A session by id.
@@ -424,7 +560,10 @@ impl Store {
     /// Checks a refresh token against an active session.
     pub fn check_refresh(&self, id: &str, refresh_token: &str, now: i64) -> Result<&Session, StoreError> {
         let session = self.active_session(id, now)?;
-        if session.refresh_token != refresh_token {
+        let expected = self.refresh_token(id);
+        let same = expected.len() == refresh_token.len()
+            && expected.bytes().zip(refresh_token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if !same {
             return Err(StoreError::RefreshTokenMismatch(id.to_owned()));
         }
         Ok(session)
@@ -500,7 +639,7 @@ mod tests {
         let later = 1_000 + SESSION_LIFETIME_MS;
         assert_eq!(
             store.active_session(&s.id, later),
-            Err(StoreError::SessionNotActive { id: s.id.clone(), status: "expired" })
+            Err(StoreError::SessionNotActive { id: s.id.to_string(), status: "expired" })
         );
     }
 
@@ -514,7 +653,7 @@ mod tests {
         assert_eq!((revoked.status, revoked.updated_at), (SessionStatus::Revoked, 3_000));
         let again = store.finish_session(&a.id, SessionStatus::Ended, 4_000).unwrap();
         assert_eq!((again.status, again.updated_at), (SessionStatus::Revoked, 3_000));
-        let q = SessionQuery { user_id: Some(u.id.clone()), status: Some(SessionStatus::Active), ..Default::default() };
+        let q = SessionQuery { user_id: Some(u.id.to_string()), status: Some(SessionStatus::Active), ..Default::default() };
         let ids: Vec<_> = store.sessions(&q, 4_000).into_iter().map(|s| s.id.clone()).collect();
         assert_eq!(ids, vec![b.id]);
     }

@@ -785,9 +785,10 @@ impl Harness {
         let mut store = self.state.store();
         let user = store.create_user(NewUser { first_name: Some("Playground".into()), ..NewUser::default() }, now).expect("user");
         let session = store.create_session(&user.id, now).expect("session");
+        let refresh = store.refresh_token(&session.id);
         drop(store);
         let token = self.state.mint(&mock_clerk::tokens::TokenSpec::new(&user.id, &session.id));
-        *self.playground.borrow_mut() = Playground { user: user.id, session: session.id, refresh: session.refresh_token, token };
+        *self.playground.borrow_mut() = Playground { user: user.id.into(), session: session.id.into(), refresh, token };
     }
 
     /// Sends one generated request and checks the answer.

@@ -65,7 +65,7 @@ impl SignedIn {
 /// Signs a user in: creates (or reuses) the user, a client and an active session, and mints its token.
 pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiError> {
     let now = state.clock().now_ms();
-    let (user_id, session, dev_browser) = {
+    let (user_id, session, dev_browser, refresh_token) = {
         let mut store = state.store();
         let user_id = match req.user_id {
             Some(id) => store.user(&id)?.id.clone(),
@@ -81,7 +81,8 @@ pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiErro
         let session = store.create_session(&user_id, now)?;
         let dev_browser =
             state.instance().is_development().then(|| store.create_dev_browser(Some(&session.client_id), now));
-        (user_id, session, dev_browser)
+        let refresh_token = store.refresh_token(&session.id);
+        (user_id, session, dev_browser, refresh_token)
     };
     let spec = TokenSpec {
         ttl: req.ttl_seconds.map(Duration::from_secs),
@@ -98,12 +99,12 @@ pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiErro
     }
     let refresh_name = cookies::suffixed(cookies::REFRESH, state.instance().cookie_suffix());
     Ok(SignedIn {
-        user_id,
-        session_id: session.id,
-        client_id: session.client_id,
+        user_id: user_id.into(),
+        session_id: session.id.into(),
+        client_id: session.client_id.into(),
         token,
         cookies: jar,
-        refresh_cookie: Cookie::new(refresh_name, session.refresh_token),
+        refresh_cookie: Cookie::new(refresh_name, refresh_token),
     })
 }
 
