@@ -5,15 +5,11 @@
 //! Tag filters pass through: `cargo test --test conformance_nextjs -- --tags @sign-out`.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use harness::downstream::DownstreamHandle;
-use harness::issuer::Issuer;
 use harness::nextjs::Variant;
 use harness::profile::Profile;
 use harness::runner::{RunArgs, run};
 use harness::stack::{Stack, StackOptions};
-use harness::world::Env;
 
 fn main() -> ExitCode {
     let args = RunArgs::from_env_and_args();
@@ -43,21 +39,14 @@ async fn run_variant(variant: Variant, args: &RunArgs) -> bool {
             return false;
         }
     };
-    let Stack { clerk, downstream, app, .. } = stack;
-    let env = Env {
-        secret_key: clerk.secret_key().to_owned(),
-        issuer: Issuer::Local(Arc::clone(&clerk)),
-        downstream: DownstreamHandle::Local(downstream),
-        target_url: app.url().to_owned(),
-        profile,
-    };
+    let (env, app) = stack.into_env(profile);
+    let secret = env.secret_key.clone();
     let started = std::time::Instant::now();
-    let report = run(Arc::new(env), args).await;
+    let report = run(env, args).await;
     println!("suite wall time against nextjs-{}: {:.2} s", variant.name(), started.elapsed().as_secs_f64());
     match report {
         Ok(report) if report.ok() => true,
         Ok(_) => {
-            let secret = clerk.secret_key().to_owned();
             eprintln!("next start output (tail, secrets redacted):\n{}", harness::transcript::redact(&app.output_tail(), &[&secret]));
             false
         }

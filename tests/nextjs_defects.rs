@@ -3,15 +3,11 @@
 //! scenarios that test that behaviour. Prints the kill table and the kill rate.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use harness::downstream::DownstreamHandle;
-use harness::issuer::Issuer;
 use harness::nextjs::Variant;
 use harness::profile::Profile;
 use harness::runner::{RunArgs, run};
 use harness::stack::{Stack, StackOptions};
-use harness::world::Env;
 
 /// The defects fixtures/nextjs-app knows (lib/defect.ts), with the scenarios that test what each breaks.
 const DEFECTS: &[(&str, &[&str])] = &[
@@ -27,15 +23,8 @@ async fn run_against(defect: Option<&str>, profile: &Profile, args: &RunArgs) ->
     let extra_env = defect.map(|d| vec![("APP_DEFECT".to_owned(), d.to_owned())]).unwrap_or_default();
     let options = StackOptions { variant: Variant::Middleware, kind: profile.instance, extra_env, ..StackOptions::default() };
     let stack = Stack::start(options).await.unwrap_or_else(|e| panic!("stack for {defect:?}: {e}"));
-    let Stack { clerk, downstream, app, .. } = stack;
-    let env = Env {
-        secret_key: clerk.secret_key().to_owned(),
-        issuer: Issuer::Local(Arc::clone(&clerk)),
-        downstream: DownstreamHandle::Local(downstream),
-        target_url: app.url().to_owned(),
-        profile: profile.clone(),
-    };
-    let report = run(Arc::new(env), args).await.expect("the suite runs");
+    let (env, app) = stack.into_env(profile.clone());
+    let report = run(env, args).await.expect("the suite runs");
     drop(app);
     report.failed_ids().into_iter().collect()
 }

@@ -81,6 +81,19 @@ impl Stack {
         Ok(Self { clerk: Arc::new(clerk), downstream, app, app_env, options })
     }
 
+    /// The conformance suite's environment for this stack (in-process issuer and downstream double), and the
+    /// running app, which must be kept alive while the suite runs.
+    pub fn into_env(self, profile: crate::profile::Profile) -> (Arc<crate::world::Env>, NextApp) {
+        let env = crate::world::Env {
+            secret_key: self.clerk.secret_key().to_owned(),
+            issuer: crate::issuer::Issuer::Local(self.clerk),
+            downstream: crate::downstream::DownstreamHandle::Local(self.downstream),
+            target_url: self.app.url().to_owned(),
+            profile,
+        };
+        (Arc::new(env), self.app)
+    }
+
     /// The variables a conformance run against this stack needs (`CONFORMANCE_TARGET_URL`, `MOCK_CLERK_URL`,
     /// `DOWNSTREAM_URL`, the instance's keys).
     pub fn target_env(&self) -> Vec<(String, String)> {

@@ -264,14 +264,7 @@ impl KeyRing {
     fn save(&self) -> Result<(), KeyError> {
         let Some(path) = &self.file else { return Ok(()) };
         let text: String = self.keys.iter().map(SigningKey::private_key_pem).collect();
-        let io = |source| KeyError::KeyFileIo { path: path.clone(), source };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).map_err(io)?;
-        restrict_permissions(&tmp).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        crate::private_file::write_private(path, text.as_bytes()).map_err(|source| KeyError::KeyFileIo { path: path.clone(), source })
     }
 
     /// The key new tokens are signed with.
@@ -320,17 +313,6 @@ impl KeyRing {
         self.save()?;
         Ok(retired)
     }
-}
-
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 /// A fixed RSA-2048 test key, so unit tests and doc examples never generate keys.

@@ -74,31 +74,12 @@ pub fn load(path: &Path) -> Result<Option<Store>, StateFileError> {
 
 /// Writes the store to `path` atomically (temporary file, then rename), creating the directory if needed.
 pub fn save(path: &Path, store: &Store) -> Result<(), StateFileError> {
-    let io = |source| StateFileError::Io { path: path.into(), source };
     let bytes = serde_json::to_vec(&FileRef { mock_clerk_state: STATE_FILE_VERSION, store })
         .map_err(|e| StateFileError::Unreadable { path: path.into(), reason: e.to_string() })?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    restrict_permissions(&tmp).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    // The state file holds the refresh-token secret: owner-only, like the key file.
+    crate::private_file::write_private(path, &bytes).map_err(|source| StateFileError::Io { path: path.into(), source })
 }
 
-/// The state file holds the refresh-token secret: owner-only, like the key file.
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &Path) -> std::io::Result<()> {
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {
