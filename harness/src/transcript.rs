@@ -186,7 +186,7 @@ fn render_hop(out: &mut String, n: usize, hop: &Hop) {
     let _ = writeln!(out, "hop {n}: {} {} -> {} ({} ms)", hop.method, hop.url, hop.status, hop.elapsed_ms);
     for name in ["cookie", "authorization", "next-action"] {
         if let Some(value) = hop.request_header(name) {
-            let _ = writeln!(out, "    sent {name}: {value}");
+            let _ = writeln!(out, "    sent {name}: {}", clip(value, MAX_HEADER_CHARS));
         }
     }
     if let Some(location) = &hop.location {
@@ -206,6 +206,17 @@ fn render_hop(out: &mut String, n: usize, hop: &Hop) {
     if !hop.is_redirect() {
         push_body(out, &hop.body);
     }
+}
+
+/// Header values longer than this are cut (a 16 KiB forged cookie would drown the transcript).
+const MAX_HEADER_CHARS: usize = 2000;
+
+fn clip(text: &str, max: usize) -> String {
+    let cut = text.chars().count().saturating_sub(max);
+    if cut == 0 {
+        return text.to_owned();
+    }
+    format!("{} … ({cut} more characters)", text.chars().take(max).collect::<String>())
 }
 
 fn push_body(out: &mut String, body: &str) {
