@@ -53,7 +53,7 @@ pub struct RunArgs {
     #[arg(long, env = "CONFORMANCE_OUTPUT")]
     pub output: Option<PathBuf>,
     /// Print cucumber's progress (default on; `--quiet` for the summary only).
-    #[arg(long, env = "CONFORMANCE_QUIET")]
+    #[arg(long, env = "CONFORMANCE_QUIET", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: bool,
 }
 
