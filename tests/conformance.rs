@@ -28,7 +28,6 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let started = std::time::Instant::now();
         let report = match run(running.env.clone(), &args).await {
             Ok(r) => r,
             Err(e) => {
@@ -36,7 +35,6 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        println!("suite wall time: {:.2} s", started.elapsed().as_secs_f64());
         drop(running);
         if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
     })

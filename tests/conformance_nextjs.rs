@@ -41,9 +41,7 @@ async fn run_variant(variant: Variant, args: &RunArgs) -> bool {
     };
     let (env, app) = stack.into_env(profile);
     let secret = env.secret_key.clone();
-    let started = std::time::Instant::now();
     let report = run(env, args).await;
-    println!("suite wall time against nextjs-{}: {:.2} s", variant.name(), started.elapsed().as_secs_f64());
     match report {
         Ok(report) if report.ok() => true,
         Ok(_) => {

@@ -183,6 +183,7 @@ pub fn default_features_dir() -> PathBuf {
 
 /// Runs the features against `env`'s target and returns the report (printing progress and the closing line).
 pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
+    let started = std::time::Instant::now();
     install_env(env.clone());
     RESULTS.lock().unwrap_or_else(|p| p.into_inner()).clear();
     let features = args.features.clone().unwrap_or_else(default_features_dir);
@@ -245,7 +246,7 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
     let mut results: Vec<ScenarioResult> = RESULTS.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
     results.extend(profile_skips);
     let report = tally(results, &env);
-    print_report(&report, &env, args.quiet);
+    print_report(&report, &env, args.quiet, started.elapsed());
     Ok(report)
 }
 
@@ -266,7 +267,7 @@ fn tally(mut results: Vec<ScenarioResult>, env: &Env) -> Report {
     report
 }
 
-fn print_report(report: &Report, env: &Env, quiet: bool) {
+fn print_report(report: &Report, env: &Env, quiet: bool, wall_time: std::time::Duration) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\nconformance of {} ({}):", env.target_url, env.profile.name);
     for r in &report.results {
@@ -289,6 +290,8 @@ fn print_report(report: &Report, env: &Env, quiet: bool) {
         "{} expected failure(s) of this target (counted as skipped below), {} unexpected pass(es) (counted as failed)",
         report.expected_failures, report.unexpected_passes
     );
+    let _ = writeln!(out, "suite wall time against {}: {:.2} s", env.profile.name, wall_time.as_secs_f64());
+    // The closing line, last, in the plain form test-result readers know.
     let _ = writeln!(
         out,
         "{} passed, {} failed, {} skipped",
