@@ -119,6 +119,19 @@ impl ConformanceWorld {
         self.agent.bearer().or_else(|| self.agent.cookie(mock_clerk::cookies::SESSION).map(|c| c.value).filter(|v| !v.is_empty()))
     }
 
+    /// The session token my browser holds now, or a failure.
+    pub fn require_token(&self) -> String {
+        self.current_token().unwrap_or_else(|| self.fail("my browser holds no session token"))
+    }
+
+    /// A session's status at mock-clerk, or a failure.
+    pub async fn status_at_clerk(&self, sid: &str) -> String {
+        match self.env.issuer.session_status(sid).await {
+            Ok(status) => status,
+            Err(e) => self.fail(&format!("cannot read {sid}: {e}")),
+        }
+    }
+
     /// Records a token as seen.
     pub fn saw_token(&mut self, token: &str) {
         if !token.is_empty() && !self.tokens_seen.iter().any(|t| t == token) {

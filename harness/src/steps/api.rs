@@ -57,7 +57,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, ctx| {
                 async move {
                     let (count, method, path): (usize, String, String) = (num(&ctx, 1), arg(&ctx, 2), arg(&ctx, 3));
-                    let token = w.current_token().unwrap_or_else(|| w.fail("my browser holds no session token"));
+                    let token = w.require_token();
                     let mine = w.my_api_requests().await;
                     let calls: Vec<_> = mine.iter().filter(|r| r.is(&method, &path)).collect();
                     w.check(calls.len() == count, || format!("expected {count} {method} {path}, the API received {}", calls.len()));
@@ -92,7 +92,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the last API request carried my current token$",
             run: |w, _ctx| {
                 async move {
-                    let token = w.current_token().unwrap_or_else(|| w.fail("my browser holds no session token"));
+                    let token = w.require_token();
                     let mine = w.my_api_requests().await;
                     let last = mine.last().unwrap_or_else(|| w.fail("the API received no request"));
                     w.check(last.bearer() == Some(token.as_str()), || format!("the last API call ({} {}) did not carry my current token", last.method, last.path));
@@ -106,7 +106,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^no API request carried an earlier token$",
             run: |w, _ctx| {
                 async move {
-                    let token = w.current_token().unwrap_or_else(|| w.fail("my browser holds no session token"));
+                    let token = w.require_token();
                     let mine = w.my_api_requests().await;
                     for r in &mine {
                         w.check(r.bearer() == Some(token.as_str()), || format!("{} {} carried an earlier or foreign token", r.method, r.path));

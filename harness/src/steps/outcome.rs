@@ -224,7 +224,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let before = w.token_before_time_passed.clone().unwrap_or_else(|| w.fail("no earlier token to compare with"));
-                    let now = w.current_token().unwrap_or_else(|| w.fail("my browser holds no session token"));
+                    let now = w.require_token();
                     w.check(now != before, || "my session token was not replaced".into());
                     let claims = mock_clerk::tokens::decode_unverified(&now).map(|d| d.claims).unwrap_or_default();
                     let sid = w.me().session_id.clone();
@@ -240,7 +240,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let sid = w.me().session_id.clone();
-                    let status = w.env.issuer.session_status(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read {sid}: {e}")));
+                    let status = w.status_at_clerk(&sid).await;
                     w.check(status == "revoked", || format!("my session is {status}, not revoked"));
                 }
                 .boxed_local()
@@ -253,7 +253,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let sid = w.other.as_ref().map(|o| o.session_id.clone()).unwrap_or_else(|| w.fail("no other session"));
-                    let status = w.env.issuer.session_status(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read {sid}: {e}")));
+                    let status = w.status_at_clerk(&sid).await;
                     w.check(status == "active", || format!("my other session is {status}"));
                 }
                 .boxed_local()

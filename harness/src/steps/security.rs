@@ -426,7 +426,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let sid = w.me().session_id.clone();
-                    let status = w.env.issuer.session_status(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read {sid}: {e}")));
+                    let status = w.status_at_clerk(&sid).await;
                     w.check(status == "active", || format!("my session is {status} at Clerk, not active"));
                     let revokes = w.env.issuer.revoke_calls(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read mock-clerk's log: {e}")));
                     w.check(revokes == 0, || format!("the app asked Clerk to revoke my session {revokes} time(s)"));
