@@ -114,7 +114,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
 }
 
 /// A new user signed in at mock-clerk, with tokens issued to the target's origin (`azp`), as clerk-js does.
-async fn sign_in(w: &mut ConformanceWorld) -> mock_clerk::SignedIn {
+pub(super) async fn sign_in(w: &mut ConformanceWorld) -> mock_clerk::SignedIn {
     let azp = Some(w.target_origin());
     match w.env.issuer.sign_in_with(SignInRequest { azp, ..SignInRequest::default() }).await {
         Ok(s) => s,

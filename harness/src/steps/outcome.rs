@@ -7,21 +7,40 @@ use super::{Keyword, StepDef, arg, num};
 use crate::agent::{Hop, Mode, Navigation};
 use crate::world::ConformanceWorld;
 
-/// The hop that sent the browser to the sign-in page with a `redirect_url`, and that URL.
-fn sign_in_redirect(w: &ConformanceWorld, nav: &Navigation) -> Option<(usize, String)> {
+/// What counts as arriving at sign in.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SignInPage {
+    /// Also a step of the sign-in flow below the sign-in path (`/auth/sign-in/tasks`): the documented
+    /// `<SignIn routing="path" path="/auth/sign-in">` renders them all.
+    pub flow: bool,
+    /// The navigation must end on that page with a 200.
+    pub final_ok: bool,
+}
+
+impl SignInPage {
+    /// The profile's sign-in path only, any final status.
+    pub const EXACT: SignInPage = SignInPage { flow: false, final_ok: false };
+
+    fn matches(self, sign_in: &str, path: &str) -> bool {
+        path == sign_in || (self.flow && path.strip_prefix(sign_in).is_some_and(|rest| rest.starts_with('/')))
+    }
+}
+
+/// The `redirect_url` of the hop that sent the browser to the sign-in page.
+fn sign_in_redirect(w: &ConformanceWorld, nav: &Navigation, page: SignInPage) -> Option<String> {
     let sign_in = w.env.profile.sign_in_path.clone();
-    nav.hops().iter().enumerate().find_map(|(i, hop)| {
+    nav.hops().iter().find_map(|hop| {
         let location = Url::parse(&hop.url).ok()?.join(hop.location.as_deref()?).ok()?;
-        if location.path() != sign_in {
+        if !page.matches(&sign_in, location.path()) {
             return None;
         }
-        let back = location.query_pairs().find(|(k, _)| k == "redirect_url").map(|(_, v)| v.into_owned())?;
-        Some((i, back))
+        location.query_pairs().find(|(k, _)| k == "redirect_url").map(|(_, v)| v.into_owned())
     })
 }
 
-fn path_of(url: &str) -> String {
-    Url::parse(url).map(|u| format!("{}{}", u.path(), u.query().map(|q| format!("?{q}")).unwrap_or_default())).unwrap_or_default()
+/// `/path?query` of a URL.
+pub(super) fn path_and_query(url: &Url) -> String {
+    format!("{}{}", url.path(), url.query().map(|q| format!("?{q}")).unwrap_or_default())
 }
 
 fn sign_out_hop<'a>(w: &ConformanceWorld, nav: &'a Navigation) -> Option<&'a Hop> {
@@ -29,16 +48,20 @@ fn sign_out_hop<'a>(w: &ConformanceWorld, nav: &'a Navigation) -> Option<&'a Hop
     nav.hops().iter().find(|h| Url::parse(&h.url).is_ok_and(|u| u.path() == path))
 }
 
-fn assert_sent_to_sign_in(w: &mut ConformanceWorld, nav: &Navigation, expected: &str) {
-    let Some((_, back)) = sign_in_redirect(w, nav) else {
+/// The navigation went to the sign-in page with a `redirect_url` leading back to `expected` on this app, and
+/// ended there; remembers the way back.
+pub(super) fn assert_sent_to_sign_in(w: &mut ConformanceWorld, nav: &Navigation, expected: &str, page: SignInPage) {
+    let Some(back) = sign_in_redirect(w, nav, page) else {
         w.fail(&format!("I was not sent to sign in: the request ended with {} at {}", nav.status(), nav.final_url()))
     };
     let target = Url::parse(&w.env.target_url).expect("target URL");
     let back_url = Url::parse(&back).or_else(|_| target.join(&back)).unwrap_or_else(|_| w.fail(&format!("redirect_url {back:?} is not a URL")));
     w.check(back_url.origin() == target.origin(), || format!("redirect_url {back} is not this app"));
-    w.check(path_of(back_url.as_str()) == expected, || format!("redirect_url leads back to {}, not {expected}", path_of(back_url.as_str())));
+    let way_back = path_and_query(&back_url);
+    w.check(way_back == expected, || format!("redirect_url leads back to {way_back}, not {expected}"));
     let final_path = Url::parse(nav.final_url()).map(|u| u.path().to_owned()).unwrap_or_default();
-    w.check(final_path == w.env.profile.sign_in_path, || format!("after the sign-in redirect I ended at {}", nav.final_url()));
+    let arrived = page.matches(&w.env.profile.sign_in_path, &final_path) && (!page.final_ok || nav.status() == 200);
+    w.check(arrived, || format!("after the sign-in redirect I ended at {} with {}", nav.final_url(), nav.status()));
     w.way_back = Some(back_url.to_string());
 }
 
@@ -50,7 +73,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, ctx| {
                 async move {
                     let nav = w.last().clone();
-                    assert_sent_to_sign_in(w, &nav, &arg(&ctx, 1));
+                    assert_sent_to_sign_in(w, &nav, &arg(&ctx, 1), SignInPage::EXACT);
                 }
                 .boxed_local()
             },
@@ -61,7 +84,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^I (?:am|was) not sent to sign in$",
             run: |w, _ctx| {
                 async move {
-                    let sent = sign_in_redirect(w, w.last()).is_some();
+                    let sent = sign_in_redirect(w, w.last(), SignInPage::EXACT).is_some();
                     w.check(!sent, || "I was sent to sign in".into());
                 }
                 .boxed_local()
@@ -78,7 +101,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
                     for page in pages {
                         w.agent.clear();
                         let nav = w.go("GET", &page, Mode::Page).await.clone();
-                        assert_sent_to_sign_in(w, &nav, &page);
+                        assert_sent_to_sign_in(w, &nav, &page, SignInPage::EXACT);
                     }
                 }
                 .boxed_local()

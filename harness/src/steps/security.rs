@@ -16,11 +16,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use mock_clerk::{BrokenToken, MintRequest, SignInRequest};
+use mock_clerk::{BrokenToken, MintRequest};
 use mock_clerk::cookies::{CLIENT_UAT, DEV_BROWSER, SESSION};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use super::outcome::{SignInPage, assert_sent_to_sign_in, path_and_query};
 use super::{Keyword, StepDef, arg};
 use crate::agent::{Hop, Mode, Navigation, SetCookie, USER_AGENT, now_secs};
 use crate::world::ConformanceWorld;
@@ -239,35 +240,6 @@ async fn go_raw(w: &mut ConformanceWorld, method: &str, path: &str, mode: Mode, 
     w.navigations.push(nav);
 }
 
-fn path_and_query(url: &Url) -> String {
-    format!("{}{}", url.path(), url.query().map(|q| format!("?{q}")).unwrap_or_default())
-}
-
-/// Like "I am sent to sign in, with a way back to …", with a choice of what counts as the sign-in page: the
-/// profile's sign-in path only, or also a step of the sign-in flow below it (`/auth/sign-in/tasks`,
-/// `/auth/sign-in/factor-one`: the documented `<SignIn routing="path" path="/auth/sign-in">` renders them all).
-fn assert_sent_to_sign_in(w: &mut ConformanceWorld, expected: &str, flow: bool) {
-    let nav = w.last().clone();
-    let sign_in = w.env.profile.sign_in_path.clone();
-    let is_sign_in = |path: &str| path == sign_in || (flow && path.strip_prefix(sign_in.as_str()).is_some_and(|rest| rest.starts_with('/')));
-    let found = nav.hops().iter().find_map(|hop| {
-        let location = Url::parse(&hop.url).ok()?.join(hop.location.as_deref()?).ok()?;
-        if !is_sign_in(location.path()) {
-            return None;
-        }
-        location.query_pairs().find(|(k, _)| k == "redirect_url").map(|(_, v)| v.into_owned())
-    });
-    let Some(back) = found else { w.fail(&format!("I was not sent to sign in: the request ended with {} at {}", nav.status(), nav.final_url())) };
-    let target = Url::parse(&w.env.target_url).expect("target URL");
-    let back_url = Url::parse(&back).or_else(|_| target.join(&back)).unwrap_or_else(|_| w.fail(&format!("redirect_url {back:?} is not a URL")));
-    w.check(back_url.origin() == target.origin(), || format!("redirect_url {back} is not this app"));
-    let way_back = path_and_query(&back_url);
-    w.check(way_back == expected, || format!("redirect_url leads back to {way_back}, not {expected}"));
-    let final_path = Url::parse(nav.final_url()).map(|u| u.path().to_owned()).unwrap_or_default();
-    w.check(is_sign_in(&final_path) && nav.status() == 200, || format!("after the sign-in redirect I ended at {} with {}", nav.final_url(), nav.status()));
-    w.way_back = Some(back_url.to_string());
-}
-
 /// `path` with `name=value` added to its query.
 fn with_query(path: &str, name: &str, value: &str) -> String {
     let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
@@ -282,11 +254,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^I have an account at Clerk$",
             run: |w, _ctx| {
                 async move {
-                    let request = SignInRequest { azp: Some(w.target_origin()), ..SignInRequest::default() };
-                    let account = match w.env.issuer.sign_in_with(request).await {
-                        Ok(s) => s,
-                        Err(e) => w.fail(&format!("mock-clerk could not create an account: {e}")),
-                    };
+                    let account = super::auth::sign_in(w).await;
                     w.transcript.note(format!("account {} with active session {} at Clerk; this browser holds none of its cookies", account.user_id, account.session_id));
                     w.me = Some(account);
                 }
@@ -405,7 +373,13 @@ pub(super) fn definitions() -> Vec<StepDef> {
         StepDef {
             keyword: Keyword::Then,
             pattern: r"^I am sent to the sign-in flow, with a way back to (/\S*)$",
-            run: |w, ctx| async move { assert_sent_to_sign_in(w, &arg(&ctx, 1), true) }.boxed_local(),
+            run: |w, ctx| {
+                async move {
+                    let nav = w.last().clone();
+                    assert_sent_to_sign_in(w, &nav, &arg(&ctx, 1), SignInPage { flow: true, final_ok: true });
+                }
+                .boxed_local()
+            },
             example: "Then I am sent to the sign-in flow, with a way back to /schedules",
         },
         StepDef {
@@ -414,7 +388,8 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let first = Url::parse(&w.last().first().url).unwrap_or_else(|e| w.fail(&format!("the first request's URL: {e}")));
-                    assert_sent_to_sign_in(w, &path_and_query(&first), false)
+                    let nav = w.last().clone();
+                    assert_sent_to_sign_in(w, &nav, &path_and_query(&first), SignInPage { flow: false, final_ok: true })
                 }
                 .boxed_local()
             },
