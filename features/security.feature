@@ -14,10 +14,10 @@ Feature: Forged, malformed and misplaced session tokens
   Scenario Outline: A forged session token on a page request sends me to sign in: <variant>
     Given I have an account at Clerk
     And my browser holds a forged session token: <variant>
-    When I open /schedules
+    When I open the data page
     Then the API received no request
     And the API never received that token
-    And I am sent to sign in, with a way back to /schedules
+    And I am sent to sign in, with a way back to the data page
 
     @SEC-101
     Examples: unknown-kid
@@ -61,11 +61,11 @@ Feature: Forged, malformed and misplaced session tokens
     Given I have an account at Clerk
     And my session is revoked at Clerk
     And my browser holds a forged session token: <variant>
-    When I open /schedules
+    When I open the data page
     Then the API received no request
     And the API never received that token
     And Clerk issued no new session token for my session
-    And I land on /auth/sign-in
+    And I land on the sign-in page
 
     @SEC-111
     Examples: expired
@@ -86,8 +86,8 @@ Feature: Forged, malformed and misplaced session tokens
     Given I have an account at Clerk
     And my session is revoked at Clerk
     And my browser holds a forged session token: <variant>
-    When I open /schedules
-    Then I am sent to sign in, with a way back to /schedules
+    When I open the data page
+    Then I am sent to sign in, with a way back to the data page
 
     @SEC-114
     Examples: expired
@@ -109,7 +109,7 @@ Feature: Forged, malformed and misplaced session tokens
   Scenario Outline: A token outside its validity window is never used, even for an active session: <variant>
     Given I have an account at Clerk
     And my browser holds a forged session token: <variant>
-    When I open /schedules
+    When I open the data page
     Then the API never received that token
 
     @SEC-121
@@ -133,10 +133,10 @@ Feature: Forged, malformed and misplaced session tokens
   Scenario: A pending session on a page request is sent to the sign-in flow
     Given I have an account at Clerk
     And my browser holds a forged session token: sts-pending
-    When I open /schedules
+    When I open the data page
     Then the API received no request
     And the API never received that token
-    And I am sent to the sign-in flow, with a way back to /schedules
+    And I am sent to the sign-in flow, with a way back to the data page
 
   # Without sid, Clerk's SDK accepts the token but getToken() returns null, and the documented getSchedules
   # throws "Unauthorized". Whatever the page shows, no data and no request leave the app.
@@ -144,225 +144,225 @@ Feature: Forged, malformed and misplaced session tokens
   Scenario: A token without a session id on a page request gets no data
     Given I have an account at Clerk
     And my browser holds a forged session token: missing-sid
-    When I open /schedules
+    When I open the data page
     Then the response carries no API data
     And the API received no request
     And the API never received that token
 
-  Scenario Outline: A forged session cookie on an API route gets no data: <variant>, <method> <route>
+  Scenario Outline: A forged session cookie on an API route gets no data: <variant>, <route>
     Given I have an account at Clerk
     And my browser holds a forged session token: <variant>
-    When I fetch <method> <route>
+    When I fetch <route>
     Then the response carries no API data
     And the API received no request
     And the API never received that token
 
     @SEC-201
     Examples: expired
-      | variant | method | route            |
-      | expired | GET    | /api/schedules   |
-      | expired | POST   | /api/schedules   |
-      | expired | PUT    | /api/schedules/1 |
-      | expired | DELETE | /api/schedules/1 |
+      | variant | route                |
+      | expired | the GET API route    |
+      | expired | the POST API route   |
+      | expired | the PUT API route    |
+      | expired | the DELETE API route |
 
     @SEC-202
     Examples: not-yet-valid
-      | variant       | method | route            |
-      | not-yet-valid | GET    | /api/schedules   |
-      | not-yet-valid | POST   | /api/schedules   |
-      | not-yet-valid | PUT    | /api/schedules/1 |
-      | not-yet-valid | DELETE | /api/schedules/1 |
+      | variant       | route                |
+      | not-yet-valid | the GET API route    |
+      | not-yet-valid | the POST API route   |
+      | not-yet-valid | the PUT API route    |
+      | not-yet-valid | the DELETE API route |
 
     @SEC-203
     Examples: iat-in-future
-      | variant       | method | route            |
-      | iat-in-future | GET    | /api/schedules   |
-      | iat-in-future | POST   | /api/schedules   |
-      | iat-in-future | PUT    | /api/schedules/1 |
-      | iat-in-future | DELETE | /api/schedules/1 |
+      | variant       | route                |
+      | iat-in-future | the GET API route    |
+      | iat-in-future | the POST API route   |
+      | iat-in-future | the PUT API route    |
+      | iat-in-future | the DELETE API route |
 
     @SEC-204
     Examples: unknown-kid
-      | variant     | method | route            |
-      | unknown-kid | GET    | /api/schedules   |
-      | unknown-kid | POST   | /api/schedules   |
-      | unknown-kid | PUT    | /api/schedules/1 |
-      | unknown-kid | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | unknown-kid | the GET API route    |
+      | unknown-kid | the POST API route   |
+      | unknown-kid | the PUT API route    |
+      | unknown-kid | the DELETE API route |
 
     @SEC-205
     Examples: foreign-key
-      | variant     | method | route            |
-      | foreign-key | GET    | /api/schedules   |
-      | foreign-key | POST   | /api/schedules   |
-      | foreign-key | PUT    | /api/schedules/1 |
-      | foreign-key | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | foreign-key | the GET API route    |
+      | foreign-key | the POST API route   |
+      | foreign-key | the PUT API route    |
+      | foreign-key | the DELETE API route |
 
     @SEC-206
     Examples: alg-none
-      | variant  | method | route            |
-      | alg-none | GET    | /api/schedules   |
-      | alg-none | POST   | /api/schedules   |
-      | alg-none | PUT    | /api/schedules/1 |
-      | alg-none | DELETE | /api/schedules/1 |
+      | variant  | route                |
+      | alg-none | the GET API route    |
+      | alg-none | the POST API route   |
+      | alg-none | the PUT API route    |
+      | alg-none | the DELETE API route |
 
     @SEC-207
     Examples: hs256-public-key
-      | variant          | method | route            |
-      | hs256-public-key | GET    | /api/schedules   |
-      | hs256-public-key | POST   | /api/schedules   |
-      | hs256-public-key | PUT    | /api/schedules/1 |
-      | hs256-public-key | DELETE | /api/schedules/1 |
+      | variant          | route                |
+      | hs256-public-key | the GET API route    |
+      | hs256-public-key | the POST API route   |
+      | hs256-public-key | the PUT API route    |
+      | hs256-public-key | the DELETE API route |
 
     @SEC-208
     Examples: tampered-payload
-      | variant          | method | route            |
-      | tampered-payload | GET    | /api/schedules   |
-      | tampered-payload | POST   | /api/schedules   |
-      | tampered-payload | PUT    | /api/schedules/1 |
-      | tampered-payload | DELETE | /api/schedules/1 |
+      | variant          | route                |
+      | tampered-payload | the GET API route    |
+      | tampered-payload | the POST API route   |
+      | tampered-payload | the PUT API route    |
+      | tampered-payload | the DELETE API route |
 
     @SEC-209
     Examples: missing-sub
-      | variant     | method | route            |
-      | missing-sub | GET    | /api/schedules   |
-      | missing-sub | POST   | /api/schedules   |
-      | missing-sub | PUT    | /api/schedules/1 |
-      | missing-sub | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | missing-sub | the GET API route    |
+      | missing-sub | the POST API route   |
+      | missing-sub | the PUT API route    |
+      | missing-sub | the DELETE API route |
 
     @SEC-210
     Examples: missing-sid
-      | variant     | method | route            |
-      | missing-sid | GET    | /api/schedules   |
-      | missing-sid | POST   | /api/schedules   |
-      | missing-sid | PUT    | /api/schedules/1 |
-      | missing-sid | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | missing-sid | the GET API route    |
+      | missing-sid | the POST API route   |
+      | missing-sid | the PUT API route    |
+      | missing-sid | the DELETE API route |
 
     @SEC-211
     Examples: sts-pending
-      | variant     | method | route            |
-      | sts-pending | GET    | /api/schedules   |
-      | sts-pending | POST   | /api/schedules   |
-      | sts-pending | PUT    | /api/schedules/1 |
-      | sts-pending | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | sts-pending | the GET API route    |
+      | sts-pending | the POST API route   |
+      | sts-pending | the PUT API route    |
+      | sts-pending | the DELETE API route |
 
     @SEC-212
     Examples: other-instance
-      | variant        | method | route            |
-      | other-instance | GET    | /api/schedules   |
-      | other-instance | POST   | /api/schedules   |
-      | other-instance | PUT    | /api/schedules/1 |
-      | other-instance | DELETE | /api/schedules/1 |
+      | variant        | route                |
+      | other-instance | the GET API route    |
+      | other-instance | the POST API route   |
+      | other-instance | the PUT API route    |
+      | other-instance | the DELETE API route |
 
-  Scenario Outline: A forged Bearer token on an API route gets no data: <variant>, <method> <route>
+  Scenario Outline: A forged Bearer token on an API route gets no data: <variant>, <route>
     Given I have an account at Clerk
     And I send a forged session token as a Bearer header: <variant>
-    When I fetch <method> <route>
+    When I fetch <route>
     Then the response carries no API data
     And the API received no request
     And the API never received that token
 
     @SEC-301
     Examples: expired
-      | variant | method | route            |
-      | expired | GET    | /api/schedules   |
-      | expired | POST   | /api/schedules   |
-      | expired | PUT    | /api/schedules/1 |
-      | expired | DELETE | /api/schedules/1 |
+      | variant | route                |
+      | expired | the GET API route    |
+      | expired | the POST API route   |
+      | expired | the PUT API route    |
+      | expired | the DELETE API route |
 
     @SEC-302
     Examples: not-yet-valid
-      | variant       | method | route            |
-      | not-yet-valid | GET    | /api/schedules   |
-      | not-yet-valid | POST   | /api/schedules   |
-      | not-yet-valid | PUT    | /api/schedules/1 |
-      | not-yet-valid | DELETE | /api/schedules/1 |
+      | variant       | route                |
+      | not-yet-valid | the GET API route    |
+      | not-yet-valid | the POST API route   |
+      | not-yet-valid | the PUT API route    |
+      | not-yet-valid | the DELETE API route |
 
     @SEC-303
     Examples: iat-in-future
-      | variant       | method | route            |
-      | iat-in-future | GET    | /api/schedules   |
-      | iat-in-future | POST   | /api/schedules   |
-      | iat-in-future | PUT    | /api/schedules/1 |
-      | iat-in-future | DELETE | /api/schedules/1 |
+      | variant       | route                |
+      | iat-in-future | the GET API route    |
+      | iat-in-future | the POST API route   |
+      | iat-in-future | the PUT API route    |
+      | iat-in-future | the DELETE API route |
 
     @SEC-304
     Examples: unknown-kid
-      | variant     | method | route            |
-      | unknown-kid | GET    | /api/schedules   |
-      | unknown-kid | POST   | /api/schedules   |
-      | unknown-kid | PUT    | /api/schedules/1 |
-      | unknown-kid | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | unknown-kid | the GET API route    |
+      | unknown-kid | the POST API route   |
+      | unknown-kid | the PUT API route    |
+      | unknown-kid | the DELETE API route |
 
     @SEC-305
     Examples: foreign-key
-      | variant     | method | route            |
-      | foreign-key | GET    | /api/schedules   |
-      | foreign-key | POST   | /api/schedules   |
-      | foreign-key | PUT    | /api/schedules/1 |
-      | foreign-key | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | foreign-key | the GET API route    |
+      | foreign-key | the POST API route   |
+      | foreign-key | the PUT API route    |
+      | foreign-key | the DELETE API route |
 
     @SEC-306
     Examples: alg-none
-      | variant  | method | route            |
-      | alg-none | GET    | /api/schedules   |
-      | alg-none | POST   | /api/schedules   |
-      | alg-none | PUT    | /api/schedules/1 |
-      | alg-none | DELETE | /api/schedules/1 |
+      | variant  | route                |
+      | alg-none | the GET API route    |
+      | alg-none | the POST API route   |
+      | alg-none | the PUT API route    |
+      | alg-none | the DELETE API route |
 
     @SEC-307
     Examples: hs256-public-key
-      | variant          | method | route            |
-      | hs256-public-key | GET    | /api/schedules   |
-      | hs256-public-key | POST   | /api/schedules   |
-      | hs256-public-key | PUT    | /api/schedules/1 |
-      | hs256-public-key | DELETE | /api/schedules/1 |
+      | variant          | route                |
+      | hs256-public-key | the GET API route    |
+      | hs256-public-key | the POST API route   |
+      | hs256-public-key | the PUT API route    |
+      | hs256-public-key | the DELETE API route |
 
     @SEC-308
     Examples: tampered-payload
-      | variant          | method | route            |
-      | tampered-payload | GET    | /api/schedules   |
-      | tampered-payload | POST   | /api/schedules   |
-      | tampered-payload | PUT    | /api/schedules/1 |
-      | tampered-payload | DELETE | /api/schedules/1 |
+      | variant          | route                |
+      | tampered-payload | the GET API route    |
+      | tampered-payload | the POST API route   |
+      | tampered-payload | the PUT API route    |
+      | tampered-payload | the DELETE API route |
 
     @SEC-309
     Examples: missing-sub
-      | variant     | method | route            |
-      | missing-sub | GET    | /api/schedules   |
-      | missing-sub | POST   | /api/schedules   |
-      | missing-sub | PUT    | /api/schedules/1 |
-      | missing-sub | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | missing-sub | the GET API route    |
+      | missing-sub | the POST API route   |
+      | missing-sub | the PUT API route    |
+      | missing-sub | the DELETE API route |
 
     @SEC-310
     Examples: missing-sid
-      | variant     | method | route            |
-      | missing-sid | GET    | /api/schedules   |
-      | missing-sid | POST   | /api/schedules   |
-      | missing-sid | PUT    | /api/schedules/1 |
-      | missing-sid | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | missing-sid | the GET API route    |
+      | missing-sid | the POST API route   |
+      | missing-sid | the PUT API route    |
+      | missing-sid | the DELETE API route |
 
     @SEC-311
     Examples: sts-pending
-      | variant     | method | route            |
-      | sts-pending | GET    | /api/schedules   |
-      | sts-pending | POST   | /api/schedules   |
-      | sts-pending | PUT    | /api/schedules/1 |
-      | sts-pending | DELETE | /api/schedules/1 |
+      | variant     | route                |
+      | sts-pending | the GET API route    |
+      | sts-pending | the POST API route   |
+      | sts-pending | the PUT API route    |
+      | sts-pending | the DELETE API route |
 
     @SEC-312
     Examples: other-instance
-      | variant        | method | route            |
-      | other-instance | GET    | /api/schedules   |
-      | other-instance | POST   | /api/schedules   |
-      | other-instance | PUT    | /api/schedules/1 |
-      | other-instance | DELETE | /api/schedules/1 |
+      | variant        | route                |
+      | other-instance | the GET API route    |
+      | other-instance | the POST API route   |
+      | other-instance | the PUT API route    |
+      | other-instance | the DELETE API route |
 
   Scenario Outline: A malformed session cookie on a page request sends me to sign in: <kind>
     Given I have an account at Clerk
-    When I open /schedules with a malformed session cookie: <kind>
+    When I open the data page with a malformed session cookie: <kind>
     Then the API received no request
     And the API never received that token
-    And I am sent to sign in, with a way back to /schedules
+    And I am sent to sign in, with a way back to the data page
 
     @SEC-401
     Examples: not a JWT
@@ -379,91 +379,91 @@ Feature: Forged, malformed and misplaced session tokens
       | kind      |
       | non-ASCII |
 
-  Scenario Outline: A malformed session cookie on an API route gets no data: <kind>, <method> <route>
+  Scenario Outline: A malformed session cookie on an API route gets no data: <kind>, <route>
     Given I have an account at Clerk
-    When I fetch <method> <route> with a malformed session cookie: <kind>
+    When I fetch <route> with a malformed session cookie: <kind>
     Then the response carries no API data
     And the API received no request
     And the API never received that token
 
     @SEC-411
     Examples: not a JWT
-      | kind      | method | route            |
-      | not a JWT | GET    | /api/schedules   |
-      | not a JWT | POST   | /api/schedules   |
-      | not a JWT | PUT    | /api/schedules/1 |
-      | not a JWT | DELETE | /api/schedules/1 |
+      | kind      | route                |
+      | not a JWT | the GET API route    |
+      | not a JWT | the POST API route   |
+      | not a JWT | the PUT API route    |
+      | not a JWT | the DELETE API route |
 
     @SEC-412
     Examples: 16 KiB long
-      | kind        | method | route            |
-      | 16 KiB long | GET    | /api/schedules   |
-      | 16 KiB long | POST   | /api/schedules   |
-      | 16 KiB long | PUT    | /api/schedules/1 |
-      | 16 KiB long | DELETE | /api/schedules/1 |
+      | kind        | route                |
+      | 16 KiB long | the GET API route    |
+      | 16 KiB long | the POST API route   |
+      | 16 KiB long | the PUT API route    |
+      | 16 KiB long | the DELETE API route |
 
     @SEC-413
     Examples: non-ASCII
-      | kind      | method | route            |
-      | non-ASCII | GET    | /api/schedules   |
-      | non-ASCII | POST   | /api/schedules   |
-      | non-ASCII | PUT    | /api/schedules/1 |
-      | non-ASCII | DELETE | /api/schedules/1 |
+      | kind      | route                |
+      | non-ASCII | the GET API route    |
+      | non-ASCII | the POST API route   |
+      | non-ASCII | the PUT API route    |
+      | non-ASCII | the DELETE API route |
 
-  Scenario Outline: A malformed Bearer token on an API route gets no data: <kind>, <method> <route>
+  Scenario Outline: A malformed Bearer token on an API route gets no data: <kind>, <route>
     Given I have an account at Clerk
-    When I fetch <method> <route> with a malformed Bearer header: <kind>
+    When I fetch <route> with a malformed Bearer header: <kind>
     Then the response carries no API data
     And the API received no request
     And the API never received that token
 
     @SEC-421
     Examples: not a JWT
-      | kind      | method | route            |
-      | not a JWT | GET    | /api/schedules   |
-      | not a JWT | POST   | /api/schedules   |
-      | not a JWT | PUT    | /api/schedules/1 |
-      | not a JWT | DELETE | /api/schedules/1 |
+      | kind      | route                |
+      | not a JWT | the GET API route    |
+      | not a JWT | the POST API route   |
+      | not a JWT | the PUT API route    |
+      | not a JWT | the DELETE API route |
 
     @SEC-422
     Examples: 16 KiB long
-      | kind        | method | route            |
-      | 16 KiB long | GET    | /api/schedules   |
-      | 16 KiB long | POST   | /api/schedules   |
-      | 16 KiB long | PUT    | /api/schedules/1 |
-      | 16 KiB long | DELETE | /api/schedules/1 |
+      | kind        | route                |
+      | 16 KiB long | the GET API route    |
+      | 16 KiB long | the POST API route   |
+      | 16 KiB long | the PUT API route    |
+      | 16 KiB long | the DELETE API route |
 
     @SEC-423
     Examples: non-ASCII
-      | kind      | method | route            |
-      | non-ASCII | GET    | /api/schedules   |
-      | non-ASCII | POST   | /api/schedules   |
-      | non-ASCII | PUT    | /api/schedules/1 |
-      | non-ASCII | DELETE | /api/schedules/1 |
+      | kind      | route                |
+      | non-ASCII | the GET API route    |
+      | non-ASCII | the POST API route   |
+      | non-ASCII | the PUT API route    |
+      | non-ASCII | the DELETE API route |
 
   # My real, valid token, but in the URL (where it ends up in logs, history and Referer headers).
   @SEC-501
   Scenario: A session token in the query string does not sign me in on a page
     Given I have an account at Clerk
-    When I open /schedules with my session token in the query string
+    When I open the data page with my session token in the query string
     Then the API received no request
     And the API never received that token
     And I am sent to sign in, with a way back to the page I opened
 
   @SEC-502
-  Scenario Outline: A session token in the query string does not sign me in on an API route: <method> <route>
+  Scenario Outline: A session token in the query string does not sign me in on an API route: <route>
     Given I have an account at Clerk
-    When I fetch <method> <route> with my session token in the query string
+    When I fetch <route> with my session token in the query string
     Then the response carries no API data
     And the API received no request
     And the API never received that token
 
     Examples:
-      | method | route            |
-      | GET    | /api/schedules   |
-      | POST   | /api/schedules   |
-      | PUT    | /api/schedules/1 |
-      | DELETE | /api/schedules/1 |
+      | route                |
+      | the GET API route    |
+      | the POST API route   |
+      | the PUT API route    |
+      | the DELETE API route |
 
   # The replay brings back the cookies a copy taken before sign-out holds: the old token and its __client_uat
   # (replaying the token alone is sign-out.feature's SO-004).
@@ -473,10 +473,10 @@ Feature: Forged, malformed and misplaced session tokens
     When I sign out
     And I replay my old session cookies
     And 120 seconds pass
-    And I open /schedules
+    And I open the data page
     Then the API received no request
     And Clerk issued no new session token for my session
-    And I land on /auth/sign-in
+    And I land on the sign-in page
 
   @SEC-602
   Scenario: After sign-out, my old token is not refreshed even with the refresh cookie
@@ -485,27 +485,27 @@ Feature: Forged, malformed and misplaced session tokens
     When I sign out
     And I replay my old session cookies
     And 120 seconds pass
-    And I open /schedules
+    And I open the data page
     Then the API received no request
     And Clerk issued no new session token for my session
-    And I land on /auth/sign-in
+    And I land on the sign-in page
 
   @SEC-603
-  Scenario Outline: After sign-out, my old token replayed as a Bearer header once it expires gets no data: <method> <route>
+  Scenario Outline: After sign-out, my old token replayed as a Bearer header once it expires gets no data: <route>
     Given I am signed in
     When I sign out
     And I replay my old session token as a Bearer header
     And 120 seconds pass
-    And I fetch <method> <route>
+    And I fetch <route>
     Then the response carries no API data
     And the API received no request
 
     Examples:
-      | method | route            |
-      | GET    | /api/schedules   |
-      | POST   | /api/schedules   |
-      | PUT    | /api/schedules/1 |
-      | DELETE | /api/schedules/1 |
+      | route                |
+      | the GET API route    |
+      | the POST API route   |
+      | the PUT API route    |
+      | the DELETE API route |
 
   # The sign-out route revokes the session the token names: a forged token must revoke nothing. Serial, like
   # sign-out.feature: the revoke count is read from mock-clerk's log by session id.

@@ -3,7 +3,7 @@
 @sign-out @serial
 Feature: Server-side sign-out
   For server-side sign out, the API route revokes the session via Clerk's API, deletes the __session
-  cookie and redirects to /auth/sign-in with a 307.
+  cookie and redirects to the sign-in page with a 307.
 
   @SO-001
   Scenario: Signing out revokes exactly my session at Clerk
@@ -16,7 +16,7 @@ Feature: Server-side sign-out
   Scenario: Signing out answers 307 to the sign-in page
     Given I am signed in
     When I sign out
-    Then the sign-out answer is a 307 to /auth/sign-in
+    Then the sign-out answer is a 307 to the sign-in page
 
   @SO-003
   Scenario: Signing out deletes the __session cookie
@@ -30,8 +30,8 @@ Feature: Server-side sign-out
     When I sign out
     And I replay my old session token
     And 120 seconds pass
-    And I open /schedules
-    Then I am sent to sign in, with a way back to /schedules
+    And I open the data page
+    Then I am sent to sign in, with a way back to the data page
     And the API received no request
 
   @SO-005

@@ -2,7 +2,7 @@
 //! transcript printed — secrets redacted — when a step fails. Scenarios share the run's [`Env`] (issuer,
 //! downstream double, target) and run concurrently; a scenario only ever looks at its own session's traffic.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use mock_clerk::SignedIn;
 use url::Url;
@@ -28,16 +28,20 @@ pub struct Env {
     pub secret_key: String,
 }
 
-static ENV: RwLock<Option<Arc<Env>>> = RwLock::new(None);
-
-/// Installs the environment for the scenarios about to run.
-pub fn install_env(env: Arc<Env>) {
-    *ENV.write().unwrap_or_else(|p| p.into_inner()) = Some(env);
+tokio::task_local! {
+    /// The environment of the run in progress, scoped to the task running it, so runs in parallel (tests)
+    /// each see their own.
+    static ENV: Arc<Env>;
 }
 
-/// The installed environment.
+/// Runs `fut` (a suite run) with `env` as the environment its scenarios see.
+pub async fn with_env<F: std::future::Future>(env: Arc<Env>, fut: F) -> F::Output {
+    ENV.scope(env, fut).await
+}
+
+/// The environment of the run in progress.
 pub fn env() -> Arc<Env> {
-    ENV.read().unwrap_or_else(|p| p.into_inner()).clone().expect("the conformance runner installs an Env before running scenarios")
+    ENV.try_with(Arc::clone).expect("the conformance runner runs scenarios inside with_env")
 }
 
 /// A scenario's world.
@@ -50,6 +54,8 @@ pub struct ConformanceWorld {
     pub me: Option<SignedIn>,
     /// A second session of mine, when a scenario needs one.
     pub other: Option<SignedIn>,
+    /// Forged or malformed tokens this scenario put into play ("the API never received that token").
+    pub tokens_in_play: Vec<String>,
     /// Every session token this browser held, oldest first.
     pub tokens_seen: Vec<String>,
     /// My token as it was just before I signed out.
@@ -64,6 +70,9 @@ pub struct ConformanceWorld {
     pub marker: String,
     /// What to print on failure.
     pub transcript: Transcript,
+    /// The downstream double's last `seq` when this scenario started: requests after it that nobody can be
+    /// identified by (no token, no marker) count as this scenario's too.
+    pub downstream_start: u64,
 }
 
 impl std::fmt::Debug for ConformanceWorld {
@@ -77,11 +86,13 @@ impl cucumber::World for ConformanceWorld {
     async fn new() -> Result<Self, Self::Error> {
         let env = env();
         let agent = Agent::builder().accept_invalid_certs(true).build().expect("an HTTP client");
+        let downstream_start = env.downstream.requests().await.map(|all| all.iter().map(|r| r.seq).max().unwrap_or(0)).unwrap_or(0);
         Ok(Self {
             env,
             agent,
             me: None,
             other: None,
+            tokens_in_play: Vec::new(),
             tokens_seen: Vec::new(),
             token_before_sign_out: None,
             token_before_time_passed: None,
@@ -89,6 +100,7 @@ impl cucumber::World for ConformanceWorld {
             way_back: None,
             marker: mock_clerk::ids::new_id("conformance"),
             transcript: Transcript::default(),
+            downstream_start,
         })
     }
 }
@@ -175,9 +187,9 @@ impl ConformanceWorld {
     }
 
     /// The downstream requests that are mine: made with one of my sessions' tokens, or carrying the marker this
-    /// scenario puts in the bodies it sends. A call without a token and without a body cannot be attributed to a
-    /// scenario when scenarios run concurrently, so it is nobody's (the scenarios that expect my bearer token
-    /// then see too few calls and fail, which is the point).
+    /// scenario puts in the bodies it sends, or — since this scenario started — identifying nobody (no session
+    /// token, no marker). A correct app never calls its API without a token, so anonymous calls only happen
+    /// when something is broken, and then every scenario running at that moment sees them.
     pub async fn my_api_requests(&mut self) -> Vec<RecordedRequest> {
         let mine: Vec<String> = self.me.iter().chain(self.other.iter()).map(|s| s.session_id.clone()).collect();
         let all = match self.env.downstream.requests().await {
@@ -188,11 +200,16 @@ impl ConformanceWorld {
             .into_iter()
             .filter(|r| match r.session() {
                 Some(sid) => mine.contains(&sid),
-                None => r.body.contains(&self.marker),
+                None => r.body.contains(&self.marker) || (r.seq > self.downstream_start && !r.body.contains("conformance_")),
             })
             .collect();
         self.transcript.push_downstream(&requests);
         requests
+    }
+
+    /// Resolves a place named in a step (`the data page`, `/x`), or fails with what the profile lacks.
+    pub fn place(&self, name: &str, query: Option<&str>) -> crate::profile::Place {
+        self.env.profile.place(name, query).unwrap_or_else(|e| self.fail(&e))
     }
 
     /// The transcript with secrets redacted.

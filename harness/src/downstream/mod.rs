@@ -1,9 +1,10 @@
 //! The recording downstream API double: the app's `NEXT_PUBLIC_API_URL` points at it.
 //!
-//! It answers the app's API —
-//! `GET /schedules` → 200 `[{"id":"1","title":"Standup"}]`, `POST /schedules` → 201 the body plus an `id`,
-//! `PUT /schedules/{id}` → 200 the body with that `id`, `DELETE /schedules/{id}` → 204, anything else → 404
-//! JSON — records every request (method, path, query, all headers, body, arrival time), and follows a script
+//! It answers any path like a JSON API, each answer carrying a data marker unique to that request
+//! ([`data_marker`]: `conformance-data-<seq>`) so a step can tell whether a page or response shows the API's
+//! data, and whose: `GET` → 200 `[{"id":"1","title":"<marker>"}]`, `POST` → 201 the body plus `id` and
+//! `marker`, `PUT`/`PATCH` → 200 the body plus `id` (the last path segment) and `marker`, `DELETE` → 200
+//! `{"id","deleted":true,"marker"}`, a body that is not a JSON object → 400 — records every request (method, path, query, all headers, body, arrival time), and follows a script
 //! ([`ScriptRule`]: fail the next N with a status, optionally `Retry-After` and a body; delay the next N).
 //!
 //! Control over HTTP, for a suite in another process: `POST /__downstream/script` (one rule or a list),
@@ -28,6 +29,14 @@
 //! assert_eq!(matching(&seen, "GET", "/schedules").len(), 2);
 //! # }
 //! ```
+
+/// What every data marker starts with; a response holding it carries the API's data.
+pub const DATA_MARKER_PREFIX: &str = "conformance-data-";
+
+/// The marker in the double's answer to request number `seq`.
+pub fn data_marker(seq: u64) -> String {
+    format!("{DATA_MARKER_PREFIX}{seq}-end")
+}
 
 mod record;
 mod remote;

@@ -1,6 +1,5 @@
 //! The double's HTTP side: the app's API (`/schedules…`) and the control routes under `/__downstream`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -27,12 +26,11 @@ pub(crate) struct Shared {
     started: Instant,
     log: Mutex<Vec<RecordedRequest>>,
     pub(crate) plan: Plan,
-    next_id: AtomicU64,
 }
 
 impl Default for Shared {
     fn default() -> Self {
-        Self { started: Instant::now(), log: Mutex::default(), plan: Plan::default(), next_id: AtomicU64::new(2) }
+        Self { started: Instant::now(), log: Mutex::default(), plan: Plan::default() }
     }
 }
 
@@ -43,7 +41,6 @@ impl Shared {
     pub(crate) fn reset(&self) {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.plan.clear();
-        self.next_id.store(2, Ordering::Relaxed);
     }
     fn record(&self, mut entry: RecordedRequest) -> u64 {
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
@@ -89,11 +86,7 @@ async fn api(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         method: parts.method.to_string(),
         path: path.clone(),
         query: parts.uri.query().map(str::to_owned),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
+        headers: parts.headers.iter().map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
         body: bytes.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default(),
         ..RecordedRequest::default()
     };
@@ -107,7 +100,7 @@ async fn api(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let response = match (bytes, rule) {
         (None, _) => error(StatusCode::PAYLOAD_TOO_LARGE, format!("body over {BODY_LIMIT_BYTES} bytes")),
         (Some(_), Some(rule)) if rule.status.is_some() => scripted_failure(&rule),
-        (Some(bytes), _) => answer(&shared, &parts.method, &path, &bytes),
+        (Some(bytes), _) => answer(&parts.method, &path, &bytes, seq),
     };
     shared.answered(seq, response.status().as_u16(), delayed_ms);
     response
@@ -123,29 +116,27 @@ fn scripted_failure(rule: &ScriptRule) -> Response {
     response
 }
 
-/// The normal answers of the app's API.
-fn answer(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Response {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (method.as_str(), segments.as_slice()) {
-        ("GET", ["schedules"]) => Json(json!([{"id": "1", "title": "Standup"}])).into_response(),
-        ("POST", ["schedules"]) => match json_object(body) {
-            Ok(mut object) => {
-                let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-                object.insert("id".into(), id.to_string().into());
-                (StatusCode::CREATED, Json(Value::Object(object))).into_response()
-            }
+/// The normal answers: any path, like a JSON API, with request `seq`'s data marker in every answer.
+fn answer(method: &Method, path: &str, body: &[u8], seq: u64) -> Response {
+    let marker = super::data_marker(seq);
+    let id = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+    let with = |mut object: serde_json::Map<String, Value>, id: Value| {
+        object.insert("id".into(), id);
+        object.insert("marker".into(), marker.clone().into());
+        Value::Object(object)
+    };
+    match method.as_str() {
+        "GET" | "HEAD" => Json(json!([{"id": "1", "title": marker}])).into_response(),
+        "POST" => match json_object(body) {
+            Ok(object) => (StatusCode::CREATED, Json(with(object, seq.to_string().into()))).into_response(),
             Err(why) => error(StatusCode::BAD_REQUEST, why),
         },
-        ("PUT", ["schedules", id]) if !id.is_empty() => match json_object(body) {
-            Ok(mut object) => {
-                object.insert("id".into(), (*id).into());
-                Json(Value::Object(object)).into_response()
-            }
+        "PUT" | "PATCH" => match json_object(body) {
+            Ok(object) => Json(with(object, id.into())).into_response(),
             Err(why) => error(StatusCode::BAD_REQUEST, why),
         },
-        ("DELETE", ["schedules", id]) if !id.is_empty() => StatusCode::NO_CONTENT.into_response(),
-        (_, ["schedules"]) | (_, ["schedules", _]) => error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} {path}")),
-        _ => error(StatusCode::NOT_FOUND, format!("no route {method} {path}")),
+        "DELETE" => Json(json!({"id": id, "deleted": true, "marker": marker})).into_response(),
+        _ => error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} {path}")),
     }
 }
 
@@ -169,7 +160,9 @@ async fn add_script(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) 
     let rules = match serde_json::from_slice::<OneOrMany>(&body) {
         Ok(OneOrMany::One(rule)) => vec![rule],
         Ok(OneOrMany::Many(rules)) => rules,
-        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, format!("not a script rule (or list of them): {e}")),
+        Err(e) => {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, format!("not a script rule (or list of them): {e}"));
+        }
     };
     if let Some(Err(e)) = rules.iter().map(ScriptRule::validate).find(Result::is_err) {
         return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string());

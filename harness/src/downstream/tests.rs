@@ -17,21 +17,21 @@ async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> (u16
 }
 
 #[tokio::test]
-async fn answers_the_apps_api() {
+async fn answers_any_path_like_an_api_with_a_data_marker_per_request() {
     let d = Downstream::start().await.unwrap();
     let u = d.url();
-    let (status, _, body) = call(reqwest::Method::GET, format!("{u}/schedules"), None).await;
-    assert_eq!((status, serde_json::from_str::<Value>(&body).unwrap()), (200, json!([{"id": "1", "title": "Standup"}])));
+    let json = |body: &str| serde_json::from_str::<Value>(body).unwrap();
+    let (status, _, body) = call(reqwest::Method::GET, format!("{u}/data/reports"), None).await;
+    assert_eq!((status, json(&body)), (200, json!([{"id": "1", "title": data_marker(1)}])));
     let (status, _, body) = call(reqwest::Method::POST, format!("{u}/schedules"), Some(json!({"title": "Retro"}))).await;
-    assert_eq!((status, serde_json::from_str::<Value>(&body).unwrap()), (201, json!({"id": "2", "title": "Retro"})));
+    assert_eq!((status, json(&body)), (201, json!({"id": "2", "title": "Retro", "marker": data_marker(2)})));
     let (status, _, body) = call(reqwest::Method::PUT, format!("{u}/schedules/7"), Some(json!({"title": "X"}))).await;
-    assert_eq!((status, serde_json::from_str::<Value>(&body).unwrap()), (200, json!({"id": "7", "title": "X"})));
-    let (status, _, body) = call(reqwest::Method::DELETE, format!("{u}/schedules/7"), None).await;
-    assert_eq!((status, body.as_str()), (204, ""));
-    let (status, _, body) = call(reqwest::Method::GET, format!("{u}/nope"), None).await;
-    assert_eq!((status, serde_json::from_str::<Value>(&body).unwrap()["status"].as_u64()), (404, Some(404)));
+    assert_eq!((status, json(&body)), (200, json!({"id": "7", "title": "X", "marker": data_marker(3)})));
+    let (status, _, body) = call(reqwest::Method::DELETE, format!("{u}/x/7"), None).await;
+    assert_eq!((status, json(&body)), (200, json!({"id": "7", "deleted": true, "marker": data_marker(4)})));
     let (status, _, _) = call(reqwest::Method::POST, format!("{u}/schedules"), Some(json!([1]))).await;
     assert_eq!(status, 400);
+    assert!(data_marker(1).starts_with(DATA_MARKER_PREFIX) && !data_marker(12).contains(&data_marker(1)));
 }
 
 #[tokio::test]
@@ -102,10 +102,16 @@ async fn remote_control_works_like_local() {
 #[tokio::test]
 async fn bad_scripts_and_urls_are_clear_errors() {
     let local = Downstream::start().await.unwrap();
-    let (status, _, body) = call(reqwest::Method::POST, format!("{}/__downstream/script", local.url()), Some(json!({"method": "GET", "path": "/x", "status": 200}))).await;
+    let (status, _, body) =
+        call(reqwest::Method::POST, format!("{}/__downstream/script", local.url()), Some(json!({"method": "GET", "path": "/x", "status": 200}))).await;
     assert_eq!(status, 422);
     assert!(body.contains("400-599"), "{body}");
-    let (status, _, _) = call(reqwest::Method::POST, format!("{}/__downstream/script", local.url()), Some(json!({"method": "GET", "path": "/x", "status": 503, "colour": "red"}))).await;
+    let (status, _, _) = call(
+        reqwest::Method::POST,
+        format!("{}/__downstream/script", local.url()),
+        Some(json!({"method": "GET", "path": "/x", "status": 503, "colour": "red"})),
+    )
+    .await;
     assert_eq!(status, 422, "unknown fields are refused");
     assert!(matches!(DownstreamHandle::remote("ftp://x"), Err(DownstreamError::InvalidUrl { .. })));
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();

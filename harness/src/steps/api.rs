@@ -2,9 +2,34 @@
 
 use futures_util::FutureExt;
 
-use super::{Keyword, StepDef, arg, num};
+use super::{Keyword, StepDef, arg, num, opt};
 use crate::downstream::{ScriptRule, gaps_ms};
+use crate::place_pattern;
 use crate::world::ConformanceWorld;
+
+/// The API call behind a place (`the data page`, `the GET API route`), or a failure naming what is missing.
+fn call_behind(w: &ConformanceWorld, name: &str, query: Option<&str>) -> (String, String) {
+    let place = w.place(name, query);
+    place.downstream.unwrap_or_else(|| w.fail(&format!("the profile names no API call behind {name}: use data_page or api_routes")))
+}
+
+/// "the API received N … each with my bearer token", for `method path` downstream.
+async fn received_with_my_token(w: &mut ConformanceWorld, count: usize, method: &str, path: &str) {
+    let token = w.require_token();
+    let mine = w.my_api_requests().await;
+    let calls: Vec<_> = mine.iter().filter(|r| r.is(method, path)).collect();
+    w.check(calls.len() == count, || format!("expected {count} {method} {path}, the API received {}", calls.len()));
+    for call in calls {
+        w.check(call.bearer() == Some(token.as_str()), || {
+            let carried = match call.bearer() {
+                None => "no token",
+                Some(_) if call.session().is_none() => "a token that names no session",
+                Some(_) => "another token",
+            };
+            format!("{method} {path} #{} carried {carried}, not my current session token", call.seq)
+        });
+    }
+}
 
 async fn script(w: &mut ConformanceWorld, rule: ScriptRule) {
     let rule = rule.for_session(w.me().session_id.clone());
@@ -40,6 +65,30 @@ pub(super) fn definitions() -> Vec<StepDef> {
             example: "Given the API fails the next 1 GET /schedules with 429 and Retry-After 1",
         },
         StepDef {
+            keyword: Keyword::Given,
+            pattern: concat!(r"^the API fails the next (\d+) calls? behind ", place_pattern!(), r" with (\d{3})$"),
+            run: |w, ctx| {
+                async move {
+                    let (method, path) = call_behind(w, &arg(&ctx, 2), opt(&ctx, 3).as_deref());
+                    script(w, ScriptRule::fail(&method, &path, num(&ctx, 1), num(&ctx, 4))).await;
+                }
+                .boxed_local()
+            },
+            example: "Given the API fails the next 2 calls behind the PUT API route with 503",
+        },
+        StepDef {
+            keyword: Keyword::Given,
+            pattern: concat!(r"^the API fails the next (\d+) calls? behind ", place_pattern!(), r" with (\d{3}) and Retry-After (\d+)$"),
+            run: |w, ctx| {
+                async move {
+                    let (method, path) = call_behind(w, &arg(&ctx, 2), opt(&ctx, 3).as_deref());
+                    script(w, ScriptRule::fail(&method, &path, num(&ctx, 1), num(&ctx, 4)).retry_after(num(&ctx, 5))).await;
+                }
+                .boxed_local()
+            },
+            example: "Given the API fails the next 1 call behind the GET API route with 429 and Retry-After 1",
+        },
+        StepDef {
             keyword: Keyword::Then,
             pattern: r"^the API received no request$",
             run: |w, _ctx| {
@@ -56,20 +105,23 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the API received (\d+) (GET|POST|PUT|PATCH|DELETE) (/\S*), each with my bearer token$",
             run: |w, ctx| {
                 async move {
-                    let (count, method, path): (usize, String, String) = (num(&ctx, 1), arg(&ctx, 2), arg(&ctx, 3));
-                    let token = w.require_token();
-                    let mine = w.my_api_requests().await;
-                    let calls: Vec<_> = mine.iter().filter(|r| r.is(&method, &path)).collect();
-                    w.check(calls.len() == count, || format!("expected {count} {method} {path}, the API received {}", calls.len()));
-                    for call in calls {
-                        w.check(call.bearer() == Some(token.as_str()), || {
-                            format!("{method} {path} #{} carried {:?}, not my current session token", call.seq, call.header("authorization").map(|_| "another token"))
-                        });
-                    }
+                    received_with_my_token(w, num(&ctx, 1), &arg(&ctx, 2), &arg(&ctx, 3)).await;
                 }
                 .boxed_local()
             },
             example: "Then the API received 3 GET /schedules, each with my bearer token",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: concat!(r"^the API received (\d+) calls? behind ", place_pattern!(), ", each with my bearer token$"),
+            run: |w, ctx| {
+                async move {
+                    let (method, path) = call_behind(w, &arg(&ctx, 2), opt(&ctx, 3).as_deref());
+                    received_with_my_token(w, num(&ctx, 1), &method, &path).await;
+                }
+                .boxed_local()
+            },
+            example: "Then the API received 3 calls behind the data page, each with my bearer token",
         },
         StepDef {
             keyword: Keyword::Then,
@@ -95,7 +147,9 @@ pub(super) fn definitions() -> Vec<StepDef> {
                     let token = w.require_token();
                     let mine = w.my_api_requests().await;
                     let last = mine.last().unwrap_or_else(|| w.fail("the API received no request"));
-                    w.check(last.bearer() == Some(token.as_str()), || format!("the last API call ({} {}) did not carry my current token", last.method, last.path));
+                    w.check(last.bearer() == Some(token.as_str()), || {
+                        format!("the last API call ({} {}) did not carry my current token", last.method, last.path)
+                    });
                 }
                 .boxed_local()
             },

@@ -52,6 +52,15 @@ pub fn definitions() -> Vec<StepDef> {
     all
 }
 
+/// The definition of `keyword` whose pattern matches a step's text (with or without its keyword).
+pub fn find(keyword: Keyword, text: &str) -> Option<StepDef> {
+    let text = crate::profile::step_text(text);
+    definitions()
+        .into_iter()
+        .filter(|d| std::mem::discriminant(&d.keyword) == std::mem::discriminant(&keyword))
+        .find(|d| Regex::new(d.pattern).is_ok_and(|re| re.is_match(text)))
+}
+
 /// The step collection for cucumber.
 pub fn collection() -> Collection<ConformanceWorld> {
     definitions().into_iter().fold(Collection::new(), |c, d| {
@@ -67,6 +76,11 @@ pub fn collection() -> Collection<ConformanceWorld> {
 /// The `n`th capture of a step's match.
 pub(crate) fn arg(ctx: &Context, n: usize) -> String {
     ctx.matches.get(n).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// The `n`th capture, when that optional group matched.
+pub(crate) fn opt(ctx: &Context, n: usize) -> Option<String> {
+    ctx.matches.get(n).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
 }
 
 /// A numeric capture.

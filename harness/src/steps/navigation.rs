@@ -1,33 +1,38 @@
-//! What I do in the app: open pages, fetch API routes, sign out, ask for the RSC payload.
+//! What I do in the app: open pages, fetch API routes, sign out, ask for the RSC payload. Paths are places:
+//! a literal path, or what the profile names (`the data page`, `the PUT API route`, …).
 
 use futures_util::FutureExt;
 
-use super::{Keyword, StepDef, arg};
+use super::{Keyword, StepDef, arg, opt};
 use crate::agent::Mode;
+use crate::place_pattern;
 
 pub(super) fn definitions() -> Vec<StepDef> {
     vec![
         StepDef {
             keyword: Keyword::When,
-            pattern: r"^I open (/\S*)$",
+            pattern: concat!("^I open ", place_pattern!(), "$"),
             run: |w, ctx| {
                 async move {
-                    w.go("GET", &arg(&ctx, 1), Mode::Page).await;
+                    let place = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref());
+                    w.go("GET", &place.path, Mode::Page).await;
                 }
                 .boxed_local()
             },
-            example: "When I open /schedules",
+            example: "When I open the data page with the query week=42",
         },
         StepDef {
             keyword: Keyword::When,
-            pattern: r"^I fetch (GET|POST|PUT|PATCH|DELETE) (/\S*)$",
+            pattern: concat!("^I fetch (?:(GET|POST|PUT|PATCH|DELETE) )?", place_pattern!(), "$"),
             run: |w, ctx| {
                 async move {
-                    w.go(&arg(&ctx, 1), &arg(&ctx, 2), Mode::Fetch).await;
+                    let place = w.place(&arg(&ctx, 2), opt(&ctx, 3).as_deref());
+                    let method = opt(&ctx, 1).unwrap_or(place.method);
+                    w.go(&method, &place.path, Mode::Fetch).await;
                 }
                 .boxed_local()
             },
-            example: "When I fetch GET /api/schedules",
+            example: "When I fetch the PUT API route",
         },
         StepDef {
             keyword: Keyword::When,
@@ -44,11 +49,12 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::When,
-            pattern: r"^I request the RSC payload of (/\S*)$",
+            pattern: concat!("^I request the RSC payload of ", place_pattern!(), "$"),
             run: |w, ctx| {
                 async move {
                     // What the App Router fetches on a client-side navigation.
-                    let url = w.url(&arg(&ctx, 1));
+                    let place = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref());
+                    let url = w.url(&place.path);
                     let headers = [("rsc", "1"), ("next-router-prefetch", "0")];
                     match w.agent.follow("GET", &url, &Mode::Fetch, None, &headers).await {
                         Ok(nav) => {
@@ -60,7 +66,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
                 }
                 .boxed_local()
             },
-            example: "When I request the RSC payload of /schedules",
+            example: "When I request the RSC payload of the data page",
         },
     ]
 }

@@ -3,8 +3,11 @@
 use futures_util::FutureExt;
 use url::Url;
 
-use super::{Keyword, StepDef, arg, num};
+use super::{Keyword, StepDef, arg, num, opt};
 use crate::agent::{Hop, Mode, Navigation};
+use crate::downstream::{DATA_MARKER_PREFIX, data_marker};
+use crate::place_pattern;
+use crate::profile::NonPageAnswer;
 use crate::world::ConformanceWorld;
 
 /// What counts as arriving at sign in.
@@ -65,19 +68,36 @@ pub(super) fn assert_sent_to_sign_in(w: &mut ConformanceWorld, nav: &Navigation,
     w.way_back = Some(back_url.to_string());
 }
 
+/// A signed-out request to a protected non-page route got what the profile says (`unauthenticated_non_page`)
+/// and no API data.
+fn assert_refused_non_page(w: &mut ConformanceWorld, nav: &Navigation, method: &str, path: &str) {
+    let first = nav.first().clone();
+    match w.env.profile.unauthenticated_non_page {
+        NonPageAnswer::Redirect => assert_sent_to_sign_in(w, nav, path, SignInPage::EXACT),
+        NonPageAnswer::NotFound => w.check(first.status == 404, || format!("{method} {path} answered {}, the profile says 404", first.status)),
+        NonPageAnswer::Unauthorized => w.check(first.status == 401, || format!("{method} {path} answered {}, the profile says 401", first.status)),
+    }
+    for hop in nav.hops() {
+        w.check(!hop.body.contains(DATA_MARKER_PREFIX) && !hop.body.contains(&w.marker), || {
+            format!("{method} {path}: {} answered {} with API data", hop.url, hop.status)
+        });
+    }
+}
+
 pub(super) fn definitions() -> Vec<StepDef> {
     vec![
         StepDef {
             keyword: Keyword::Then,
-            pattern: r"^I am sent to sign in, with a way back to (/\S*)$",
+            pattern: concat!("^I am sent to sign in, with a way back to ", place_pattern!(), "$"),
             run: |w, ctx| {
                 async move {
+                    let expected = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref()).path;
                     let nav = w.last().clone();
-                    assert_sent_to_sign_in(w, &nav, &arg(&ctx, 1), SignInPage::EXACT);
+                    assert_sent_to_sign_in(w, &nav, &expected, SignInPage::EXACT);
                 }
                 .boxed_local()
             },
-            example: "Then I am sent to sign in, with a way back to /schedules",
+            example: "Then I am sent to sign in, with a way back to the data page with the query week=42",
         },
         StepDef {
             keyword: Keyword::Then,
@@ -110,6 +130,76 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::Then,
+            pattern: r"^every protected API route in the profile refuses me as the profile says, with no data$",
+            run: |w, _ctx| {
+                async move {
+                    let routes = w.env.profile.protected_api_routes();
+                    w.check(!routes.is_empty(), || "the profile lists no protected API routes".into());
+                    for route in routes {
+                        w.agent.clear();
+                        let nav = w.go(&route.method, &route.path, Mode::Fetch).await.clone();
+                        assert_refused_non_page(w, &nav, &route.method, &route.path);
+                    }
+                    let mine = w.my_api_requests().await;
+                    w.check(mine.is_empty(), || format!("the API received {} request(s) while I was signed out", mine.len()));
+                }
+                .boxed_local()
+            },
+            example: "Then every protected API route in the profile refuses me as the profile says, with no data",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^every public route in the profile is served without sending me to sign in$",
+            run: |w, _ctx| {
+                async move {
+                    let routes = w.env.profile.public_routes.clone();
+                    w.check(!routes.is_empty(), || "the profile lists no public routes".into());
+                    for route in routes {
+                        w.agent.clear();
+                        let nav = w.go("GET", &route, Mode::Page).await.clone();
+                        let sent = sign_in_redirect(w, &nav, SignInPage::EXACT).is_some();
+                        w.check(!sent && nav.status() == 200, || {
+                            format!("the public route {route} answered {} at {} (sent to sign in: {sent})", nav.status(), nav.final_url())
+                        });
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then every public route in the profile is served without sending me to sign in",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^every static asset in the profile is served without a redirect$",
+            run: |w, _ctx| {
+                async move {
+                    let assets = w.env.profile.static_assets.clone();
+                    w.check(!assets.is_empty(), || "the profile lists no static assets".into());
+                    for asset in assets {
+                        w.agent.clear();
+                        let first = w.go("GET", &asset, Mode::Page).await.first().clone();
+                        w.check(!first.is_redirect(), || format!("the static asset {asset} answered {} to {:?}", first.status, first.location));
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Then every static asset in the profile is served without a redirect",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I am refused as the profile says for a signed-out non-page request$",
+            run: |w, _ctx| {
+                async move {
+                    let nav = w.last().clone();
+                    let first = nav.first().clone();
+                    let path = Url::parse(&first.url).map(|u| path_and_query(&u)).unwrap_or_default();
+                    assert_refused_non_page(w, &nav, &first.method, &path);
+                }
+                .boxed_local()
+            },
+            example: "Then I am refused as the profile says for a signed-out non-page request",
+        },
+        StepDef {
+            keyword: Keyword::Then,
             pattern: r"^the response is not a redirect$",
             run: |w, _ctx| {
                 async move {
@@ -135,17 +225,28 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::Then,
-            pattern: r"^I see the schedules page$",
+            pattern: r"^the (?:page shows|response carries) the API's data$",
             run: |w, _ctx| {
                 async move {
-                    let nav = w.last();
-                    let ok = nav.status() == 200 && nav.body().contains("id=\"schedules\"");
-                    let status = nav.status();
-                    w.check(ok, || format!("the schedules page was not shown (status {status})"));
+                    let (status, body, url) = {
+                        let nav = w.last();
+                        (nav.status(), nav.body().to_owned(), nav.final_url().to_owned())
+                    };
+                    w.check(status == 200, || format!("the page answered status {status} at {url}"));
+                    let mine = w.my_api_requests().await;
+                    let shown = mine.iter().any(|r| body.contains(&data_marker(r.seq)));
+                    let foreign = body.contains(DATA_MARKER_PREFIX);
+                    w.check(shown, || {
+                        if foreign {
+                            "the page shows API data, but not from a request made for my session".into()
+                        } else {
+                            format!("the page shows no data from the API ({} API request(s) were mine)", mine.len())
+                        }
+                    });
                 }
                 .boxed_local()
             },
-            example: "Then I see the schedules page",
+            example: "Then the page shows the API's data",
         },
         StepDef {
             keyword: Keyword::Then,
@@ -164,11 +265,12 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the response carries no API data$",
             run: |w, _ctx| {
                 async move {
-                    let nav = w.last();
-                    let body = nav.body().to_owned();
-                    let status = nav.status();
-                    let leaked = (200..300).contains(&status) && (body.contains("Standup") || body.contains(&w.marker));
-                    w.check(!leaked, || format!("a signed-out request got API data (status {status})"));
+                    let nav = w.last().clone();
+                    for hop in nav.hops() {
+                        // The API's answers carry a data marker; the echo of what I sent carries my marker.
+                        let leaked = hop.body.contains(DATA_MARKER_PREFIX) || hop.body.contains(&w.marker);
+                        w.check(!leaked, || format!("a signed-out request got API data: {} {} answered {} with it", hop.method, hop.url, hop.status));
+                    }
                 }
                 .boxed_local()
             },
@@ -176,17 +278,17 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::Then,
-            pattern: r"^I land on (/\S*)$",
+            pattern: concat!("^I land on ", place_pattern!(), "$"),
             run: |w, ctx| {
                 async move {
-                    let expected = arg(&ctx, 1);
+                    let expected = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref()).path;
                     let nav = w.last();
                     let (status, path) = (nav.status(), Url::parse(nav.final_url()).map(|u| u.path().to_owned()).unwrap_or_default());
                     w.check(status == 200 && path == expected, || format!("I ended at {path} with {status}, not on {expected}"));
                 }
                 .boxed_local()
             },
-            example: "Then I land on /auth/sign-in",
+            example: "Then I land on the sign-in page",
         },
         StepDef {
             keyword: Keyword::Then,
@@ -196,7 +298,9 @@ pub(super) fn definitions() -> Vec<StepDef> {
                     let host = w.target_host();
                     let nav = w.last().clone();
                     for hop in nav.hops() {
-                        let Some(location) = hop.location.as_deref() else { continue };
+                        let Some(location) = hop.location.as_deref() else {
+                            continue;
+                        };
                         let to = Url::parse(&hop.url).ok().and_then(|u| u.join(location).ok());
                         let to_host = to.as_ref().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
                         w.check(to_host == host, || format!("{} redirected to another host: {location}", hop.url));
@@ -208,10 +312,11 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::Then,
-            pattern: r"^the sign-out answer is a (\d{3}) to (/\S*)$",
+            pattern: concat!(r"^the sign-out answer is a (\d{3}) to ", place_pattern!(), "$"),
             run: |w, ctx| {
                 async move {
-                    let (status, path): (u16, String) = (num(&ctx, 1), arg(&ctx, 2));
+                    let status: u16 = num(&ctx, 1);
+                    let path = w.place(&arg(&ctx, 2), opt(&ctx, 3).as_deref()).path;
                     let nav = w.last().clone();
                     let hop = sign_out_hop(w, &nav).unwrap_or_else(|| w.fail("the sign-out route was not requested"));
                     let location = hop.location.clone().unwrap_or_default();
@@ -222,7 +327,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
                 }
                 .boxed_local()
             },
-            example: "Then the sign-out answer is a 307 to /auth/sign-in",
+            example: "Then the sign-out answer is a 307 to the sign-in page",
         },
         StepDef {
             keyword: Keyword::Then,
@@ -292,7 +397,8 @@ pub(super) fn definitions() -> Vec<StepDef> {
                     let calls = w.env.issuer.revoke_calls(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read mock-clerk's log: {e}")));
                     w.check(calls == 1, || format!("mock-clerk received {calls} revoke(s) for my session"));
                     if let Some(other) = w.other.clone() {
-                        let others = w.env.issuer.revoke_calls(&other.session_id).await.unwrap_or_default();
+                        let others =
+                            w.env.issuer.revoke_calls(&other.session_id).await.unwrap_or_else(|e| w.fail(&format!("cannot read mock-clerk's log: {e}")));
                         w.check(others == 0, || "my other session was revoked too".into());
                     }
                 }
@@ -348,8 +454,7 @@ fn deletes_cookie(line: &str) -> bool {
     line.split(';').skip(1).any(|attr| {
         let (name, value) = attr.trim().split_once('=').unwrap_or((attr.trim(), ""));
         (name.eq_ignore_ascii_case("max-age") && value.trim().parse::<i64>().is_ok_and(|v| v <= 0))
-            || (name.eq_ignore_ascii_case("expires")
-                && crate::agent::parse_cookie_date(value).is_some_and(|t| t < crate::agent::now_secs()))
+            || (name.eq_ignore_ascii_case("expires") && crate::agent::parse_cookie_date(value).is_some_and(|t| t < crate::agent::now_secs()))
     })
 }
 

@@ -11,34 +11,22 @@
 //!   only), so those requests are sent here, with the raw UTF-8 bytes a browser sends, following redirects one
 //!   hop at a time like the agent and keeping the jar up to date.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use mock_clerk::{BrokenToken, MintRequest};
 use mock_clerk::cookies::{CLIENT_UAT, DEV_BROWSER, SESSION};
+use mock_clerk::{BrokenToken, MintRequest};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use super::outcome::{SignInPage, assert_sent_to_sign_in, path_and_query};
-use super::{Keyword, StepDef, arg};
+use super::{Keyword, StepDef, arg, opt};
 use crate::agent::{Hop, Mode, Navigation, SetCookie, USER_AGENT, now_secs};
+use crate::place_pattern;
 use crate::world::ConformanceWorld;
 
-/// The tokens each scenario (by its marker) put into play, for "the API never received that token". A token
-/// without `sid` (missing-sid, malformed) cannot be attributed to a scenario by the downstream log's session
-/// ids, so this step looks for the token itself in the whole log; malformed values carry the scenario's marker.
-static IN_PLAY: Mutex<Option<HashMap<String, Vec<String>>>> = Mutex::new(None);
-
-fn remember(w: &ConformanceWorld, token: &str) {
-    let mut map = IN_PLAY.lock().unwrap_or_else(|p| p.into_inner());
-    map.get_or_insert_with(HashMap::new).entry(w.marker.clone()).or_default().push(token.to_owned());
-}
-
-fn tokens_in_play(w: &ConformanceWorld) -> Vec<String> {
-    let map = IN_PLAY.lock().unwrap_or_else(|p| p.into_inner());
-    map.as_ref().and_then(|m| m.get(&w.marker).cloned()).unwrap_or_default()
+fn remember(w: &mut ConformanceWorld, token: &str) {
+    w.tokens_in_play.push(token.to_owned());
 }
 
 /// A variant name as mock-clerk spells it, or a failure listing the names.
@@ -125,7 +113,11 @@ async fn go_malformed(w: &mut ConformanceWorld, method: &str, path: &str, mode: 
             w.go(method, path, mode).await;
         }
         None => {
-            w.transcript.note(format!("sending a non-ASCII {} raw ({} bytes of UTF-8)", if carrier == Carrier::Cookie { "__session cookie" } else { "Bearer token" }, value.len()));
+            w.transcript.note(format!(
+                "sending a non-ASCII {} raw ({} bytes of UTF-8)",
+                if carrier == Carrier::Cookie { "__session cookie" } else { "Bearer token" },
+                value.len()
+            ));
             go_raw(w, method, path, mode, &value, carrier).await;
         }
     }
@@ -198,7 +190,9 @@ async fn go_raw(w: &mut ConformanceWorld, method: &str, path: &str, mode: Mode, 
         let set_cookies: Vec<String> = response_headers.iter().filter(|(n, _)| n == "set-cookie").map(|(_, v)| v.clone()).collect();
         let host = url.host_str().unwrap_or_default().to_owned();
         for line in &set_cookies {
-            let Ok(c) = SetCookie::parse(line) else { continue };
+            let Ok(c) = SetCookie::parse(line) else {
+                continue;
+            };
             let deleted = c.max_age.is_some_and(|m| m <= 0) || (c.max_age.is_none() && c.expires.is_some_and(|t| t < now_secs())) || c.value.is_empty();
             if deleted {
                 w.agent.remove_cookie(&c.name);
@@ -255,7 +249,10 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let account = super::auth::sign_in(w).await;
-                    w.transcript.note(format!("account {} with active session {} at Clerk; this browser holds none of its cookies", account.user_id, account.session_id));
+                    w.transcript.note(format!(
+                        "account {} with active session {} at Clerk; this browser holds none of its cookies",
+                        account.user_id, account.session_id
+                    ));
                     w.me = Some(account);
                 }
                 .boxed_local()
@@ -322,65 +319,90 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::When,
-            pattern: r"^I open (/\S*) with my session token in the query string$",
+            pattern: concat!("^I open ", place_pattern!(), " with my session token in the query string$"),
             run: |w, ctx| {
                 async move {
                     let token = w.me().token.clone();
                     remember(w, &token);
-                    let path = with_query(&arg(&ctx, 1), SESSION, &token);
+                    let place = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref());
+                    let path = with_query(&place.path, SESSION, &token);
                     w.go("GET", &path, Mode::Page).await;
                 }
                 .boxed_local()
             },
-            example: "When I open /schedules with my session token in the query string",
+            example: "When I open the data page with my session token in the query string",
         },
         StepDef {
             keyword: Keyword::When,
-            pattern: r"^I fetch (GET|POST|PUT|PATCH|DELETE) (/\S*) with my session token in the query string$",
+            pattern: concat!("^I fetch (?:(GET|POST|PUT|PATCH|DELETE) )?", place_pattern!(), " with my session token in the query string$"),
             run: |w, ctx| {
                 async move {
                     let token = w.me().token.clone();
                     remember(w, &token);
-                    let path = with_query(&arg(&ctx, 2), SESSION, &token);
-                    w.go(&arg(&ctx, 1), &path, Mode::Fetch).await;
+                    let place = w.place(&arg(&ctx, 2), opt(&ctx, 3).as_deref());
+                    let path = with_query(&place.path, SESSION, &token);
+                    w.go(&opt(&ctx, 1).unwrap_or(place.method), &path, Mode::Fetch).await;
                 }
                 .boxed_local()
             },
-            example: "When I fetch GET /api/schedules with my session token in the query string",
+            example: "When I fetch the GET API route with my session token in the query string",
         },
         StepDef {
             keyword: Keyword::When,
-            pattern: r"^I open (/\S*) with a malformed session cookie: (not a JWT|16 KiB long|non-ASCII)$",
-            run: |w, ctx| async move { go_malformed(w, "GET", &arg(&ctx, 1), Mode::Page, &arg(&ctx, 2), Carrier::Cookie).await }.boxed_local(),
-            example: "When I open /schedules with a malformed session cookie: 16 KiB long",
-        },
-        StepDef {
-            keyword: Keyword::When,
-            pattern: r"^I fetch (GET|POST|PUT|PATCH|DELETE) (/\S*) with a malformed session cookie: (not a JWT|16 KiB long|non-ASCII)$",
+            pattern: concat!("^I open ", place_pattern!(), " with a malformed session cookie: (not a JWT|16 KiB long|non-ASCII)$"),
             run: |w, ctx| {
-                async move { go_malformed(w, &arg(&ctx, 1), &arg(&ctx, 2), Mode::Fetch, &arg(&ctx, 3), Carrier::Cookie).await }.boxed_local()
+                async move {
+                    let place = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref());
+                    go_malformed(w, "GET", &place.path, Mode::Page, &arg(&ctx, 3), Carrier::Cookie).await
+                }
+                .boxed_local()
             },
-            example: "When I fetch GET /api/schedules with a malformed session cookie: non-ASCII",
+            example: "When I open the data page with a malformed session cookie: 16 KiB long",
         },
         StepDef {
             keyword: Keyword::When,
-            pattern: r"^I fetch (GET|POST|PUT|PATCH|DELETE) (/\S*) with a malformed Bearer header: (not a JWT|16 KiB long|non-ASCII)$",
+            pattern: concat!(
+                "^I fetch (?:(GET|POST|PUT|PATCH|DELETE) )?",
+                place_pattern!(),
+                " with a malformed session cookie: (not a JWT|16 KiB long|non-ASCII)$"
+            ),
             run: |w, ctx| {
-                async move { go_malformed(w, &arg(&ctx, 1), &arg(&ctx, 2), Mode::Fetch, &arg(&ctx, 3), Carrier::Bearer).await }.boxed_local()
+                async move {
+                    let place = w.place(&arg(&ctx, 2), opt(&ctx, 3).as_deref());
+                    go_malformed(w, &opt(&ctx, 1).unwrap_or(place.method), &place.path, Mode::Fetch, &arg(&ctx, 4), Carrier::Cookie).await
+                }
+                .boxed_local()
             },
-            example: "When I fetch DELETE /api/schedules/1 with a malformed Bearer header: not a JWT",
+            example: "When I fetch the GET API route with a malformed session cookie: non-ASCII",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: concat!(
+                "^I fetch (?:(GET|POST|PUT|PATCH|DELETE) )?",
+                place_pattern!(),
+                " with a malformed Bearer header: (not a JWT|16 KiB long|non-ASCII)$"
+            ),
+            run: |w, ctx| {
+                async move {
+                    let place = w.place(&arg(&ctx, 2), opt(&ctx, 3).as_deref());
+                    go_malformed(w, &opt(&ctx, 1).unwrap_or(place.method), &place.path, Mode::Fetch, &arg(&ctx, 4), Carrier::Bearer).await
+                }
+                .boxed_local()
+            },
+            example: "When I fetch the DELETE API route with a malformed Bearer header: not a JWT",
         },
         StepDef {
             keyword: Keyword::Then,
-            pattern: r"^I am sent to the sign-in flow, with a way back to (/\S*)$",
+            pattern: concat!("^I am sent to the sign-in flow, with a way back to ", place_pattern!(), "$"),
             run: |w, ctx| {
                 async move {
+                    let expected = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref()).path;
                     let nav = w.last().clone();
-                    assert_sent_to_sign_in(w, &nav, &arg(&ctx, 1), SignInPage { flow: true, final_ok: true });
+                    assert_sent_to_sign_in(w, &nav, &expected, SignInPage { flow: true, final_ok: true });
                 }
                 .boxed_local()
             },
-            example: "Then I am sent to the sign-in flow, with a way back to /schedules",
+            example: "Then I am sent to the sign-in flow, with a way back to the data page",
         },
         StepDef {
             keyword: Keyword::Then,
@@ -415,7 +437,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the API never received that token$",
             run: |w, _ctx| {
                 async move {
-                    let tokens = tokens_in_play(w);
+                    let tokens = w.tokens_in_play.clone();
                     w.check(!tokens.is_empty(), || "no forged, malformed or misplaced token was put into play".into());
                     let all = w.env.downstream.requests().await.unwrap_or_else(|e| w.fail(&format!("cannot read the downstream double's log: {e}")));
                     let marker = w.marker.clone();
@@ -443,7 +465,9 @@ pub(super) fn definitions() -> Vec<StepDef> {
                     for nav in w.navigations.clone() {
                         for hop in nav.hops() {
                             for line in &hop.set_cookies {
-                                let Ok(c) = SetCookie::parse(line) else { continue };
+                                let Ok(c) = SetCookie::parse(line) else {
+                                    continue;
+                                };
                                 let is_session = c.name == SESSION || c.name.starts_with("__session_");
                                 if !is_session || c.value.is_empty() || old.as_deref() == Some(c.value.as_str()) {
                                     continue;

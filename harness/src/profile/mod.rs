@@ -15,18 +15,30 @@
 //! mock_clerk_addr = "127.0.0.1:4010"       # optional: what the app was configured with
 //! downstream_addr = "127.0.0.1:4020"       # optional
 //!
-//! protected_api = [
-//!   { method = "GET", path = "/api/schedules" },
-//! ]
+//! # The protected page that renders the API's data, and the call it makes.
+//! data_page = { path = "/schedules", downstream_method = "GET", downstream_path = "/schedules" }
 //!
+//! # Protected non-page routes, each with the API call it makes (one route per method).
 //! api_routes = [
 //!   { method = "GET", app_path = "/api/schedules", downstream_method = "GET", downstream_path = "/schedules" },
 //!   { method = "PUT", app_path = "/api/schedules/1", downstream_method = "PUT", downstream_path = "/schedules/1" },
 //! ]
+//! # Further protected non-page routes that call no API.
+//! protected_api = [{ method = "GET", path = "/api/auth/sign-out" }]
+//!
+//! # Paths that look public or static but are not: the catch-all protection must cover them.
+//! probes = { public-lookalike = "/oauth-settings", static-lookalike = "/_nextjs-admin" }
 //!
 //! [[expected_failures]]
-//! scenario = "@RP-001"
-//! reason = "Next 16 proxy.ts answers 307 to unauthenticated fetches (spec README, difference 3)"
+//! scenario = "@RP-002"
+//! example = { route = "the GET API route" }          # optional: one example row
+//! step = "Then I am sent to sign in, with a way back to the GET API route"
+//! message = "ended with 404"                          # a regular expression over the failure message
+//! reason = "edge middleware.ts answers 404 to unauthenticated fetches (spec README, difference 3)"
+//!
+//! [[skip]]
+//! scenario = "@RP-011"
+//! reason = "the app's framework has no data routes"
 //! ```
 //!
 //! ```
@@ -46,6 +58,12 @@ use std::path::{Path, PathBuf};
 
 use mock_clerk::InstanceKind;
 use serde::{Deserialize, Serialize};
+
+mod expect;
+mod place;
+
+pub use expect::{ExpectedFailure, FailureSignature, Skip, label, step_text};
+pub use place::{PLACE, Place};
 
 /// The environment variable that overrides `base_url`.
 pub const TARGET_URL_ENV: &str = "CONFORMANCE_TARGET_URL";
@@ -120,14 +138,16 @@ pub struct ApiRoute {
     pub downstream_path: String,
 }
 
-/// A scenario this target is known to fail, and why.
+/// The protected page that renders the API's data, and the API call it makes to render it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectedFailure {
-    /// The scenario tag, `@RP-001` style.
-    pub scenario: String,
-    /// Why it fails (a finding, with evidence).
-    pub reason: String,
+pub struct DataPage {
+    /// The page's path.
+    pub path: String,
+    /// Method of the downstream call.
+    pub downstream_method: String,
+    /// Path of the downstream call.
+    pub downstream_path: String,
 }
 
 /// One target profile. See the module docs for the TOML.
@@ -162,9 +182,15 @@ pub struct Profile {
     /// Static assets the middleware must not touch.
     #[serde(default)]
     pub static_assets: Vec<String>,
-    /// Which app route triggers which downstream call.
+    /// Protected non-page routes and the downstream call each makes (one per method).
     #[serde(default)]
     pub api_routes: Vec<ApiRoute>,
+    /// The protected page that shows the API's data.
+    #[serde(default)]
+    pub data_page: Option<DataPage>,
+    /// Named paths that look public or static but must be protected (`the public-lookalike probe`).
+    #[serde(default)]
+    pub probes: std::collections::BTreeMap<String, String>,
     /// What unauthenticated non-page requests get.
     #[serde(default = "default_non_page")]
     pub unauthenticated_non_page: NonPageAnswer,
@@ -179,7 +205,7 @@ pub struct Profile {
     pub expected_failures: Vec<ExpectedFailure>,
     /// Scenarios this profile cannot drive (reported as skipped, never as passed), with the reason.
     #[serde(default)]
-    pub skip: Vec<ExpectedFailure>,
+    pub skip: Vec<Skip>,
 }
 
 fn default_sign_in() -> String {
@@ -223,34 +249,50 @@ impl Profile {
         }
         let single = [("sign_in_path", &self.sign_in_path), ("sign_up_path", &self.sign_up_path), ("sign_out_path", &self.sign_out_path)];
         let lists = [("public_routes", &self.public_routes), ("protected_pages", &self.protected_pages), ("static_assets", &self.static_assets)];
-        let paths = single.into_iter().map(|(f, p)| (f, p.as_str()))
+        let paths = single
+            .into_iter()
+            .map(|(f, p)| (f, p.as_str()))
             .chain(lists.into_iter().flat_map(|(f, l)| l.iter().map(move |p| (f, p.as_str()))))
             .chain(self.protected_api.iter().map(|e| ("protected_api", e.path.as_str())))
+            .chain(self.data_page.iter().flat_map(|d| [("data_page", d.path.as_str()), ("data_page", d.downstream_path.as_str())]))
+            .chain(self.probes.values().map(|p| ("probes", p.as_str())))
             .chain(self.api_routes.iter().flat_map(|r| [("api_routes", r.app_path.as_str()), ("api_routes", r.downstream_path.as_str())]));
         for (field, path) in paths {
             if !path.starts_with('/') {
                 return invalid(field, format!("{path:?} must start with /"));
             }
         }
-        let methods = self.protected_api.iter().map(|e| ("protected_api", &e.method))
-            .chain(self.api_routes.iter().flat_map(|r| [("api_routes", &r.method), ("api_routes", &r.downstream_method)]));
+        let methods = self
+            .protected_api
+            .iter()
+            .map(|e| ("protected_api", &e.method))
+            .chain(self.api_routes.iter().flat_map(|r| [("api_routes", &r.method), ("api_routes", &r.downstream_method)]))
+            .chain(self.data_page.iter().map(|d| ("data_page", &d.downstream_method)));
         for (field, method) in methods {
             if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
                 return invalid(field, format!("method {method:?} must be an uppercase HTTP method like GET"));
             }
         }
+        let mut methods_seen = HashSet::new();
+        for route in &self.api_routes {
+            if !methods_seen.insert(route.method.as_str()) {
+                return invalid("api_routes", format!("two routes for {}: the features name API routes by method", route.method));
+            }
+        }
+        for name in self.probes.keys() {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+                return invalid("probes", format!("probe name {name:?} must be lowercase words joined by -"));
+            }
+        }
         let mut seen = HashSet::new();
         for failure in &self.expected_failures {
-            let id = &failure.scenario;
-            if !id.starts_with('@') || id.len() < 2 || id.chars().any(char::is_whitespace) {
-                return invalid("expected_failures", format!("scenario {id:?} must be a tag like @RP-001"));
+            failure.check().or_else(|m| invalid("expected_failures", m))?;
+            if !seen.insert(failure.label()) {
+                return invalid("expected_failures", format!("{} is listed twice", failure.label()));
             }
-            if failure.reason.trim().is_empty() {
-                return invalid("expected_failures", format!("{id} needs a reason"));
-            }
-            if !seen.insert(id) {
-                return invalid("expected_failures", format!("{id} is listed twice"));
-            }
+        }
+        for skip in &self.skip {
+            skip.check().or_else(|m| invalid("skip", m))?;
         }
         Ok(())
     }
@@ -270,10 +312,25 @@ impl Profile {
         Ok(url.trim_end_matches('/').to_owned())
     }
 
-    /// The expected failure for a scenario tag (with or without the `@`).
-    pub fn expected_failure(&self, scenario: &str) -> Option<&ExpectedFailure> {
-        let tag = scenario.trim_start_matches('@');
-        self.expected_failures.iter().find(|f| f.scenario.trim_start_matches('@') == tag)
+    /// The expected failure for a scenario (id tag) and example row.
+    pub fn expected_failure(&self, scenario: &str, row: &[(String, String)]) -> Option<&ExpectedFailure> {
+        self.expected_failures.iter().find(|f| f.applies_to(scenario, row))
+    }
+
+    /// The profile's skip for a scenario and example row.
+    pub fn skipped(&self, scenario: &str, row: &[(String, String)]) -> Option<&Skip> {
+        self.skip.iter().find(|s| s.applies_to(scenario, row))
+    }
+
+    /// Every protected non-page route: the API routes, then the further ones.
+    pub fn protected_api_routes(&self) -> Vec<Endpoint> {
+        let mut all: Vec<Endpoint> = self.api_routes.iter().map(|r| Endpoint { method: r.method.clone(), path: r.app_path.clone() }).collect();
+        for e in &self.protected_api {
+            if !all.contains(e) {
+                all.push(e.clone());
+            }
+        }
+        all
     }
 
     /// The downstream call an app route triggers.
@@ -308,6 +365,8 @@ api_routes = [{ method = "PUT", app_path = "/api/schedules/1", downstream_method
 
 [[expected_failures]]
 scenario = "@RP-001"
+step = "Then I am sent to sign in, with a way back to the data page"
+message = "ended with 404"
 reason = "platform behaviour"
 "#;
 
@@ -326,8 +385,8 @@ reason = "platform behaviour"
         assert_eq!(p.mock_clerk_addr, Some("127.0.0.1:4010".parse().unwrap()));
         assert_eq!(p.downstream_addr, None);
         assert_eq!(p.sign_out_path, "/api/auth/sign-out");
-        assert_eq!(p.expected_failure("RP-001").unwrap().reason, "platform behaviour");
-        assert!(p.expected_failure("@RP-002").is_none());
+        assert_eq!(p.expected_failure("RP-001", &[]).unwrap().reason, "platform behaviour");
+        assert!(p.expected_failure("@RP-002", &[]).is_none());
         assert_eq!(p.base_url_from(None).unwrap(), "http://127.0.0.1:3000");
         assert_eq!(p.base_url_from(Some("http://127.0.0.1:9/".into())).unwrap(), "http://127.0.0.1:9");
     }
@@ -347,7 +406,7 @@ reason = "platform behaviour"
         assert!(bad_url.contains("base_url"), "{bad_url}");
         let bad_method = error("name = \"x\"\ninstance = \"development\"\nprotected_api = [{ method = \"get\", path = \"/a\" }]");
         assert!(bad_method.contains("uppercase"), "{bad_method}");
-        let twice = FULL.to_owned() + "\n[[expected_failures]]\nscenario = \"@RP-001\"\nreason = \"again\"\n";
+        let twice = FULL.to_owned() + "\n[[expected_failures]]\nscenario = \"@RP-001\"\nstep = \"Then x\"\nmessage = \"y\"\nreason = \"again\"\n";
         assert!(error(&twice).contains("listed twice"));
         let untagged = FULL.replace("@RP-001", "RP-001");
         assert!(error(&untagged).contains("@RP-001"));
@@ -357,11 +416,12 @@ reason = "platform behaviour"
 
     #[test]
     fn the_example_in_the_module_docs_parses() {
-        let source = include_str!("profile.rs");
+        let source = include_str!("mod.rs");
         let doc: String = source.lines().filter_map(|l| l.strip_prefix("//!")).map(|l| l.strip_prefix(' ').unwrap_or(l).to_owned() + "\n").collect();
         let example = doc.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).unwrap();
         let p = Profile::from_str(example, "module docs").unwrap();
-        assert_eq!((p.name.as_str(), p.api_routes.len(), p.expected_failures.len()), ("nextjs-proxy", 2, 1));
+        assert_eq!((p.name.as_str(), p.api_routes.len(), p.expected_failures.len(), p.skip.len()), ("nextjs-proxy", 2, 1, 1));
+        assert_eq!(p.place("the public-lookalike probe", None).unwrap().path, "/oauth-settings");
     }
 
     #[test]
