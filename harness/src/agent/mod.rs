@@ -157,6 +157,7 @@ impl AgentBuilder {
             client,
             jar: Arc::default(),
             bearer: Arc::default(),
+            raw_cookie: Arc::default(),
             max_redirects: self.max_redirects,
         })
     }
@@ -167,7 +168,10 @@ impl AgentBuilder {
 pub struct Agent {
     client: reqwest::Client,
     jar: Arc<Mutex<CookieJar>>,
-    bearer: Arc<Mutex<Option<String>>>,
+    /// The `Authorization: Bearer` value, as bytes: a test may send one that is not valid text.
+    bearer: Arc<Mutex<Option<Vec<u8>>>>,
+    /// A cookie sent as raw bytes after the jar's (a browser sends a non-ASCII cookie as UTF-8).
+    raw_cookie: Arc<Mutex<Option<(String, Vec<u8>)>>>,
     max_redirects: usize,
 }
 
@@ -241,15 +245,26 @@ impl Agent {
     #[allow(clippy::too_many_arguments)]
     async fn send(&self, method: &Method, url: &Url, start: &Url, mode: &Mode, body: Option<&str>, extra: &[(&str, &str)], hops: &[Hop]) -> Result<Hop, AgentError> {
         let same_origin = url.origin() == start.origin();
-        let mut sent: Vec<(String, String)> = mode.headers(start).into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
-        if let Some(cookies) = self.lock_jar().header_for(url) {
-            sent.push(("cookie".into(), cookies));
+        let mut sent: Vec<(String, Vec<u8>)> = mode.headers(start).into_iter().map(|(n, v)| (n.to_owned(), v.into_bytes())).collect();
+        let mut cookie = self.lock_jar().header_for(url).map(String::into_bytes);
+        if let Some((name, raw)) = self.raw_cookie.lock().unwrap_or_else(|p| p.into_inner()).clone().filter(|_| same_origin) {
+            let mut line = cookie.map(|mut c| {
+                c.extend_from_slice(b"; ");
+                c
+            });
+            let line = line.get_or_insert_with(Vec::new);
+            line.extend_from_slice(format!("{name}=").as_bytes());
+            line.extend_from_slice(&raw);
+            cookie = Some(line.clone());
         }
-        if let Some(token) = self.bearer().filter(|_| same_origin) {
-            sent.push(("authorization".into(), format!("Bearer {token}")));
+        if let Some(cookie) = cookie {
+            sent.push(("cookie".into(), cookie));
+        }
+        if let Some(token) = self.bearer.lock().unwrap_or_else(|p| p.into_inner()).clone().filter(|_| same_origin) {
+            sent.push(("authorization".into(), [b"Bearer ".as_slice(), &token].concat()));
         }
         if body.is_some() {
-            sent.push(("content-type".into(), mode.body_content_type().into()));
+            sent.push(("content-type".into(), mode.body_content_type().as_bytes().to_vec()));
         }
         for (name, value) in extra {
             let name = name.to_ascii_lowercase();
@@ -257,15 +272,16 @@ impl Agent {
                 continue;
             }
             sent.retain(|(n, _)| *n != name);
-            sent.push((name, (*value).to_owned()));
+            sent.push((name, value.as_bytes().to_vec()));
         }
         let mut header_map = HeaderMap::new();
         for (name, value) in &sent {
             let invalid = |reason: String| AgentError::InvalidRequest { what: format!("header {name}"), reason };
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
-            let value = HeaderValue::from_str(value).map_err(|e| invalid(e.to_string()))?;
+            let value = HeaderValue::from_bytes(value).map_err(|e| invalid(e.to_string()))?;
             header_map.append(name, value);
         }
+        let sent: Vec<(String, String)> = sent.into_iter().map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned())).collect();
         let mut request = self.client.request(method.clone(), url.clone()).headers(header_map);
         if let Some(body) = body {
             request = request.body(body.to_owned());
@@ -333,16 +349,26 @@ impl Agent {
     }
     /// Sends `Authorization: Bearer <token>` on every request (to the navigation's first origin), or stops.
     pub fn set_bearer(&self, token: Option<String>) {
+        self.set_bearer_bytes(token.map(String::into_bytes));
+    }
+    /// Like [`Agent::set_bearer`], with a value that need not be text (sent as raw header bytes).
+    pub fn set_bearer_bytes(&self, token: Option<Vec<u8>>) {
         *self.bearer.lock().unwrap_or_else(|p| p.into_inner()) = token;
     }
-    /// The bearer token in use.
+    /// The bearer token in use (when it is text).
     pub fn bearer(&self) -> Option<String> {
-        self.bearer.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.bearer.lock().unwrap_or_else(|p| p.into_inner()).clone().and_then(|b| String::from_utf8(b).ok())
+    }
+    /// Sends the cookie `name` with this raw value (need not be text) on every request to the navigation's first
+    /// origin, after the jar's cookies; `None` stops.
+    pub fn set_raw_cookie(&self, name: &str, value: Option<Vec<u8>>) {
+        *self.raw_cookie.lock().unwrap_or_else(|p| p.into_inner()) = value.map(|v| (name.to_owned(), v));
     }
     /// Forgets every cookie and the bearer token.
     pub fn clear(&self) {
         self.lock_jar().clear();
         self.set_bearer(None);
+        self.set_raw_cookie("", None);
     }
 
     fn lock_jar(&self) -> MutexGuard<'_, CookieJar> {

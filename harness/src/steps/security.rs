@@ -11,17 +11,15 @@
 //!   only), so those requests are sent here, with the raw UTF-8 bytes a browser sends, following redirects one
 //!   hop at a time like the agent and keeping the jar up to date.
 
-use std::time::Duration;
 
 use futures_util::FutureExt;
 use mock_clerk::cookies::{CLIENT_UAT, DEV_BROWSER, SESSION};
 use mock_clerk::{BrokenToken, MintRequest};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use super::outcome::{SignInPage, assert_sent_to_sign_in, path_and_query};
 use super::{Keyword, StepDef, arg, opt};
-use crate::agent::{Hop, Mode, Navigation, SetCookie, USER_AGENT, now_secs};
+use crate::agent::{Mode, SetCookie, now_secs};
 use crate::place_pattern;
 use crate::world::ConformanceWorld;
 
@@ -95,143 +93,22 @@ enum Carrier {
     Bearer,
 }
 
-/// A request carrying a malformed token. ASCII values go through the agent (jar or bearer); non-ASCII ones are
-/// sent raw, on every hop to the app's origin, as a browser would.
+/// A request carrying a malformed token, in the `__session` cookie or the `Authorization` header of every request
+/// to the app's origin; a non-ASCII value goes as raw UTF-8 bytes, as a browser sends it.
 async fn go_malformed(w: &mut ConformanceWorld, method: &str, path: &str, mode: Mode, kind: &str, carrier: Carrier) {
     let value = malformed(w, kind);
     remember(w, &String::from_utf8_lossy(&value));
-    let host = w.target_host();
-    if carrier == Carrier::Cookie {
-        hold_companions(w, None);
+    if !value.is_ascii() {
+        w.transcript.note(format!("sending a non-ASCII {} raw ({} bytes of UTF-8)", if carrier == Carrier::Cookie { "__session cookie" } else { "Bearer token" }, value.len()));
     }
-    match String::from_utf8(value.clone()).ok().filter(|v| v.is_ascii()) {
-        Some(ascii) => {
-            match carrier {
-                Carrier::Cookie => w.agent.set_cookie(&host, SESSION, &ascii),
-                Carrier::Bearer => w.agent.set_bearer(Some(ascii)),
-            }
-            w.go(method, path, mode).await;
+    match carrier {
+        Carrier::Cookie => {
+            hold_companions(w, None);
+            w.agent.set_raw_cookie(SESSION, Some(value));
         }
-        None => {
-            w.transcript.note(format!(
-                "sending a non-ASCII {} raw ({} bytes of UTF-8)",
-                if carrier == Carrier::Cookie { "__session cookie" } else { "Bearer token" },
-                value.len()
-            ));
-            go_raw(w, method, path, mode, &value, carrier).await;
-        }
+        Carrier::Bearer => w.agent.set_bearer_bytes(Some(value)),
     }
-}
-
-/// Like `ConformanceWorld::go`, with a raw `__session` cookie or `Authorization: Bearer` value added to every
-/// request to the app's origin.
-async fn go_raw(w: &mut ConformanceWorld, method: &str, path: &str, mode: Mode, raw: &[u8], carrier: Carrier) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .tls_danger_accept_invalid_certs(true)
-        .timeout(Duration::from_secs(30))
-        .user_agent(USER_AGENT)
-        .build()
-        .unwrap_or_else(|e| w.fail(&format!("cannot build an HTTP client: {e}")));
-    let start = Url::parse(&w.url(path)).unwrap_or_else(|e| w.fail(&format!("{path}: {e}")));
-    let mut url = start.clone();
-    let mut method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or_else(|e| w.fail(&format!("{method}: {e}")));
-    let mut body = matches!(method.as_str(), "POST" | "PUT" | "PATCH").then(|| serde_json::json!({"title": w.marker}).to_string());
-    let mut hops: Vec<Hop> = Vec::new();
-    loop {
-        let same_origin = url.origin() == start.origin();
-        let mut sent: Vec<(String, Vec<u8>)> = mode.headers(&start).into_iter().map(|(n, v)| (n.to_owned(), v.into_bytes())).collect();
-        let jar = w.agent.cookie_header_for(url.as_str());
-        match carrier {
-            Carrier::Cookie if same_origin => {
-                let mut cookie = jar.map(|c| format!("{c}; ").into_bytes()).unwrap_or_default();
-                cookie.extend_from_slice(format!("{SESSION}=").as_bytes());
-                cookie.extend_from_slice(raw);
-                sent.push(("cookie".into(), cookie));
-            }
-            _ => {
-                if let Some(c) = jar {
-                    sent.push(("cookie".into(), c.into_bytes()));
-                }
-            }
-        }
-        if carrier == Carrier::Bearer && same_origin {
-            let mut auth = b"Bearer ".to_vec();
-            auth.extend_from_slice(raw);
-            sent.push(("authorization".into(), auth));
-        }
-        if body.is_some() {
-            sent.push(("content-type".into(), mode.body_content_type().as_bytes().to_vec()));
-        }
-        let mut headers = HeaderMap::new();
-        for (name, value) in &sent {
-            let name = HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|e| w.fail(&format!("header {name}: {e}")));
-            let value = HeaderValue::from_bytes(value).unwrap_or_else(|e| w.fail(&format!("header {name}: {e}")));
-            headers.append(name, value);
-        }
-        let mut request = client.request(method.clone(), url.clone()).headers(headers);
-        if let Some(b) = &body {
-            request = request.body(b.clone());
-        }
-        let started = std::time::Instant::now();
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                for hop in &hops {
-                    w.transcript.push_hop(hop);
-                }
-                w.fail(&format!("{method} {url} did not complete: {e}"))
-            }
-        };
-        let status = response.status().as_u16();
-        let response_headers: Vec<(String, String)> =
-            response.headers().iter().map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
-        let text = response.text().await.unwrap_or_default();
-        let set_cookies: Vec<String> = response_headers.iter().filter(|(n, _)| n == "set-cookie").map(|(_, v)| v.clone()).collect();
-        let host = url.host_str().unwrap_or_default().to_owned();
-        for line in &set_cookies {
-            let Ok(c) = SetCookie::parse(line) else {
-                continue;
-            };
-            let deleted = c.max_age.is_some_and(|m| m <= 0) || (c.max_age.is_none() && c.expires.is_some_and(|t| t < now_secs())) || c.value.is_empty();
-            if deleted {
-                w.agent.remove_cookie(&c.name);
-            } else {
-                w.agent.set_cookie(c.domain.as_deref().unwrap_or(&host), &c.name, &c.value);
-            }
-        }
-        let hop = Hop {
-            method: method.to_string(),
-            url: url.to_string(),
-            request_headers: sent.iter().map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned())).collect(),
-            request_body: body.clone(),
-            status,
-            location: response_headers.iter().find(|(n, _)| n == "location").map(|(_, v)| v.clone()),
-            set_cookies,
-            refused_cookies: Vec::new(),
-            headers: response_headers,
-            body: text,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-        };
-        let next = hop.location.clone().filter(|_| hop.is_redirect());
-        hops.push(hop);
-        let Some(location) = next else { break };
-        if hops.len() > crate::agent::DEFAULT_MAX_REDIRECTS {
-            break;
-        }
-        url = match url.join(&location) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            _ => break,
-        };
-        let status = hops.last().map_or(0, |h| h.status);
-        if (status == 303 && method != reqwest::Method::HEAD) || (matches!(status, 301 | 302) && method == reqwest::Method::POST) {
-            method = reqwest::Method::GET;
-            body = None;
-        }
-    }
-    let nav = Navigation::new(hops).expect("at least one hop");
-    w.transcript.push_navigation(&nav);
-    w.navigations.push(nav);
+    w.go(method, path, mode).await;
 }
 
 /// `path` with `name=value` added to its query.
