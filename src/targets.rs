@@ -37,6 +37,7 @@ pub async fn start_reference(profile: Profile, defect: Option<Defect>) -> Result
         sign_in_url: profile.sign_in_path.clone(),
         sign_up_url: profile.sign_up_path.clone(),
         api_url: downstream.url(),
+        routes: Default::default(),
         defect,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
