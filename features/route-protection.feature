@@ -32,7 +32,8 @@ Feature: Route protection
   Scenario Outline: A signed-out API request gets no data
     Given I am signed out
     When I fetch <route>
-    Then the response carries no API data
+    Then I am refused as the profile says for a signed-out non-page request
+    And the response carries no API data
     And the API received no request
 
     Examples:

@@ -22,11 +22,65 @@ pub struct Running {
 
 /// The reference profile.
 pub fn reference_profile_path() -> PathBuf {
-    crate::node::workspace_root().join("fixtures/targets/reference.toml")
+    Builtin::Reference.profile_path()
 }
 
-/// Starts the reference app (optionally with a seeded defect) with its own mock-clerk and downstream double.
+/// The built-in targets: the reference app with the documented routes, and the same app with every route moved
+/// (`reference_app::Routes::alternative()`), each described only by its own profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// `fixtures/targets/reference.toml`.
+    Reference,
+    /// `fixtures/targets/reference-alt.toml`.
+    ReferenceAlt,
+}
+
+impl Builtin {
+    /// Both, in the order a default run takes them.
+    pub const ALL: [Builtin; 2] = [Builtin::Reference, Builtin::ReferenceAlt];
+
+    /// The profile's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Reference => "reference",
+            Builtin::ReferenceAlt => "reference-alt",
+        }
+    }
+
+    /// The built-in target a profile describes, by its name.
+    pub fn from_profile(profile: &Profile) -> Option<Builtin> {
+        Self::ALL.into_iter().find(|b| b.name() == profile.name)
+    }
+
+    /// The profile file.
+    pub fn profile_path(self) -> PathBuf {
+        crate::node::workspace_root().join(format!("fixtures/targets/{}.toml", self.name()))
+    }
+
+    /// The app's routes.
+    pub fn routes(self) -> reference_app::Routes {
+        match self {
+            Builtin::Reference => reference_app::Routes::default(),
+            Builtin::ReferenceAlt => reference_app::Routes::alternative(),
+        }
+    }
+}
+
+/// Starts a built-in target (optionally with a seeded defect) with its own profile, mock-clerk and downstream
+/// double.
+pub async fn start_builtin(target: Builtin, defect: Option<Defect>) -> Result<Running, String> {
+    let profile = Profile::load(target.profile_path()).map_err(|e| e.to_string())?;
+    start_reference_app(profile, target.routes(), defect).await
+}
+
+/// Starts the reference app with the documented routes (optionally with a seeded defect) with its own
+/// mock-clerk and downstream double.
 pub async fn start_reference(profile: Profile, defect: Option<Defect>) -> Result<Running, String> {
+    let routes = Builtin::from_profile(&profile).unwrap_or(Builtin::Reference).routes();
+    start_reference_app(profile, routes, defect).await
+}
+
+async fn start_reference_app(profile: Profile, routes: reference_app::Routes, defect: Option<Defect>) -> Result<Running, String> {
     let clerk = MockClerk::builder().kind(profile.instance).start().await;
     let downstream = Downstream::start().await.map_err(|e| e.to_string())?;
     let config = Config {
@@ -37,7 +91,7 @@ pub async fn start_reference(profile: Profile, defect: Option<Defect>) -> Result
         sign_in_url: profile.sign_in_path.clone(),
         sign_up_url: profile.sign_up_path.clone(),
         api_url: downstream.url(),
-        routes: Default::default(),
+        routes,
         defect,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
@@ -54,17 +108,25 @@ pub async fn start_reference(profile: Profile, defect: Option<Defect>) -> Result
     Ok(Running { env: Arc::new(env), _stop_app: Some(stop) })
 }
 
+/// The defect `REFERENCE_APP_DEFECT=<name>` seeds into the built-in targets (see tests/defects.rs).
+pub fn defect_from_env() -> Result<Option<Defect>, String> {
+    match std::env::var("REFERENCE_APP_DEFECT").ok().filter(|d| !d.is_empty()) {
+        Some(name) => Defect::from_name(&name).map(Some).ok_or_else(|| format!("REFERENCE_APP_DEFECT={name}: no such defect")),
+        None => Ok(None),
+    }
+}
+
+/// Whether `args` name no target: the run then drives every built-in target, in-process.
+pub fn builtins_only(args: &RunArgs) -> bool {
+    args.profile.is_none() && args.target_url.is_none()
+}
+
 /// Starts or reaches everything the run needs, as `args` (flags and env) say.
 pub async fn start_target(args: &RunArgs) -> Result<Running, String> {
     let profile_path = args.profile.clone().unwrap_or_else(reference_profile_path);
     let profile = Profile::load(&profile_path).map_err(|e| e.to_string())?;
     let Some(target_url) = args.target_url.clone().or_else(|| profile.base_url.clone()) else {
-        // REFERENCE_APP_DEFECT=<name> seeds one defect into the built-in target (see tests/defects.rs).
-        let defect = match std::env::var("REFERENCE_APP_DEFECT").ok().filter(|d| !d.is_empty()) {
-            Some(name) => Some(Defect::from_name(&name).ok_or_else(|| format!("REFERENCE_APP_DEFECT={name}: no such defect"))?),
-            None => None,
-        };
-        return start_reference(profile, defect).await;
+        return start_reference(profile, defect_from_env()?).await;
     };
     let issuer = match &args.mock_clerk_url {
         Some(url) => Issuer::remote(RemoteConfig {

@@ -1,7 +1,9 @@
 //! The conformance suite (`features/`), as `cargo test --test conformance`.
 //!
-//! By default every feature runs against the built-in reference app (fixtures/reference-app), with mock-clerk,
-//! the downstream double and the app all in this process on port 0. Against a running app:
+//! By default every feature runs against both built-in targets — the reference app (fixtures/reference-app)
+//! with the documented routes, and the same app with every route moved — each described only by its profile
+//! (`fixtures/targets/reference.toml`, `reference-alt.toml`), with mock-clerk, the downstream double and the app
+//! all in this process on port 0. Against a running app:
 //!
 //! ```text
 //! CONFORMANCE_TARGET_URL=http://127.0.0.1:3000 CONFORMANCE_PROFILE=fixtures/targets/nextjs-middleware.toml \
@@ -14,28 +16,43 @@
 
 use std::process::ExitCode;
 
-use clerk_conformance::targets::{Running, start_target};
+use clerk_conformance::targets::{Builtin, Running, builtins_only, defect_from_env, start_builtin, start_target};
 use harness::runner::{RunArgs, run};
 
 fn main() -> ExitCode {
     let args = RunArgs::from_env_and_args();
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    runtime.block_on(async {
-        let running: Running = match start_target(&args).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("conformance: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let report = match run(running.env.clone(), &args).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("conformance: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        drop(running);
-        if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-    })
+    let mut ok = true;
+    if builtins_only(&args) {
+        for target in Builtin::ALL {
+            ok &= runtime.block_on(run_one(&args, Some(target)));
+        }
+    } else {
+        ok = runtime.block_on(run_one(&args, None));
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+async fn run_one(args: &RunArgs, builtin: Option<Builtin>) -> bool {
+    let started: Result<Running, String> = match builtin {
+        Some(target) => match defect_from_env() {
+            Ok(defect) => start_builtin(target, defect).await,
+            Err(e) => Err(e),
+        },
+        None => start_target(args).await,
+    };
+    let running = match started {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            return false;
+        }
+    };
+    match run(running.env.clone(), args).await {
+        Ok(report) => report.ok(),
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            false
+        }
+    }
 }

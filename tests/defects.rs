@@ -1,83 +1,127 @@
-//! Seeded defects: the suite must catch every one. For each defect of the reference app
-//! (fixtures/reference-app, `Defect`), the whole suite runs against the app with that defect switched on; it
-//! must fail, and only in scenarios that test the broken behaviour. Prints the kill table and the kill rate.
+//! Seeded defects: the suite must catch every one, by name. Each defect of the reference app
+//! (fixtures/reference-app, `Defect`) names the scenario(s) and step that must catch it; for each built-in
+//! target (the documented routes, and the same app with every route moved), the whole suite runs with the
+//! defect switched on, and the defect counts as caught only when one of its named scenarios fails at that step.
+//! Prints a kill table per target.
+//!
+//! The same runs show that every `Then` step of the library can fail: each is failed by at least one defect,
+//! and `features/README.md`'s "Every Then step can fail" table (regenerate with
+//! `UPDATE_THEN_TABLE=1 cargo test --test defects`) says which.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use clerk_conformance::targets::{reference_profile_path, start_reference};
-use harness::profile::Profile;
+use clerk_conformance::targets::{Builtin, start_builtin};
 use harness::runner::{RunArgs, run};
+use harness::steps::{Keyword, definitions};
 use reference_app::Defect;
 
-/// The scenarios that test the behaviour each defect breaks (id prefixes: `@RT-` is the whole retries feature).
-fn relevant(defect: Defect) -> &'static [&'static str] {
+/// `(scenario, a part of the failing step)`: the scenarios that must catch each defect, at that step.
+fn catchers(defect: Defect) -> &'static [(&'static str, &'static str)] {
     use Defect::*;
     match defect {
-        ProtectsNothing => &["@RP-", "@RD-001", "@RD-004", "@TR-003", "@TR-004", "@SO-004", "@SEC-"],
-        PublicMatcherTooBroad => &["@RP-002", "@RP-008", "@RP-009"],
-        StaticExclusionTooBroad => &["@RP-010", "@RP-011"],
-        NoRedirectUrl => &["@RP-001", "@RP-002", "@RP-008", "@RP-009", "@RP-010", "@RP-011", "@RD-", "@TR-004", "@SO-004", "@SEC-"],
-        OpenRedirectAfterSignIn => &["@RD-003"],
-        AcceptsExpiredTokens => &["@TR-", "@BF-003", "@SO-004", "@SEC-"],
-        AcceptsAlgNone | AcceptsHs256PublicKey | SkipsSignatureCheck => &["@SEC-"],
-        NoBearerHeader => &["@RP-004", "@RP-005", "@BF-", "@RT-", "@TR-001", "@TR-005", "@RD-004", "@SEC-"],
-        ForwardsStaleToken => &["@BF-003", "@BF-006", "@TR-001"],
-        RendersTokenIntoPage => &["@BF-004"],
-        RetriesPost => &["@RT-003"],
-        NeverRetries => &["@RT-001", "@RT-002", "@RT-005", "@RT-006", "@RT-007"],
-        RetriesOn404 => &["@RT-004"],
-        RetriesWithoutLimit => &["@RT-002"],
-        NoWaitBetweenRetries => &["@RT-005", "@RT-006"],
-        IgnoresRetryAfter => &["@RT-006"],
-        SignOutWithoutRevoke => &["@SO-001", "@SO-003", "@SO-004", "@SO-005", "@SEC-6"],
-        // It signs out somebody else: whichever scenario owned that session may fail too ("@" matches all);
-        // `required` below insists that the sign-out scenario itself catches it.
-        RevokesAnotherSession => &["@"],
-        SignOutKeepsCookie => &["@SO-003"],
-        SignOutRedirectsElsewhere => &["@SO-002", "@RD-002"],
-        RefreshesRevokedSession => &["@TR-004", "@SO-004", "@SEC-"],
+        ProtectsNothing => &[("@RP-001", "I am sent to sign in")],
+        PublicMatcherTooBroad => &[("@RP-009", "with a way back to the public-lookalike probe")],
+        StaticExclusionTooBroad => &[("@RP-010", "with a way back to the static-lookalike probe")],
+        NoRedirectUrl => &[("@RP-001", "I am sent to sign in, with a way back to the data page")],
+        OpenRedirectAfterSignIn => &[("@RD-003", "I am not sent to another host")],
+        AcceptsExpiredTokens => &[("@TR-003", "the response carries no API data")],
+        AcceptsAlgNone => &[("@SEC-103", "the API received no request")],
+        AcceptsHs256PublicKey => &[("@SEC-104", "the API received no request")],
+        SkipsSignatureCheck => &[("@SEC-102", "the API received no request"), ("@SEC-105", "the API received no request")],
+        NoBearerHeader => &[("@BF-001", "each with my bearer token")],
+        ForwardsStaleToken => &[("@BF-003", "the last API request carried my current token")],
+        RendersTokenIntoPage => &[("@BF-004", "no response body contained my session token")],
+        RetriesPost => &[("@RT-003", "I see an error")],
+        NeverRetries => &[("@RT-001", "the response status is 200")],
+        RetriesOn404 => &[("@RT-004", "the API received 1 call behind")],
+        RetriesWithoutLimit => &[("@RT-002", "the API received 3 calls behind")],
+        NoWaitBetweenRetries => &[("@RT-005", "the waits between API attempts grow")],
+        IgnoresRetryAfter => &[("@RT-006", "the API attempts were at least 1 second apart")],
+        SignOutWithoutRevoke => &[("@SO-001", "Clerk recorded exactly one revoke, for my session")],
+        RevokesAnotherSession => &[("@SO-001", "Clerk recorded exactly one revoke, for my session")],
+        SignOutKeepsCookie => &[("@SO-003", "the __session cookie is deleted")],
+        SignOutRedirectsElsewhere => &[("@SO-002", "the sign-out answer is a 307 to the sign-in page")],
+        RefreshesRevokedSession => &[("@TR-004", "I am sent to sign in, with a way back to the data page")],
     }
 }
 
-/// A scenario that must be among those that catch the defect, where `relevant` alone is too loose.
-fn required(defect: Defect) -> Option<&'static str> {
-    matches!(defect, Defect::RevokesAnotherSession).then_some("@SO-001")
+/// The `Then` step definition (its example) a failing step's text matches.
+fn then_step_of(text: &str) -> Option<&'static str> {
+    harness::steps::find(Keyword::Then, text).map(|d| d.example)
 }
+
+const BEGIN: &str = "<!-- then-table:begin (generated by tests/defects.rs) -->";
+const END: &str = "<!-- then-table:end -->";
 
 #[test]
-fn the_suite_catches_every_seeded_defect_of_the_reference_app() {
+fn the_suite_catches_every_seeded_defect_by_its_named_scenarios() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let args = RunArgs { quiet: true, concurrency: 16, ..RunArgs::default() };
-    let profile = Profile::load(reference_profile_path()).unwrap();
-    let mut table = Vec::new();
+    let only = std::env::var("DEFECT").ok();
     let mut problems = Vec::new();
-    runtime.block_on(async {
-        let clean = start_reference(profile.clone(), None).await.unwrap();
-        let report = run(clean.env.clone(), &args).await.unwrap();
-        assert!(report.ok(), "the correct reference app fails: {:?}", report.failed_ids());
-        // `DEFECT=name` runs one defect only (for investigating a kill-table row).
-        let only = std::env::var("DEFECT").ok();
-        for defect in Defect::ALL.into_iter().filter(|d| only.as_deref().is_none_or(|o| o == d.name())) {
-            let running = start_reference(profile.clone(), Some(defect)).await.unwrap();
-            let report = run(running.env.clone(), &args).await.unwrap();
-            let caught: BTreeSet<String> = report.failed_ids().into_iter().collect();
-            let stray: Vec<&String> = caught.iter().filter(|id| !relevant(defect).iter().any(|p| id.starts_with(p))).collect();
-            if caught.is_empty() {
-                problems.push(format!("{}: not caught", defect.name()));
-            } else if let Some(id) = required(defect).filter(|id| !caught.contains(*id)) {
-                problems.push(format!("{}: not caught by {id}", defect.name()));
-            } else if !stray.is_empty() {
-                problems.push(format!("{}: also failed unrelated scenarios {stray:?}", defect.name()));
+    // Then step (its example) → the defects that made it fail, on the documented routes.
+    let mut then_failed_by: BTreeMap<&'static str, BTreeSet<&'static str>> = BTreeMap::new();
+    for target in [Builtin::Reference, Builtin::ReferenceAlt] {
+        let mut table = Vec::new();
+        runtime.block_on(async {
+            let clean = start_builtin(target, None).await.unwrap();
+            let report = run(clean.env.clone(), &args).await.unwrap();
+            assert!(report.ok(), "the correct {} target fails: {:?}", target.name(), report.failures());
+            for defect in Defect::ALL.into_iter().filter(|d| only.as_deref().is_none_or(|o| o == d.name())) {
+                let running = start_builtin(target, Some(defect)).await.unwrap();
+                let report = run(running.env.clone(), &args).await.unwrap();
+                let failures = report.failures();
+                let caught_by: Vec<String> = catchers(defect)
+                    .iter()
+                    .filter(|(id, step)| failures.iter().any(|(fid, fstep)| fid == id && fstep.contains(step)))
+                    .map(|(id, _)| (*id).to_owned())
+                    .collect();
+                if caught_by.is_empty() {
+                    let named: Vec<String> = catchers(defect).iter().map(|(id, step)| format!("{id} at `{step}`")).collect();
+                    problems.push(format!("{}: {} not caught by {} (failures: {failures:?})", target.name(), defect.name(), named.join(" or ")));
+                }
+                if target == Builtin::Reference {
+                    for (_, step) in &failures {
+                        if let Some(example) = then_step_of(step) {
+                            then_failed_by.entry(example).or_default().insert(defect.name());
+                        }
+                    }
+                }
+                let others: BTreeSet<String> = failures.iter().map(|(id, _)| id.clone()).filter(|id| !caught_by.contains(id)).collect();
+                table.push((defect.name(), caught_by, others));
             }
-            table.push((defect.name(), caught));
+        });
+        println!("\nkill table, {} target (defect → named scenarios that caught it; other scenarios that failed):", target.name());
+        for (name, caught, others) in &table {
+            let caught = if caught.is_empty() { "NOT CAUGHT".to_owned() } else { caught.join(" ") };
+            println!("  {name:30} {caught:24} {}", others.iter().cloned().collect::<Vec<_>>().join(" "));
         }
-    });
-    println!("\nkill table (defect → scenarios that caught it):");
-    for (name, caught) in &table {
-        let ids: Vec<&str> = caught.iter().map(String::as_str).collect();
-        println!("  {name:32} {}", if ids.is_empty() { "NOT CAUGHT".to_owned() } else { ids.join(" ") });
+        let killed = table.iter().filter(|(_, c, _)| !c.is_empty()).count();
+        println!("kill rate ({}): {killed}/{} = {:.0} %", target.name(), table.len(), 100.0 * killed as f64 / table.len().max(1) as f64);
     }
-    let killed = table.iter().filter(|(_, c)| !c.is_empty()).count();
-    println!("kill rate: {killed}/{} = {:.0} %", table.len(), 100.0 * killed as f64 / table.len() as f64);
+    if only.is_none() {
+        check_then_table(&then_failed_by, &mut problems);
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every Then step is failed by some defect, and features/README.md's table says which.
+fn check_then_table(failed_by: &BTreeMap<&'static str, BTreeSet<&'static str>>, problems: &mut Vec<String>) {
+    let mut table = String::from("| Then step | fails when the app… (seeded defects that make it fail) |\n|---|---|\n");
+    for d in definitions().into_iter().filter(|d| matches!(d.keyword, Keyword::Then)) {
+        match failed_by.get(d.example) {
+            Some(defects) => table.push_str(&format!("| `{}` | {} |\n", d.example, defects.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))),
+            None => problems.push(format!("no seeded defect makes `{}` fail: add one that breaks what it checks", d.example)),
+        }
+    }
+    let path = clerk_conformance::node::workspace_root().join("features/README.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = text.split_once(BEGIN).expect("features/README.md has the then-table:begin marker");
+    let (_, tail) = rest.split_once(END).expect("features/README.md has the then-table:end marker");
+    let expected = format!("{head}{BEGIN}\n{table}{END}{tail}");
+    if std::env::var_os("UPDATE_THEN_TABLE").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    } else if text != expected {
+        problems.push("features/README.md's Then-step table is stale: run UPDATE_THEN_TABLE=1 cargo test --test defects".into());
+    }
 }
