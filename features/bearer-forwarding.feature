@@ -41,8 +41,8 @@ Feature: Bearer forwarding
     Given I am signed in
     When 120 seconds pass
     And I open the data page
-    Then the API received 1 call behind the data page, each with my bearer token
-    And no API request carried an earlier token
+    Then no API request carried an earlier token
+    And the API received 1 call behind the data page, each with my bearer token
 
   @BF-004
   Scenario: The token never reaches the browser in the page or the RSC payload

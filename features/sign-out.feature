@@ -9,8 +9,8 @@ Feature: Server-side sign-out
   Scenario: Signing out revokes exactly my session at Clerk
     Given I am signed in
     When I sign out
-    Then Clerk recorded exactly one revoke, for my session
-    And my session is revoked at Clerk
+    Then my session is revoked at Clerk
+    And Clerk recorded exactly one revoke, for my session
 
   @SO-002
   Scenario: Signing out answers 307 to the sign-in page

@@ -8,8 +8,8 @@ Feature: Token refresh
     Given I am signed in
     When 120 seconds pass
     And I open the data page
-    Then the page shows the API's data
-    And I was not sent to sign in
+    Then I was not sent to sign in
+    And the page shows the API's data
     And my session token was refreshed
     And the API received 1 call behind the data page, each with my bearer token
 

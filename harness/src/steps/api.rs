@@ -42,30 +42,6 @@ pub(super) fn definitions() -> Vec<StepDef> {
     vec![
         StepDef {
             keyword: Keyword::Given,
-            pattern: r"^the API fails the next (\d+) (GET|POST|PUT|PATCH|DELETE) (/\S*) with (\d{3})$",
-            run: |w, ctx| {
-                async move {
-                    let rule = ScriptRule::fail(&arg(&ctx, 2), &arg(&ctx, 3), num(&ctx, 1), num(&ctx, 4));
-                    script(w, rule).await;
-                }
-                .boxed_local()
-            },
-            example: "Given the API fails the next 2 GET /schedules with 503",
-        },
-        StepDef {
-            keyword: Keyword::Given,
-            pattern: r"^the API fails the next (\d+) (GET|POST|PUT|PATCH|DELETE) (/\S*) with (\d{3}) and Retry-After (\d+)$",
-            run: |w, ctx| {
-                async move {
-                    let rule = ScriptRule::fail(&arg(&ctx, 2), &arg(&ctx, 3), num(&ctx, 1), num(&ctx, 4)).retry_after(num(&ctx, 5));
-                    script(w, rule).await;
-                }
-                .boxed_local()
-            },
-            example: "Given the API fails the next 1 GET /schedules with 429 and Retry-After 1",
-        },
-        StepDef {
-            keyword: Keyword::Given,
             pattern: concat!(r"^the API fails the next (\d+) calls? behind ", place_pattern!(), r" with (\d{3})$"),
             run: |w, ctx| {
                 async move {
@@ -99,17 +75,6 @@ pub(super) fn definitions() -> Vec<StepDef> {
                 .boxed_local()
             },
             example: "Then the API received no request",
-        },
-        StepDef {
-            keyword: Keyword::Then,
-            pattern: r"^the API received (\d+) (GET|POST|PUT|PATCH|DELETE) (/\S*), each with my bearer token$",
-            run: |w, ctx| {
-                async move {
-                    received_with_my_token(w, num(&ctx, 1), &arg(&ctx, 2), &arg(&ctx, 3)).await;
-                }
-                .boxed_local()
-            },
-            example: "Then the API received 3 GET /schedules, each with my bearer token",
         },
         StepDef {
             keyword: Keyword::Then,

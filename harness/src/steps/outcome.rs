@@ -200,18 +200,6 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::Then,
-            pattern: r"^the response is not a redirect$",
-            run: |w, _ctx| {
-                async move {
-                    let first = w.last().first().clone();
-                    w.check(!first.is_redirect(), || format!("{} answered {} to {:?}", first.url, first.status, first.location));
-                }
-                .boxed_local()
-            },
-            example: "Then the response is not a redirect",
-        },
-        StepDef {
-            keyword: Keyword::Then,
             pattern: r"^the response status is (\d{3})$",
             run: |w, ctx| {
                 async move {
