@@ -34,20 +34,34 @@ fn expired_cookies(clerk: &MockClerk, s: &SignedIn) -> (String, String) {
     (parts.join("; "), expired)
 }
 
-/// Follows the SDK's redirect to mock-clerk's handshake and returns where mock-clerk sends the browser back.
-async fn follow_handshake(location: &str) -> String {
+/// Where mock-clerk sends the browser back after the handshake.
+struct Back {
+    /// The `Location`.
+    location: String,
+    /// The handshake cookie mock-clerk set, as `name=value` for a `Cookie:` header (production instances).
+    cookie: Option<String>,
+}
+
+/// Follows the SDK's redirect to mock-clerk's handshake.
+async fn follow_handshake(location: &str) -> Back {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let res = client.get(location).send().await.unwrap();
     assert_eq!(res.status(), 307, "handshake answers with a redirect");
     assert_eq!(res.headers()["cache-control"], "no-store");
-    res.headers()["location"].to_str().unwrap().to_owned()
+    let cookies: Vec<&str> = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(cookies.len() <= 1, "{cookies:?}");
+    let cookie = cookies.first().map(|c| c.split(';').next().unwrap().to_owned());
+    Back { location: res.headers()["location"].to_str().unwrap().to_owned(), cookie }
 }
 
 fn session_cookie(set_cookies: &Value) -> Option<String> {
     set_cookies.as_array()?.iter().filter_map(Value::as_str).filter(|c| c.starts_with("__session=")).last().map(str::to_owned)
 }
 
-async fn expired_token_is_refreshed_through_the_handshake(kind: InstanceKind, format: HandshakeFormat, param: &str) {
+/// An expired token goes through the handshake, and the SDK accepts what mock-clerk hands back: `carrier`
+/// (`__clerk_handshake_nonce` or `__clerk_handshake`) as a query parameter on a development instance, as a cookie
+/// and a clean redirect on a production one (`authenticateContext.ts` reads the query first, then the cookie).
+async fn expired_token_is_refreshed_through_the_handshake(kind: InstanceKind, format: HandshakeFormat, carrier: &str) {
     let clerk = MockClerk::builder().kind(kind).start().await;
     clerk.set_handshake_format(format);
     let s = clerk.sign_in();
@@ -59,17 +73,39 @@ async fn expired_token_is_refreshed_through_the_handshake(kind: InstanceKind, fo
     assert!(to_clerk.starts_with(&format!("{}/v1/client/handshake?", clerk.url())), "{to_clerk}");
 
     let back = follow_handshake(to_clerk).await;
-    assert!(back.starts_with(APP_URL) && back.contains(&format!("{param}=")), "{back}");
-    let second = authenticate(&clerk, &back, &cookie);
+    let second = match kind {
+        InstanceKind::Development => {
+            assert!(back.location.starts_with(APP_URL) && back.location.contains(&format!("{carrier}=")), "{}", back.location);
+            assert_eq!(back.cookie, None, "development: no handshake cookie");
+            authenticate(&clerk, &back.location, &cookie)
+        }
+        InstanceKind::Production => {
+            assert_eq!(back.location, APP_URL, "production: back to the clean URL");
+            let handshake = back.cookie.expect("production: the handshake result as a cookie");
+            assert!(handshake.starts_with(&format!("{carrier}=")), "{handshake}");
+            authenticate(&clerk, &back.location, &format!("{cookie}; {handshake}"))
+        }
+    };
     assert_eq!(second["status"], "signed-in", "{second:#}");
     assert_eq!(second["sessionId"], s.session_id.as_str());
     let fresh = session_cookie(&second["setCookies"]).expect("a fresh __session is set");
     assert!(!fresh.contains(&expired) && fresh.ends_with("; Path=/; SameSite=Lax"), "{fresh}");
-    if param == "__clerk_handshake_nonce" {
-        assert_eq!(clerk.requests_to("GET", "/v1/clients/handshake_payload").len(), 1);
-    } else {
-        assert!(clerk.requests_to("GET", "/v1/clients/handshake_payload").is_empty());
+    let set: Vec<&str> = second["setCookies"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let cleared = format!("{carrier}=; Path=/; SameSite=Lax; HttpOnly; Max-Age=0");
+    match kind {
+        // handshake.ts: a development instance redirects to the clean URL; the carrier was never a cookie.
+        InstanceKind::Development => {
+            assert_eq!(second["headers"]["location"], APP_URL, "{second:#}");
+            assert!(!set.contains(&cleared.as_str()), "{set:?}");
+        }
+        // Production resolves on the page response itself, and the directives delete the spent carrier.
+        InstanceKind::Production => {
+            assert_eq!(second["headers"]["location"], Value::Null, "{second:#}");
+            assert!(set.contains(&cleared.as_str()), "{set:?}");
+        }
     }
+    let payloads = clerk.requests_to("GET", "/v1/clients/handshake_payload").len();
+    assert_eq!(payloads, usize::from(carrier == "__clerk_handshake_nonce"), "handshake_payload calls");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -78,7 +114,17 @@ async fn nonce_handshake_refreshes_an_expired_token_on_a_development_instance() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn token_handshake_refreshes_an_expired_token_on_a_production_instance() {
+async fn token_handshake_on_a_development_instance_still_uses_the_query_parameter() {
+    expired_token_is_refreshed_through_the_handshake(InstanceKind::Development, HandshakeFormat::Token, "__clerk_handshake").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nonce_cookie_refreshes_an_expired_token_on_a_production_instance() {
+    expired_token_is_refreshed_through_the_handshake(InstanceKind::Production, HandshakeFormat::Auto, "__clerk_handshake_nonce").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_cookie_refreshes_an_expired_token_on_a_production_instance() {
     expired_token_is_refreshed_through_the_handshake(InstanceKind::Production, HandshakeFormat::Token, "__clerk_handshake").await;
 }
 
@@ -90,7 +136,7 @@ async fn a_revoked_session_is_not_refreshed_by_the_handshake() {
     mock_clerk::control::ops::set_session_status(clerk.state(), &s.session_id, mock_clerk::store::SessionStatus::Revoked).unwrap();
     let first = authenticate(&clerk, APP_URL, &cookie);
     let back = follow_handshake(first["headers"]["location"].as_str().unwrap()).await;
-    let second = authenticate(&clerk, &back, &cookie);
+    let second = authenticate(&clerk, &back.location, &cookie);
     assert_eq!(second["status"], "signed-out", "{second:#}");
     assert_eq!(second["reason"], "session-token-missing");
     let cookies: Vec<&str> = second["setCookies"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
@@ -104,7 +150,7 @@ async fn a_fresh_development_browser_gets_a_dev_browser_and_is_signed_out() {
     let first = authenticate(&clerk, APP_URL, "");
     assert_eq!(first["reason"], "dev-browser-missing");
     let back = follow_handshake(first["headers"]["location"].as_str().unwrap()).await;
-    let second = authenticate(&clerk, &back, "");
+    let second = authenticate(&clerk, &back.location, "");
     let cookies: Vec<&str> = second["setCookies"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(cookies.iter().any(|c| c.starts_with("__clerk_db_jwt=dvb_")), "{cookies:?}");
     // handshake.ts: signed out, and a development instance redirects to the clean URL after a handshake

@@ -5,8 +5,8 @@
 //! - [`Jwt`]: `tokens::decode_unverified`, `tokens::verify_signature` (test key ring) and `tokens::redact_jwt` on
 //!   the input as a token, and on a valid token edited as the input says: only the unedited token verifies.
 //! - [`Handshake`]: the input as the query string of `GET /v1/client/handshake` through `server::app`: never a
-//!   5xx; a 307 with a `Location` carrying a nonce (redeemable for directives) or a handshake token (ours), or a
-//!   4xx Clerk envelope. `@TOKEN@`/`@DVB@` in the input stand for a live session's token and dev browser.
+//!   5xx; a 307 carrying a nonce (redeemable for directives) or a handshake token (ours) in its `Location` or a
+//!   `Set-Cookie`, or a 4xx Clerk envelope. `@TOKEN@`/`@DVB@` in the input stand for a live session's token and dev browser.
 //! - [`check_extract`]: `extract::query_pairs` / `query_usize` / `query_all` / `query_one`, and
 //!   `extract::parse_json` into every body type the routes take: a 400 or 422, never anything else, on refusal.
 //! - [`check_cookies`]: the handshake's `Set-Cookie` directives, and the request log's redaction of passwords and
@@ -208,7 +208,10 @@ impl Handshake {
             if query_one(&pairs, "redirect_url").is_none() {
                 return Err(format!("{what}: redirected without a redirect_url"));
             }
-            let params: Vec<(String, String)> = location.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            // Development: a query parameter; production: a cookie (`name=value; …`).
+            let mut params: Vec<(String, String)> = location.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let cookies = headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='));
+            params.extend(cookies.map(|(k, v)| (k.to_owned(), v.to_owned())));
             let directives = if let Some((_, nonce)) = params.iter().rev().find(|(k, _)| k == "__clerk_handshake_nonce") {
                 self.redeem(nonce).map_err(|e| format!("{what}: {e}"))?
             } else if let Some((_, jwt)) = params.iter().rev().find(|(k, _)| k == "__clerk_handshake") {

@@ -46,6 +46,32 @@ impl Cookie {
     }
 }
 
+/// The `Set-Cookie` with which a production Frontend API hands the handshake result (`__clerk_handshake` or
+/// `__clerk_handshake_nonce`) to the app; `domain` is the app's parent domain, or `None` for a host-only cookie
+/// (the Frontend API and the app on the same host: cookies ignore ports).
+///
+/// ```
+/// use mock_clerk::cookies::{HANDSHAKE_NONCE, handshake_cookie};
+/// assert_eq!(handshake_cookie(HANDSHAKE_NONCE, "nonce_1", None), "__clerk_handshake_nonce=nonce_1; Path=/; SameSite=Lax; HttpOnly");
+/// assert_eq!(handshake_cookie(HANDSHAKE_NONCE, "n", Some("example.com")), "__clerk_handshake_nonce=n; Path=/; SameSite=Lax; HttpOnly; Domain=example.com");
+/// ```
+pub fn handshake_cookie(name: &str, value: &str, domain: Option<&str>) -> String {
+    let domain = domain.map(|d| format!("; Domain={d}")).unwrap_or_default();
+    format!("{name}={value}; {ATTRIBUTES}; HttpOnly{domain}")
+}
+
+/// The directive that deletes the handshake cookie once the app has applied the result (Clerk's production
+/// payloads carry `__clerk_handshake=; Path=/; Domain=…; Expires=<epoch>`): without it the browser would replay
+/// a spent nonce on every request.
+///
+/// ```
+/// use mock_clerk::cookies::{HANDSHAKE, handshake_cookie_cleared};
+/// assert_eq!(handshake_cookie_cleared(HANDSHAKE, None), "__clerk_handshake=; Path=/; SameSite=Lax; HttpOnly; Max-Age=0");
+/// ```
+pub fn handshake_cookie_cleared(name: &str, domain: Option<&str>) -> String {
+    format!("{}; Max-Age=0", handshake_cookie(name, "", domain))
+}
+
 /// A `Cookie:` header for these cookies.
 ///
 /// ```
