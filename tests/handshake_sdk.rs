@@ -55,7 +55,7 @@ async fn follow_handshake(location: &str) -> Back {
 }
 
 fn session_cookie(set_cookies: &Value) -> Option<String> {
-    set_cookies.as_array()?.iter().filter_map(Value::as_str).filter(|c| c.starts_with("__session=")).last().map(str::to_owned)
+    set_cookies.as_array()?.iter().filter_map(Value::as_str).rfind(|c| c.starts_with("__session=")).map(str::to_owned)
 }
 
 /// An expired token goes through the handshake, and the SDK accepts what mock-clerk hands back: `carrier`

@@ -163,6 +163,9 @@ impl AgentBuilder {
     }
 }
 
+/// A cookie's name and a raw value that need not be text.
+type RawCookie = (String, Vec<u8>);
+
 /// A browser: cookie jar, request modes, one-hop-at-a-time redirects. See the module docs.
 #[derive(Debug, Clone)]
 pub struct Agent {
@@ -171,7 +174,7 @@ pub struct Agent {
     /// The `Authorization: Bearer` value, as bytes: a test may send one that is not valid text.
     bearer: Arc<Mutex<Option<Vec<u8>>>>,
     /// A cookie sent as raw bytes after the jar's (a browser sends a non-ASCII cookie as UTF-8).
-    raw_cookie: Arc<Mutex<Option<(String, Vec<u8>)>>>,
+    raw_cookie: Arc<Mutex<Option<RawCookie>>>,
     max_redirects: usize,
 }
 
