@@ -35,7 +35,7 @@ async fn a_misspelt_step_fails_the_run_naming_the_step_and_where_it_is() {
     let report = run_with(reference(), dir).await;
     assert!(!report.ok(), "a run with an undefined step passed");
     assert_eq!((report.passed, report.failed), (1, 1));
-    let failed = report.results.iter().find(|r| r.id == "@VD-002").unwrap();
+    let failed = report.results.iter().find(|r| r.scenario.id == "@VD-002").unwrap();
     let Outcome::Failed(why) = &failed.outcome else { panic!("{:?}", failed.outcome) };
     assert!(why.contains("undefined step `When I opne the data page`") && why.contains("typo.feature:6"), "{why}");
 }

@@ -26,16 +26,8 @@ pub enum Outcome {
 /// One scenario's result.
 #[derive(Debug, Clone)]
 pub struct ScenarioResult {
-    /// The stable id tag, e.g. `@RP-001` (empty when the scenario has none).
-    pub id: String,
-    /// The scenario's name.
-    pub name: String,
-    /// The feature's name.
-    pub feature: String,
-    /// `features/x.feature:12`.
-    pub location: String,
-    /// The example row (column → value).
-    pub example: Vec<(String, String)>,
+    /// The scenario as it ran (id, name, feature, location, example row, tags, how it ended).
+    pub scenario: Recorded,
     /// The failing step as written (`Then …`), when a step failed.
     pub failed_step: Option<String>,
     /// The verdict.
@@ -49,8 +41,8 @@ impl ScenarioResult {
     }
     /// `@RP-002 [method=PUT, route=…]`.
     pub fn label(&self) -> String {
-        let row: std::collections::BTreeMap<String, String> = self.example.iter().cloned().collect();
-        crate::profile::label(&self.id, &row)
+        let row: std::collections::BTreeMap<String, String> = self.scenario.example.iter().cloned().collect();
+        crate::profile::label(&self.scenario.id, &row)
     }
 }
 
@@ -78,14 +70,14 @@ impl Report {
     }
     /// The ids of scenarios with an unexpected result.
     pub fn failed_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.results.iter().filter(|r| r.unexpected()).map(|r| r.id.clone()).collect();
+        let mut ids: Vec<String> = self.results.iter().filter(|r| r.unexpected()).map(|r| r.scenario.id.clone()).collect();
         ids.sort();
         ids.dedup();
         ids
     }
     /// `(id, failing step)` of every unexpected failure.
     pub fn failures(&self) -> Vec<(String, String)> {
-        self.results.iter().filter(|r| r.unexpected()).map(|r| (r.id.clone(), r.failed_step.clone().unwrap_or_default())).collect()
+        self.results.iter().filter(|r| r.unexpected()).map(|r| (r.scenario.id.clone(), r.failed_step.clone().unwrap_or_default())).collect()
     }
 }
 
@@ -124,20 +116,12 @@ pub fn tally(recorded: Vec<Recorded>, skipped: Vec<Recorded>, parse_errors: Vec<
             Outcome::ExpectedFailure(_) => report.expected_failures += 1,
             _ => report.failed += 1,
         }
-        report.results.push(ScenarioResult { id: r.id, name: r.name, feature: r.feature, location: r.location, example: r.example, failed_step, outcome });
+        report.results.push(ScenarioResult { scenario: r, failed_step, outcome });
     }
     for r in skipped {
         let reason = profile.skipped(&r.id, &r.example).map(|s| s.reason.clone()).unwrap_or_default();
         report.skipped += 1;
-        report.results.push(ScenarioResult {
-            id: r.id,
-            name: r.name,
-            feature: r.feature,
-            location: r.location,
-            example: r.example,
-            failed_step: None,
-            outcome: Outcome::Skipped(reason),
-        });
+        report.results.push(ScenarioResult { scenario: r, failed_step: None, outcome: Outcome::Skipped(reason) });
     }
     report
 }
@@ -160,12 +144,12 @@ pub fn print(report: &Report, target_url: &str, profile: &Profile, quiet: bool, 
         let line = match &r.outcome {
             Outcome::Passed => continue,
             Outcome::ExpectedFailure(reason) => {
-                format!("expected failure  {} {} — {reason}", r.label(), r.name)
+                format!("expected failure  {} {} — {reason}", r.label(), r.scenario.name)
             }
-            Outcome::Fixed(why) => format!("FIXED             {} {} — {why}", r.label(), r.name),
-            Outcome::Failed(why) => format!("FAILED            {} {} ({}){}", r.label(), r.name, r.location, first_line(why)),
-            Outcome::FailedOtherwise(why) => format!("FAILED OTHERWISE  {} {} ({}){}", r.label(), r.name, r.location, first_line(why)),
-            Outcome::Skipped(why) => format!("skipped           {} {} — the profile skips it: {why}", r.label(), r.name),
+            Outcome::Fixed(why) => format!("FIXED             {} {} — {why}", r.label(), r.scenario.name),
+            Outcome::Failed(why) => format!("FAILED            {} {} ({}){}", r.label(), r.scenario.name, r.scenario.location, first_line(why)),
+            Outcome::FailedOtherwise(why) => format!("FAILED OTHERWISE  {} {} ({}){}", r.label(), r.scenario.name, r.scenario.location, first_line(why)),
+            Outcome::Skipped(why) => format!("skipped           {} {} — the profile skips it: {why}", r.label(), r.scenario.name),
         };
         let _ = writeln!(out, "  {line}");
     }
