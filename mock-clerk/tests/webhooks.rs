@@ -183,6 +183,7 @@ async fn the_control_api_adds_filters_sends_replays_signs_and_removes() {
     assert_eq!(overview["endpoints"][0]["id"], endpoint_id.as_str());
 
     let signed_in = clerk.sign_in();
+    assert!(clerk.webhooks_settled(SETTLE).await, "user.created delivered before user.deleted is sent");
     let (status, sent) = call(
         &base,
         post.clone(),
