@@ -214,9 +214,15 @@ impl Webhooks {
 
     /// Runs `f` on the outbox, then writes it (when persisted) and wakes the delivery task.
     fn change<T>(&self, f: impl FnOnce(&mut Outbox) -> T) -> T {
+        self.change_if(|outbox| (f(outbox), true))
+    }
+
+    /// [`Webhooks::change`], writing the file only when `f` says the change matters after a restart.
+    fn change_if<T>(&self, f: impl FnOnce(&mut Outbox) -> (T, bool)) -> T {
         let mut outbox = self.outbox();
-        let out = f(&mut outbox);
-        if let Some(path) = self.shared.file.read().unwrap_or_else(|p| p.into_inner()).as_deref()
+        let (out, persist) = f(&mut outbox);
+        if persist
+            && let Some(path) = self.shared.file.read().unwrap_or_else(|p| p.into_inner()).as_deref()
             && let Err(e) = write_outbox(path, &outbox)
         {
             tracing::error!(error = %e, "could not write the webhook outbox");
@@ -230,7 +236,9 @@ impl Webhooks {
     pub fn emit(&self, changes: Vec<Change>) {
         let at_ms = self.shared.clock.now_ms();
         let attributes = REQUEST.try_with(Clone::clone).unwrap_or_default();
-        self.change(|outbox| {
+        // Events no endpoint wants are logged but not written out: nothing is pending for a restart.
+        self.change_if(|outbox| {
+            let mut deliveries = 0;
             for change in &changes {
                 let event = events::event_json(
                     change.event_type(),
@@ -239,8 +247,9 @@ impl Webhooks {
                     at_ms,
                     &self.shared.instance_id,
                 );
-                outbox.enqueue(change.event_type(), event.to_string(), wall_ms(), None);
+                deliveries += outbox.enqueue(change.event_type(), event.to_string(), wall_ms(), None).deliveries.len();
             }
+            ((), deliveries > 0)
         });
     }
 
