@@ -29,6 +29,7 @@ pub fn env_vars(instance: &Instance, base_url: &str, http_proxy_url: bool) -> Ve
         ("NEXT_PUBLIC_CLERK_SIGN_UP_URL", SIGN_UP_URL),
         ("NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED", "1"),
         ("NEXT_PUBLIC_CLERK_KEYLESS_DISABLED", "1"),
+        ("CLERK_WEBHOOK_SIGNING_SECRET", instance.webhook_secret().as_str()),
     ]
     .into_iter()
     .filter(|(_, v)| !v.is_empty())

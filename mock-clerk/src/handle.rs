@@ -19,6 +19,10 @@ use crate::state::{AppState, ControlAccess, Settings};
 use crate::store::{Session, Store};
 use crate::tls::TlsIdentity;
 use crate::tokens::DEFAULT_TOKEN_LIFETIME;
+use crate::webhooks::outbox::{Endpoint, Message};
+use crate::webhooks::routes::{NewEndpoint, SendEvent};
+use crate::webhooks::signing::Secret;
+use crate::webhooks::{DeliveryOptions, OutboxFileError};
 
 /// Where the signing key comes from.
 #[derive(Debug, Clone, Default)]
@@ -69,6 +73,12 @@ pub enum StartError {
     /// The state file could not be read or written.
     #[error(transparent)]
     StateFile(#[from] crate::persist::StateFileError),
+    /// A webhook URL or secret is invalid.
+    #[error("webhooks: {0}")]
+    Webhook(String),
+    /// The webhook outbox file could not be read or written.
+    #[error(transparent)]
+    Outbox(#[from] OutboxFileError),
 }
 
 /// Configures a [`MockClerk`].
@@ -91,6 +101,9 @@ pub struct MockClerkBuilder {
     control: ControlAccess,
     tls: bool,
     state_file: Option<PathBuf>,
+    webhook_urls: Vec<String>,
+    webhook_secret: Option<String>,
+    webhook_delivery: DeliveryOptions,
 }
 
 impl Default for MockClerkBuilder {
@@ -105,6 +118,9 @@ impl Default for MockClerkBuilder {
             control: ControlAccess::LoopbackOnly,
             tls: false,
             state_file: None,
+            webhook_urls: Vec::new(),
+            webhook_secret: None,
+            webhook_delivery: DeliveryOptions::default(),
         }
     }
 }
@@ -163,6 +179,27 @@ impl MockClerkBuilder {
         self
     }
 
+    /// Delivers every event to this URL (repeatable; `--webhook-url`). Checked at start: http(s) only.
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.webhook_urls.push(url.into());
+        self
+    }
+    /// The webhook signing secret (`whsec_…`; default: a fixed one, [`crate::webhooks::signing::DEFAULT_SECRET`]).
+    pub fn webhook_secret(mut self, secret: impl Into<String>) -> Self {
+        self.webhook_secret = Some(secret.into());
+        self
+    }
+    /// Multiplies Svix's retry schedule (5 s, 5 min, 30 min, …): 0.001 makes it milliseconds for tests.
+    pub fn webhook_retry_scale(mut self, scale: f64) -> Self {
+        self.webhook_delivery.retry_scale = scale;
+        self
+    }
+    /// Timeout of one delivery attempt (default 15 s, Svix's).
+    pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
+        self.webhook_delivery.timeout = timeout;
+        self
+    }
+
     /// Binds and starts serving. Panics with a clear message on failure (tests want that); see
     /// [`MockClerkBuilder::try_start`] otherwise.
     pub async fn start(self) -> MockClerk {
@@ -174,6 +211,7 @@ impl MockClerkBuilder {
         let listener = TcpListener::bind(self.addr).await.map_err(|source| StartError::Bind { addr: self.addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: self.addr, source })?;
         let state = self.state_for(addr)?;
+        state.webhooks().start();
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = state.clone();
         let stopped = async {
@@ -200,7 +238,19 @@ impl MockClerkBuilder {
     pub fn state_for(&self, addr: SocketAddr) -> Result<AppState, StartError> {
         let host = self.frontend_host.clone().unwrap_or_else(|| addr.to_string());
         let secret = self.secret_key.clone().unwrap_or_else(|| default_secret_key(self.kind));
-        let instance = Instance::new(self.kind, &host, &secret)?;
+        let mut instance = Instance::new(self.kind, &host, &secret)?;
+        if let Some(text) = &self.webhook_secret {
+            let secret = Secret::parse(text).map_err(|e| StartError::Webhook(e.to_string()))?;
+            instance = instance.with_webhook_secret(secret);
+        }
+        if !self.webhook_delivery.retry_scale.is_finite() || self.webhook_delivery.retry_scale < 0.0 {
+            return Err(StartError::Webhook("the retry scale is a number of at least 0".into()));
+        }
+        let urls = self
+            .webhook_urls
+            .iter()
+            .map(|u| crate::webhooks::routes::check_url(u).map_err(|e| StartError::Webhook(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
         let keys = self.key.load()?;
         let settings = Settings { token_lifetime: self.token_lifetime, control: self.control.clone(), base_url: format!("http://{addr}") };
         let store = match &self.state_file {
@@ -215,7 +265,15 @@ impl MockClerkBuilder {
                 }
             },
         };
-        Ok(AppState::with_store(instance, keys, Clock::default(), settings, store, self.state_file.clone()))
+        let state = AppState::with_store(instance, keys, Clock::default(), settings, store, self.state_file.clone());
+        state.webhooks().set_options(self.webhook_delivery.clone());
+        if let Some(path) = &self.state_file {
+            state.webhooks().persist_to(crate::webhooks::outbox_path(path))?;
+        }
+        for url in urls {
+            state.webhooks().add_endpoint(url, Vec::new(), None);
+        }
+        Ok(state)
     }
 }
 
@@ -323,9 +381,51 @@ impl MockClerk {
     pub fn requests_to(&self, method: &str, path: &str) -> Vec<LoggedRequest> {
         self.requests().into_iter().filter(|r| r.method == method && r.path == path).collect()
     }
-    /// Forgets users, sessions, requests, faults and clock offset.
+    /// Forgets users, sessions, requests, faults, webhook messages and clock offset (endpoints stay).
     pub fn reset(&self) {
         ops::reset(&self.state)
+    }
+
+    /// `CLERK_WEBHOOK_SIGNING_SECRET`.
+    pub fn webhook_secret(&self) -> &str {
+        self.state.webhooks().secret().as_str()
+    }
+    /// Adds a webhook endpoint (`events` empty: every event).
+    pub fn add_webhook_endpoint(&self, url: &str, events: &[&str]) -> Result<Endpoint, ApiError> {
+        let new = NewEndpoint { url: url.to_owned(), events: events.iter().map(|e| (*e).to_owned()).collect(), secret: None };
+        crate::webhooks::routes::add_endpoint(&self.state, new)
+    }
+    /// The webhook endpoints.
+    pub fn webhook_endpoints(&self) -> Vec<Endpoint> {
+        self.state.webhooks().endpoints()
+    }
+    /// Removes a webhook endpoint; what still waited for it is marked failed.
+    pub fn remove_webhook_endpoint(&self, id: &str) -> Result<Endpoint, ApiError> {
+        Ok(self.state.webhooks().remove_endpoint(id)?)
+    }
+    /// Every webhook message in the log, oldest first, with each delivery's attempts.
+    pub fn webhook_messages(&self) -> Vec<Message> {
+        self.state.webhooks().messages()
+    }
+    /// Sends a webhook message again now (to one endpoint, or to every endpoint it went to).
+    pub fn replay_webhook(&self, message_id: &str, endpoint_id: Option<&str>) -> Result<Message, ApiError> {
+        Ok(self.state.webhooks().replay(message_id, endpoint_id)?)
+    }
+    /// Sends an event now, with `data` as given.
+    pub fn send_webhook(&self, event_type: &str, data: serde_json::Value) -> Result<Message, ApiError> {
+        crate::webhooks::routes::send_event(&self.state, SendEvent { event_type: event_type.to_owned(), data: Some(data), ..SendEvent::default() })
+    }
+    /// Waits until no webhook delivery is waiting or under way, or `limit` passes (then `false`). Deliveries
+    /// scheduled for a retry count as waiting.
+    pub async fn webhooks_settled(&self, limit: Duration) -> bool {
+        let until = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < until {
+            if self.state.webhooks().idle() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.state.webhooks().idle()
     }
 }
 

@@ -68,6 +68,7 @@ pub struct Instance {
     secret_key: String,
     publishable_key: String,
     cookie_suffix: String,
+    webhook_secret: crate::webhooks::signing::Secret,
 }
 
 impl Instance {
@@ -99,6 +100,7 @@ impl Instance {
             secret_key: secret_key.to_owned(),
             publishable_key,
             cookie_suffix,
+            webhook_secret: crate::webhooks::signing::Secret::default(),
         })
     }
 
@@ -125,6 +127,15 @@ impl Instance {
     /// The `iss` claim of session tokens: `https://<frontend host>`.
     pub fn issuer(&self) -> String {
         format!("https://{}", self.frontend_host)
+    }
+    /// The webhook signing secret (`CLERK_WEBHOOK_SIGNING_SECRET`; a fixed `whsec_…` by default).
+    pub fn webhook_secret(&self) -> &crate::webhooks::signing::Secret {
+        &self.webhook_secret
+    }
+    /// The same instance with another webhook signing secret.
+    pub fn with_webhook_secret(mut self, secret: crate::webhooks::signing::Secret) -> Self {
+        self.webhook_secret = secret;
+        self
     }
     /// Whether this is a development instance (dev-browser cookie required).
     pub fn is_development(&self) -> bool {

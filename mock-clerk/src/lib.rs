@@ -35,6 +35,7 @@ pub mod state;
 pub mod store;
 pub mod tls;
 pub mod tokens;
+pub mod webhooks;
 
 pub mod handle;
 

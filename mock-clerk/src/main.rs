@@ -51,6 +51,10 @@ struct InstanceArgs {
     /// Use a fresh in-memory key instead of the key file (tokens die with the process).
     #[arg(long, conflicts_with = "key_file")]
     ephemeral_key: bool,
+    /// Webhook signing secret, `whsec_<base64>` (default: a fixed one; `env` prints it as
+    /// CLERK_WEBHOOK_SIGNING_SECRET).
+    #[arg(long, env = "MOCK_CLERK_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +82,16 @@ struct ServeArgs {
     /// when mock-clerk stops (signing keys persist through --key-file either way).
     #[arg(long, env = "MOCK_CLERK_STATE_FILE")]
     state_file: Option<PathBuf>,
+    /// Deliver every webhook event to this URL (repeatable; comma-separated in the env variable). More
+    /// endpoints, with event filters, through the control API (/__mock/webhooks/endpoints).
+    #[arg(long = "webhook-url", env = "MOCK_CLERK_WEBHOOK_URL", value_delimiter = ',')]
+    webhook_urls: Vec<String>,
+    /// Multiply Svix's retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) by this: 0.001 for tests.
+    #[arg(long, env = "MOCK_CLERK_WEBHOOK_RETRY_SCALE", default_value_t = 1.0)]
+    webhook_retry_scale: f64,
+    /// Timeout of one webhook delivery attempt, in seconds.
+    #[arg(long, env = "MOCK_CLERK_WEBHOOK_TIMEOUT", default_value_t = 15)]
+    webhook_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +136,9 @@ impl InstanceArgs {
             .key(if self.ephemeral_key { KeySource::Ephemeral } else { KeySource::File(self.key_file.clone()) });
         if let Some(host) = &self.frontend_host {
             b = b.frontend_host(host.clone());
+        }
+        if let Some(secret) = &self.webhook_secret {
+            b = b.webhook_secret(secret.clone());
         }
         b
     }
@@ -187,9 +204,14 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         if let Some(path) = &args.state_file {
             builder = builder.state_file(path.clone());
         }
+        for url in &args.webhook_urls {
+            builder = builder.webhook_url(url.clone());
+        }
+        builder = builder.webhook_retry_scale(args.webhook_retry_scale).webhook_timeout(Duration::from_secs(args.webhook_timeout));
         let listener = tokio::net::TcpListener::bind(args.instance.addr).await?;
         let addr = listener.local_addr()?;
         let state = builder.state_for(addr)?;
+        state.webhooks().start();
         state.set_handshake_format(args.handshake_format);
         let base = format!("http://{addr}");
         let tls = if args.tls {
@@ -206,6 +228,9 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         println!("mock-clerk listening on {base} ({:?} instance, kid {})", state.instance().kind(), state.keys().active().kid());
         if let Some(path) = &args.state_file {
             println!("state file: {} (users and sessions survive restarts)", path.display());
+        }
+        for endpoint in state.webhooks().endpoints() {
+            println!("webhooks: every event to {} ({})", endpoint.url, endpoint.id);
         }
         if tls.is_some() {
             println!("TLS on the same port: https://{addr} (certificate: {})", args.tls_cert_out.display());

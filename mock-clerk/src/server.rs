@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .merge(control::routes(state.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(crate::webhooks::with_request_attributes))
         .layer(middleware::from_fn_with_state(state.clone(), record_and_inject))
         .with_state(state)
 }

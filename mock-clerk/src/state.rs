@@ -15,6 +15,7 @@ use crate::keys::KeyRing;
 use crate::reqlog::RequestLog;
 use crate::store::Store;
 use crate::tokens::{self, TokenSpec};
+use crate::webhooks::Webhooks;
 
 /// Who may use the control API (`/__mock/…`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -54,6 +55,8 @@ struct Inner {
     log: RequestLog,
     faults: Faults,
     handshake_format: Mutex<HandshakeFormat>,
+    /// Endpoints, outbox and delivery: every store change becomes an event ([`crate::webhooks`]).
+    webhooks: Webhooks,
 }
 
 impl AppState {
@@ -65,8 +68,14 @@ impl AppState {
     /// Assembles the state around `store`; with a `state_file`, the store is written there after every change
     /// (see [`crate::persist`]; loading it is the caller's part).
     pub fn with_store(instance: Instance, keys: KeyRing, clock: Clock, settings: Settings, store: Store, state_file: Option<PathBuf>) -> Self {
+        let webhooks = Webhooks::new(
+            crate::webhooks::events::instance_id(instance.publishable_key()),
+            instance.webhook_secret().clone(),
+            clock.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
+                webhooks,
                 instance,
                 settings,
                 clock,
@@ -100,6 +109,10 @@ impl AppState {
     pub fn faults(&self) -> &Faults {
         &self.inner.faults
     }
+    /// Webhook endpoints, outbox and delivery.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.inner.webhooks
+    }
 
     /// How handshakes answer (nonce or token).
     pub fn handshake_format(&self) -> HandshakeFormat {
@@ -118,6 +131,7 @@ impl AppState {
             guard: self.inner.store.lock().unwrap_or_else(|p| p.into_inner()),
             changed: false,
             state_file: self.inner.state_file.as_deref(),
+            webhooks: &self.inner.webhooks,
         }
     }
 
@@ -150,10 +164,13 @@ impl AppState {
 
 /// The locked store ([`AppState::store`]). Reading goes through `Deref`; any `&mut` use (`DerefMut`) marks the
 /// store as changed, and a changed store is written to the state file, if there is one, when the guard drops.
+/// Dropping it also hands the store's recorded changes to the webhooks, still under the lock, so events are
+/// queued in the order of the changes ([`crate::webhooks`]).
 pub struct StoreGuard<'a> {
     guard: MutexGuard<'a, Store>,
     changed: bool,
     state_file: Option<&'a Path>,
+    webhooks: &'a Webhooks,
 }
 
 impl Deref for StoreGuard<'_> {
@@ -172,11 +189,18 @@ impl DerefMut for StoreGuard<'_> {
 
 impl Drop for StoreGuard<'_> {
     fn drop(&mut self) {
-        if let (true, Some(path)) = (self.changed, self.state_file)
+        if !self.changed {
+            return;
+        }
+        let changes = self.guard.take_changes();
+        if let Some(path) = self.state_file
             && let Err(e) = crate::persist::save(path, &self.guard)
         {
             // The in-memory store is still right; the next change tries again.
             tracing::error!(error = %e, "could not write the state file");
+        }
+        if !changes.is_empty() {
+            self.webhooks.emit(changes);
         }
     }
 }

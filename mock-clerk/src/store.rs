@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::ids::{IdStr, new_id, prefix};
+use crate::webhooks::events::{Change, Email, SessionEvent};
 
 /// How long a session lives before it expires (Clerk's default: 7 days).
 pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -116,6 +117,26 @@ pub struct NewUser {
     pub skip_password_checks: Option<bool>,
     /// Accepted and ignored.
     pub skip_password_requirement: Option<bool>,
+}
+
+/// What `PATCH /v1/users/{id}` may change; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    /// New first name.
+    pub first_name: Option<String>,
+    /// New last name.
+    pub last_name: Option<String>,
+    /// New username (unique).
+    pub username: Option<String>,
+    /// New external id.
+    pub external_id: Option<String>,
+    /// Replaces the public metadata.
+    pub public_metadata: Option<Map<String, Value>>,
+    /// Replaces the private metadata.
+    pub private_metadata: Option<Map<String, Value>>,
+    /// Replaces the unsafe metadata.
+    pub unsafe_metadata: Option<Map<String, Value>>,
 }
 
 /// A client: one browser, holding sessions.
@@ -281,6 +302,8 @@ pub struct Store {
     sessions: HashMap<IdStr, Session>,
     dev_browsers: HashMap<String, DevBrowser>,
     nonces: HashMap<String, Vec<String>>,
+    /// State changes not yet taken ([`Store::take_changes`]): the webhook events to emit. Never persisted.
+    changes: Vec<Change>,
 }
 
 impl Default for Store {
@@ -292,6 +315,7 @@ impl Default for Store {
             sessions: HashMap::new(),
             dev_browsers: HashMap::new(),
             nonces: HashMap::new(),
+            changes: Vec::new(),
         }
     }
 }
@@ -374,7 +398,7 @@ impl Store {
                 }
             }
         }
-        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces }
+        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces, changes: Vec::new() }
     }
 }
 
@@ -425,7 +449,45 @@ impl Store {
             last_sign_in_at: None,
         };
         self.users.insert(user.id.clone(), user.clone());
+        self.changes.push(Change::UserCreated(user.clone()));
         Ok(user)
+    }
+
+    /// Changes a user's profile fields; `None` leaves a field as it is (`PATCH /v1/users/{id}`).
+    pub fn update_user(&mut self, id: &str, update: UserUpdate, now: i64) -> Result<User, StoreError> {
+        self.user(id)?;
+        if let Some(name) = &update.username
+            && self.users.values().any(|u| u.id != id && u.username.as_deref() == Some(name.as_str()))
+        {
+            return Err(StoreError::IdentifierTaken { param: "username", value: name.clone() });
+        }
+        let user = self.users.get_mut(id).ok_or_else(|| StoreError::UserNotFound(id.to_owned()))?;
+        let UserUpdate { first_name, last_name, username, external_id, public_metadata, private_metadata, unsafe_metadata } = update;
+        user.first_name = first_name.or(user.first_name.take());
+        user.last_name = last_name.or(user.last_name.take());
+        user.username = username.or(user.username.take());
+        user.external_id = external_id.or(user.external_id.take());
+        for (field, new) in [(&mut user.public_metadata, public_metadata), (&mut user.private_metadata, private_metadata), (&mut user.unsafe_metadata, unsafe_metadata)] {
+            if let Some(new) = new {
+                *field = new;
+            }
+        }
+        user.updated_at = now;
+        let user = user.clone();
+        self.changes.push(Change::UserUpdated(user.clone()));
+        Ok(user)
+    }
+
+    /// Records an email Clerk would send now (e.g. a verification code): the `email.created` event. Nothing is
+    /// kept but the event.
+    pub fn send_email(&mut self, email: Email) {
+        self.changes.push(Change::EmailCreated(email));
+    }
+
+    /// The state changes made since the last call, oldest first: each becomes one webhook event
+    /// ([`crate::webhooks`]; the store's guard takes them when its lock is released).
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
     }
 
     /// A user by id.
@@ -448,12 +510,19 @@ impl Store {
     /// Deletes a user; their sessions are removed.
     pub fn delete_user(&mut self, id: &str, now: i64) -> Result<User, StoreError> {
         let user = self.users.remove(id).ok_or_else(|| StoreError::UserNotFound(id.to_owned()))?;
+        let mut removed = Vec::new();
         for session in self.sessions.values_mut().filter(|s| s.user_id == id) {
             if session.status == SessionStatus::Active {
                 session.status = SessionStatus::Removed;
                 session.updated_at = now;
+                removed.push(session.clone());
             }
         }
+        removed.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        for session in removed {
+            self.changes.push(Change::Session { event: SessionEvent::Removed, session, user: Some(Box::new(user.clone())), at: now });
+        }
+        self.changes.push(Change::UserDeleted { id: user.id.clone(), external_id: user.external_id.clone() });
         Ok(user)
     }
 
@@ -488,6 +557,8 @@ impl Store {
             client.updated_at = now;
         }
         self.sessions.insert(session.id.clone(), session.clone());
+        let user = self.users.get(session.user_id.as_str()).cloned().map(Box::new);
+        self.changes.push(Change::Session { event: SessionEvent::Created, session: session.clone(), user, at: now });
         Ok(session)
     }
 
@@ -545,6 +616,16 @@ impl Store {
         if matches!(session.status_at(now), SessionStatus::Active | SessionStatus::Pending) {
             session.status = status;
             session.updated_at = now;
+            let event = match status {
+                SessionStatus::Revoked => Some(SessionEvent::Revoked),
+                SessionStatus::Removed => Some(SessionEvent::Removed),
+                SessionStatus::Ended => Some(SessionEvent::Ended),
+                _ => None,
+            };
+            if let Some(event) = event {
+                let user = self.users.get(session.user_id.as_str()).cloned().map(Box::new);
+                self.changes.push(Change::Session { event, session: session.clone(), user, at: now });
+            }
         }
         Ok(session.clone())
     }

@@ -29,6 +29,8 @@ const BAPI_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/users/count"),
     ("GET", "/v1/users/{id}"),
     ("DELETE", "/v1/users/{id}"),
+    ("PATCH", "/v1/users/{id}"),
+    ("PATCH", "/v1/users/{id}/metadata"),
     ("GET", "/v1/sessions"),
     ("POST", "/v1/sessions"),
     ("GET", "/v1/sessions/{id}"),

@@ -15,7 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -26,7 +26,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(JWKS_PATH, get(jwks::get_jwks))
         .route("/v1/users", get(users::list).post(users::create))
         .route("/v1/users/count", get(users::count))
-        .route("/v1/users/{id}", get(users::get_one).delete(users::delete))
+        .route("/v1/users/{id}", get(users::get_one).delete(users::delete).patch(users::update))
+        .route("/v1/users/{id}/metadata", patch(users::update_metadata))
         .route("/v1/sessions", get(sessions::list).post(sessions::create))
         .route("/v1/sessions/{id}", get(sessions::get_one))
         .route("/v1/sessions/{id}/revoke", post(sessions::revoke))

@@ -8,7 +8,7 @@ use super::views::{deleted_json, user_json};
 use crate::error::{ApiError, ok_json};
 use crate::extract::{Id, JsonBody, query_all, query_pairs, query_usize};
 use crate::state::AppState;
-use crate::store::{NewUser, UserQuery};
+use crate::store::{NewUser, UserQuery, UserUpdate};
 
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 500;
@@ -64,4 +64,65 @@ pub(super) async fn delete(State(state): State<AppState>, Id(id): Id) -> Result<
     let now = state.clock().now_ms();
     let user = state.store().delete_user(&id, now)?;
     Ok(ok_json(&deleted_json("user", &user.id)))
+}
+
+/// `PATCH /v1/users/{id}` (`updateUser`): the given fields change, the others stay; emits `user.updated`.
+pub(super) async fn update(State(state): State<AppState>, Id(id): Id, JsonBody(update): JsonBody<UserUpdate>) -> Result<Response, ApiError> {
+    let now = state.clock().now_ms();
+    let user = state.store().update_user(&id, update, now)?;
+    Ok(ok_json(&user_json(&user)))
+}
+
+/// The metadata `PATCH /v1/users/{id}/metadata` takes.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MetadataPatch {
+    #[serde(default)]
+    public_metadata: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    private_metadata: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    unsafe_metadata: Option<serde_json::Map<String, Value>>,
+}
+
+/// `PATCH /v1/users/{id}/metadata` (`updateUserMetadata`): each object is deep-merged into the stored one, a
+/// `null` value deletes its key (Clerk's rule); emits `user.updated`.
+pub(super) async fn update_metadata(State(state): State<AppState>, Id(id): Id, JsonBody(patch): JsonBody<MetadataPatch>) -> Result<Response, ApiError> {
+    let now = state.clock().now_ms();
+    let mut store = state.store();
+    let user = store.user(&id)?;
+    let merged = |current: &serde_json::Map<String, Value>, patch: Option<serde_json::Map<String, Value>>| {
+        patch.map(|p| {
+            let mut value = Value::Object(current.clone());
+            merge(&mut value, Value::Object(p));
+            match value {
+                Value::Object(m) => m,
+                _ => serde_json::Map::new(),
+            }
+        })
+    };
+    let update = UserUpdate {
+        public_metadata: merged(&user.public_metadata, patch.public_metadata),
+        private_metadata: merged(&user.private_metadata, patch.private_metadata),
+        unsafe_metadata: merged(&user.unsafe_metadata, patch.unsafe_metadata),
+        ..UserUpdate::default()
+    };
+    let user = store.update_user(&id, update, now)?;
+    Ok(ok_json(&user_json(&user)))
+}
+
+/// Deep merge: objects merge key by key, `null` removes a key, anything else replaces.
+fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(&k);
+                } else {
+                    merge(t.entry(k).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p,
+    }
 }

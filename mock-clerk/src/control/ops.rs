@@ -208,7 +208,7 @@ pub fn set_session_status(state: &AppState, id: &str, status: SessionStatus) -> 
     Ok(())
 }
 
-/// Forgets users, sessions, the request log and faults, puts the clock back to real time and the handshake
+/// Forgets users, sessions, the request log, faults and webhook messages (endpoints stay), puts the clock back to real time and the handshake
 /// format back to `auto`. Keys stay.
 pub fn reset(state: &AppState) {
     *state.store() = Default::default();
@@ -216,4 +216,5 @@ pub fn reset(state: &AppState) {
     state.faults().clear();
     state.clock().reset();
     state.set_handshake_format(Default::default());
+    state.webhooks().clear_messages();
 }
