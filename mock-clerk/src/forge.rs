@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
 use crate::keys::{FOREIGN_KEY_PEM, SigningKey};
-use crate::tokens::{rs256_header, sign_rs256, signing_input};
+use crate::tokens::{encode, rs256_header, sign_rs256};
 
 /// One way to break a session token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -120,28 +120,22 @@ impl BrokenToken {
                 set(&mut claims, "exp", iat.saturating_add(600));
                 sign_rs256(active, &claims)
             }
-            Self::UnknownKid => sign_with(&rs256_header("ins_unknown_kid_not_in_jwks"), &claims, active),
-            Self::ForeignKey => sign_with(&rs256_header(active.kid()), &claims, &foreign_key()),
+            Self::UnknownKid => encode(&rs256_header("ins_unknown_kid_not_in_jwks"), &claims, |input| active.sign_rs256(input)),
+            Self::ForeignKey => encode(&rs256_header(active.kid()), &claims, |input| foreign_key().sign_rs256(input)),
             Self::OtherInstance => sign_rs256(&foreign_key(), &claims),
-            Self::AlgNone => {
-                let input = signing_input(&json!({"alg": "none", "kid": active.kid(), "typ": "JWT"}), &claims);
-                format!("{input}.")
-            }
+            Self::AlgNone => encode(&json!({"alg": "none", "kid": active.kid(), "typ": "JWT"}), &claims, |_| Vec::new()),
             Self::Hs256PublicKey => {
+                let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, active.public_key_pem().as_bytes());
                 let header = json!({"alg": "HS256", "kid": active.kid(), "typ": "JWT"});
-                let input = signing_input(&header, &claims);
-                let pem = active.public_key_pem();
-                let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, pem.as_bytes());
-                let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-                format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+                encode(&header, &claims, |input| aws_lc_rs::hmac::sign(&key, input).as_ref().to_vec())
             }
             Self::TamperedPayload => {
-                let jwt = sign_rs256(active, &claims);
-                let (_, rest) = jwt.split_once('.').expect("a JWT has three parts");
-                let (_, signature) = rest.split_once('.').expect("a JWT has three parts");
+                // The signature of the valid token, on a payload changed afterwards.
+                let valid = sign_rs256(active, &claims);
                 claims.insert("sub".into(), "user_tampered_by_forger".into());
-                let input = signing_input(&rs256_header(active.kid()), &claims);
-                format!("{input}.{signature}")
+                let (_, signature) = valid.rsplit_once('.').expect("a JWT has three parts");
+                let signature = URL_SAFE_NO_PAD.decode(signature).expect("our own signature is base64url");
+                encode(&rs256_header(active.kid()), &claims, |_| signature)
             }
             Self::MissingSub => {
                 claims.remove("sub");
@@ -163,11 +157,6 @@ impl std::fmt::Display for BrokenToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
-}
-
-fn sign_with(header: &Value, claims: &Map<String, Value>, key: &SigningKey) -> String {
-    let input = signing_input(header, claims);
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(key.sign_rs256(input.as_bytes())))
 }
 
 fn foreign_key() -> SigningKey {

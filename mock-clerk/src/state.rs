@@ -154,12 +154,22 @@ impl AppState {
         spec.claims(&self.instance().issuer(), self.settings().token_lifetime, now_secs)
     }
 
-    /// Mints a session token with the active key.
-    pub fn mint(&self, spec: &TokenSpec) -> String {
+    /// Mints a session token with the active key: the one mint path (Backend API, handshake, control API).
+    pub fn mint(&self, spec: &TokenSpec) -> Minted {
         let claims = self.claims_for(spec);
-        let keys = self.keys();
-        tokens::sign_rs256(keys.active(), &claims)
+        let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
+        let token = tokens::sign_rs256(self.keys().active(), &claims);
+        Minted { token, iat }
     }
+}
+
+/// A session token mock-clerk minted, and its `iat` (what `__client_uat` may be at most).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Minted {
+    /// The JWT.
+    pub token: String,
+    /// Its `iat` claim, seconds.
+    pub iat: i64,
 }
 
 /// The locked store ([`AppState::store`]). Reading goes through `Deref`; any `&mut` use (`DerefMut`) marks the

@@ -107,10 +107,25 @@ pub fn rs256_header(kid: &str) -> Value {
 }
 
 /// `base64url(header).base64url(claims)`.
-pub fn signing_input(header: &Value, claims: &Map<String, Value>) -> String {
+fn signing_input(header: &Value, claims: &Map<String, Value>) -> String {
     let header = serde_json::to_vec(header).expect("JSON values serialise");
     let claims = serde_json::to_vec(claims).expect("JSON values serialise");
     format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims))
+}
+
+/// The one JWT encoder: `base64url(header).base64url(claims).base64url(sign(signing input))`. Session tokens
+/// ([`sign_rs256`]), the handshake token and the forger's broken tokens (`alg: none`, HS256, wrong keys) all go
+/// through it.
+///
+/// ```
+/// use serde_json::{Map, json};
+/// let jwt = mock_clerk::tokens::encode(&json!({"alg": "none"}), &Map::new(), |_| Vec::new());
+/// assert_eq!(jwt, "eyJhbGciOiJub25lIn0.e30.");
+/// ```
+pub fn encode(header: &Value, claims: &Map<String, Value>, sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let input = signing_input(header, claims);
+    let signature = sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 /// Signs `claims` as an RS256 JWT with `key` (the key was parsed once, when loaded).
@@ -123,9 +138,7 @@ pub fn signing_input(header: &Value, claims: &Map<String, Value>) -> String {
 /// assert_eq!(jwt.split('.').count(), 3);
 /// ```
 pub fn sign_rs256(key: &SigningKey, claims: &Map<String, Value>) -> String {
-    let input = signing_input(&rs256_header(key.kid()), claims);
-    let signature = key.sign_rs256(input.as_bytes());
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    encode(&rs256_header(key.kid()), claims, |input| key.sign_rs256(input))
 }
 
 /// A decoded (not verified) JWT, for logs, reports and assertions.

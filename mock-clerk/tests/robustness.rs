@@ -787,7 +787,7 @@ impl Harness {
         let session = store.create_session(&user.id, now).expect("session");
         let refresh = store.refresh_token(&session.id);
         drop(store);
-        let token = self.state.mint(&mock_clerk::tokens::TokenSpec::new(&user.id, &session.id));
+        let token = self.state.mint(&mock_clerk::tokens::TokenSpec::new(&user.id, &session.id)).token;
         *self.playground.borrow_mut() = Playground { user: user.id.into(), session: session.id.into(), refresh, token };
     }
 

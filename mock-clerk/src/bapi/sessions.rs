@@ -103,7 +103,7 @@ fn mint_for_session(state: &AppState, id: &str, body: TokenBody) -> Result<Respo
         store.touch_session(id, now);
         spec
     };
-    Ok(ok_json(&json!({"object": "token", "jwt": state.mint(&spec)})))
+    Ok(ok_json(&json!({"object": "token", "jwt": state.mint(&spec).token})))
 }
 
 fn invalid_lifetime() -> ApiError {
@@ -152,15 +152,13 @@ pub(super) async fn refresh(State(state): State<AppState>, Id(id): Id, RawQuery(
         store.touch_session(&id, now);
         spec
     };
-    let claims = state.claims_for(&spec);
-    let jwt = crate::tokens::sign_rs256(state.keys().active(), &claims);
+    let minted = state.mint(&spec);
     match body.format.as_deref().unwrap_or("token") {
-        "token" => Ok(ok_json(&json!({"object": "token", "jwt": jwt}))),
+        "token" => Ok(ok_json(&json!({"object": "token", "jwt": minted.token}))),
         "cookie" => {
             let suffixed = query_one(&query_pairs(query.as_deref()), "suffixed_cookies").as_deref() == Some("true");
             let suffix = suffixed.then(|| state.instance().cookie_suffix().to_owned());
-            let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
-            let cookies = crate::cookies::signed_in_directives(&jwt, iat, None, suffix.as_deref());
+            let cookies = crate::cookies::signed_in_directives(&minted.token, minted.iat, None, suffix.as_deref());
             Ok(ok_json(&json!({"object": "cookies", "cookies": cookies})))
         }
         other => Err(ApiError::FormParamInvalid { param: "format".into(), message: format!("{other:?}: format is token or cookie") }),

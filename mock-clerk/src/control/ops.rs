@@ -10,7 +10,7 @@ use crate::cookies::{self, Cookie};
 use crate::error::ApiError;
 use crate::forge::BrokenToken;
 use crate::keys::SigningKey;
-use crate::state::AppState;
+use crate::state::{AppState, Minted};
 use crate::store::{NewUser, SessionStatus};
 use crate::tokens::{TokenSpec, decode_unverified};
 
@@ -90,9 +90,7 @@ pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiErro
         extra: req.claims,
         ..TokenSpec::new(&user_id, &session.id)
     };
-    let claims = state.claims_for(&spec);
-    let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
-    let token = crate::tokens::sign_rs256(state.keys().active(), &claims);
+    let Minted { token, iat } = state.mint(&spec);
     let mut jar = vec![Cookie::new(cookies::SESSION, &token), Cookie::new(cookies::CLIENT_UAT, iat.to_string())];
     if let Some(dvb) = dev_browser {
         jar.push(Cookie::new(cookies::DEV_BROWSER, dvb));
@@ -157,11 +155,9 @@ pub fn mint(state: &AppState, req: MintRequest) -> MintedToken {
         extra: req.claims,
         ..TokenSpec::default()
     };
-    let claims = state.claims_for(&spec);
-    let keys = state.keys();
     let jwt = match req.broken {
-        None => crate::tokens::sign_rs256(keys.active(), &claims),
-        Some(variant) => variant.forge(&claims, keys.active()),
+        None => state.mint(&spec).token,
+        Some(variant) => variant.forge(&state.claims_for(&spec), state.keys().active()),
     };
     let decoded = decode_unverified(&jwt).expect("minted tokens decode");
     MintedToken { jwt, header: decoded.header, claims: decoded.claims }

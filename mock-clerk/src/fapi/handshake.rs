@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::instance::Instance;
 use crate::extract::{query_one, query_pairs};
 use crate::state::AppState;
-use crate::tokens::{TokenSpec, rs256_header, sign_rs256, signing_input, verify_signature};
+use crate::tokens::{TokenSpec, sign_rs256, verify_signature};
 
 /// The handshake path on the Frontend API.
 pub const HANDSHAKE_PATH: &str = "/v1/client/handshake";
@@ -200,26 +200,19 @@ pub fn resolve(
     match session {
         Some(session) => {
             let spec = TokenSpec { azp: azp.map(str::to_owned), ..TokenSpec::new(&session.user_id, &session.id) };
-            let claims = state.claims_for(&spec);
-            let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
-            let token = sign_rs256(state.keys().active(), &claims);
-            (signed_in_directives(&token, iat, dev_browser.as_deref(), suffix), Resolution::SignedIn { session_id: session.id.into() })
+            let minted = state.mint(&spec);
+            (signed_in_directives(&minted.token, minted.iat, dev_browser.as_deref(), suffix), Resolution::SignedIn { session_id: session.id.into() })
         }
         None => (signed_out_directives(dev_browser.as_deref(), suffix), Resolution::SignedOut),
     }
 }
 
-/// `{"handshake": [directives]}` signed with the instance key (`handshake.ts` `verifyHandshakeJwt` checks only
-/// the signature).
+/// `{"handshake": [directives]}` signed with the instance key, as a session token is (`handshake.ts`
+/// `verifyHandshakeJwt` checks only the signature).
 fn handshake_token(state: &AppState, directives: &[String]) -> String {
     let mut payload = Map::new();
     payload.insert("handshake".into(), json!(directives));
-    let keys = state.keys();
-    let key = keys.active();
-    let input = signing_input(&rs256_header(key.kid()), &payload);
-    let signature = key.sign_rs256(input.as_bytes());
-    use base64::Engine;
-    format!("{input}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature))
+    sign_rs256(state.keys().active(), &payload)
 }
 
 #[cfg(test)]
