@@ -187,7 +187,7 @@ async fn jwks_failures_surface_as_clerks_reasons() {
     let wrong_key = sdk_with_key(&clerk, "sk_test_wrong", json!([{"op": "verifyToken", "token": s.token}]));
     assert_eq!(err(&wrong_key[0])["reason"], "secret-key-invalid");
 
-    clerk.inject(Fault { method: Some("GET".into()), path: "/v1/jwks".into(), times: 10, status: Some(503), retry_after: Some(1), latency_ms: None });
+    clerk.inject(Fault::fail("GET", "/v1/jwks", 10, 503).retry_after(1)).unwrap();
     let outage = sdk(&clerk, json!([{"op": "verifyToken", "token": s.token}]));
     assert_eq!(err(&outage[0])["reason"], "jwk-remote-failed-to-load");
     let jwks_calls = clerk.requests_to("GET", "/v1/jwks");
@@ -209,7 +209,7 @@ async fn rotated_keys_keep_old_tokens_valid_until_retired() {
     ]));
     ok(&results[0]);
     ok(&results[1]);
-    mock_clerk::control::ops::retire_keys(clerk.state(), Some(&old_kid)).unwrap();
+    clerk.retire_keys(Some(&old_kid)).unwrap();
     let after = sdk(&clerk, json!([{"op": "verifyToken", "token": s.token}, {"op": "verifyToken", "token": fresh.token}]));
     assert_eq!(err(&after[0])["reason"], "jwk-kid-mismatch");
     ok(&after[1]);

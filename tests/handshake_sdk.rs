@@ -133,7 +133,7 @@ async fn a_revoked_session_is_not_refreshed_by_the_handshake() {
     let clerk = MockClerk::start().await;
     let s = clerk.sign_in();
     let (cookie, _) = expired_cookies(&clerk, &s);
-    mock_clerk::control::ops::set_session_status(clerk.state(), &s.session_id, mock_clerk::store::SessionStatus::Revoked).unwrap();
+    clerk.end_session(&s.session_id, mock_clerk::store::SessionStatus::Revoked).unwrap();
     let first = authenticate(&clerk, APP_URL, &cookie);
     let back = follow_handshake(first["headers"]["location"].as_str().unwrap()).await;
     let second = authenticate(&clerk, &back.location, &cookie);

@@ -10,13 +10,14 @@ use tokio::sync::oneshot;
 use crate::clock::Clock;
 use crate::control::ops::{self, KeysView, MintRequest, MintedToken, SignInRequest, SignedIn};
 use crate::error::ApiError;
+use crate::fapi::handshake::HandshakeFormat;
 use crate::faults::Fault;
 use crate::forge::BrokenToken;
 use crate::instance::{DEFAULT_SECRET_KEY, Instance, InstanceError, InstanceKind};
 use crate::keys::{KeyError, KeyRing, SigningKey, TEST_KEY_PEM};
 use crate::reqlog::LoggedRequest;
 use crate::state::{AppState, ControlAccess, Settings};
-use crate::store::{Session, Store};
+use crate::store::{Session, SessionStatus, Store};
 use crate::tls::TlsIdentity;
 use crate::tokens::DEFAULT_TOKEN_LIFETIME;
 use crate::webhooks::outbox::{Endpoint, Message};
@@ -357,21 +358,54 @@ impl MockClerk {
     pub fn session(&self, id: &str) -> Option<Session> {
         self.state.store().session(id).ok().cloned()
     }
+    /// A session's status now, as the Backend API reports it (`expired` and `abandoned` follow the clock).
+    pub fn session_status(&self, id: &str) -> Option<SessionStatus> {
+        let now = self.state.clock().now_ms();
+        self.state.store().session(id).ok().map(|s| s.status_at(now))
+    }
+    /// Ends a session as `ended` (signed out), `removed` or `revoked`.
+    pub fn end_session(&self, id: &str, status: SessionStatus) -> Result<(), ApiError> {
+        ops::set_session_status(&self.state, id, status)
+    }
     /// Moves the virtual clock forward.
     pub fn advance(&self, by: Duration) {
         self.state.clock().advance(by)
+    }
+    /// How far the virtual clock is ahead of real time.
+    pub fn clock_offset(&self) -> Duration {
+        self.state.clock().offset()
     }
     /// Publishes a new signing key; the old one stays in the JWKS until retired.
     pub fn rotate_keys(&self) -> KeysView {
         ops::rotate_keys(&self.state).expect("in-memory rotation cannot fail")
     }
+    /// Retires one key, or every inactive key when `kid` is `None`.
+    pub fn retire_keys(&self, kid: Option<&str>) -> Result<KeysView, ApiError> {
+        ops::retire_keys(&self.state, kid)
+    }
+    /// How the handshake answers.
+    pub fn handshake_format(&self) -> HandshakeFormat {
+        self.state.handshake_format()
+    }
     /// Chooses how the handshake answers (nonce, token, or as the SDK asks).
-    pub fn set_handshake_format(&self, format: crate::fapi::handshake::HandshakeFormat) {
+    pub fn set_handshake_format(&self, format: HandshakeFormat) {
         self.state.set_handshake_format(format)
     }
-    /// Injects a fault for the next matching requests.
-    pub fn inject(&self, fault: Fault) {
-        self.state.faults().add(fault)
+    /// Injects a fault for the next matching requests (refused when it makes no sense, as by the control API).
+    pub fn inject(&self, fault: Fault) -> Result<(), ApiError> {
+        Ok(self.state.faults().add(fault)?)
+    }
+    /// Both JWKS routes answer 503 for the next `times` requests each.
+    pub fn jwks_outage(&self, times: u32) -> Result<(), ApiError> {
+        ops::jwks_outage(&self.state, times)
+    }
+    /// The faults not yet used up.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.state.faults().pending()
+    }
+    /// Removes every pending fault.
+    pub fn clear_faults(&self) {
+        self.state.faults().clear()
     }
     /// Every Backend/Frontend API request received so far.
     pub fn requests(&self) -> Vec<LoggedRequest> {
@@ -380,6 +414,10 @@ impl MockClerk {
     /// Requests with this method and path.
     pub fn requests_to(&self, method: &str, path: &str) -> Vec<LoggedRequest> {
         self.requests().into_iter().filter(|r| r.method == method && r.path == path).collect()
+    }
+    /// Forgets the request log only.
+    pub fn clear_requests(&self) {
+        self.state.log().clear()
     }
     /// Forgets users, sessions, requests, faults, webhook messages and clock offset (endpoints stay).
     pub fn reset(&self) {

@@ -1,17 +1,28 @@
 //! The log of every Backend and Frontend API request mock-clerk received, readable through the control API.
 //! The secret key never enters it: `Authorization` values are redacted on the way in, and so are the values of
-//! JSON body fields named `password`.
+//! JSON body fields named `password`. [`LoggedRequest`] is also the record the harness's downstream API double
+//! keeps (`harness::downstream::RecordedRequest`).
 
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// One received request.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+///
+/// ```
+/// use mock_clerk::LoggedRequest;
+/// let r = LoggedRequest { method: "GET".into(), path: "/schedules".into(),
+///     headers: vec![("authorization".into(), "Bearer eyJabc".into())], ..LoggedRequest::default() };
+/// assert_eq!(r.bearer(), Some("eyJabc"));
+/// assert_eq!(r.header("Authorization"), Some("Bearer eyJabc"));
+/// assert!(r.is("get", "/sched*"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoggedRequest {
     /// 1-based arrival order.
     pub seq: u64,
-    /// Wall-clock arrival time, milliseconds.
+    /// Wall-clock arrival time, milliseconds since the Unix epoch.
     pub at_ms: i64,
     /// `GET`, `POST`, …
     pub method: String,
@@ -19,19 +30,80 @@ pub struct LoggedRequest {
     pub path: String,
     /// The raw query string, if any.
     pub query: Option<String>,
-    /// Header names (lowercase) and values, in arrival order; credentials redacted.
+    /// Header names (lowercase) and values, in arrival order (mock-clerk redacts credentials).
     pub headers: Vec<(String, String)>,
-    /// The body as text (lossy UTF-8), `password` values redacted; empty when there was none.
+    /// The body as text (lossy UTF-8; mock-clerk redacts `password` values); empty when there was none.
     pub body: String,
-    /// The status mock-clerk answered.
+    /// The status answered (0 while the answer is still being delayed).
     pub status: u16,
+    /// How long a fault delayed the answer, milliseconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delayed_ms: u64,
+}
+
+fn is_zero(ms: &u64) -> bool {
+    *ms == 0
 }
 
 impl LoggedRequest {
-    /// The first value of a header.
+    /// The first value of a header (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+    /// The token of `Authorization: Bearer <token>`.
+    pub fn bearer(&self) -> Option<&str> {
+        let value = self.header("authorization")?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    }
+    /// The `sid` claim of the bearer token (decoded, not verified): which Clerk session made the call.
+    pub fn session(&self) -> Option<String> {
+        let claims = crate::tokens::decode_unverified(self.bearer()?).ok()?.claims;
+        claims.get("sid")?.as_str().map(str::to_owned)
+    }
+    /// The body parsed as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.body)
+    }
+    /// Whether this request is `method path` (method case-insensitive; a path ending in `*` matches a prefix).
+    pub fn is(&self, method: &str, path: &str) -> bool {
+        self.method.eq_ignore_ascii_case(method) && path_matches(path, &self.path)
+    }
+}
+
+/// A pattern path: exact, or a prefix when it ends with `*`.
+pub(crate) fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => pattern == path,
+    }
+}
+
+/// The requests that are `method path`, in arrival order.
+///
+/// ```
+/// use mock_clerk::{LoggedRequest, reqlog::matching};
+/// let log = vec![
+///     LoggedRequest { method: "GET".into(), path: "/schedules".into(), ..Default::default() },
+///     LoggedRequest { method: "PUT".into(), path: "/schedules/1".into(), ..Default::default() },
+/// ];
+/// assert_eq!(matching(&log, "GET", "/schedules").len(), 1);
+/// assert_eq!(matching(&log, "put", "/schedules/*").len(), 1);
+/// ```
+pub fn matching<'a>(requests: &'a [LoggedRequest], method: &str, path: &str) -> Vec<&'a LoggedRequest> {
+    requests.iter().filter(|r| r.is(method, path)).collect()
+}
+
+/// Milliseconds between consecutive arrivals (one fewer than the requests; never negative).
+///
+/// ```
+/// use mock_clerk::{LoggedRequest, reqlog::gaps_ms};
+/// let at = |ms| LoggedRequest { at_ms: ms, ..Default::default() };
+/// assert_eq!(gaps_ms(&[at(10), at(310), at(910)]), vec![300, 600]);
+/// ```
+pub fn gaps_ms<'a>(requests: impl IntoIterator<Item = &'a LoggedRequest>) -> Vec<u64> {
+    let times: Vec<i64> = requests.into_iter().map(|r| r.at_ms).collect();
+    times.windows(2).map(|w| u64::try_from(w[1].saturating_sub(w[0])).unwrap_or(0)).collect()
 }
 
 /// Authorization schemes whose name is kept in the log (compared case-insensitively).
@@ -166,8 +238,8 @@ struct Log {
 }
 
 impl RequestLog {
-    /// Appends an entry, assigning its sequence number; drops the oldest beyond the capacity.
-    pub fn push(&self, mut entry: LoggedRequest) {
+    /// Appends an entry, assigning (and returning) its sequence number; drops the oldest beyond the capacity.
+    pub fn push(&self, mut entry: LoggedRequest) -> u64 {
         let mut log = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         log.next_seq += 1;
         entry.seq = log.next_seq;
@@ -175,6 +247,16 @@ impl RequestLog {
             log.entries.pop_front();
         }
         log.entries.push_back(entry);
+        log.next_seq
+    }
+    /// Records the answer of an entry logged before it was answered. A clear in between may have removed the
+    /// entry: then there is nothing to update.
+    pub fn answered(&self, seq: u64, status: u16, delayed_ms: u64) {
+        let mut log = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = log.entries.iter_mut().rev().find(|e| e.seq == seq) {
+            entry.status = status;
+            entry.delayed_ms = delayed_ms;
+        }
     }
     /// A copy of every entry kept.
     pub fn entries(&self) -> Vec<LoggedRequest> {
@@ -193,7 +275,7 @@ mod tests {
     #[test]
     fn the_log_keeps_the_newest_entries_up_to_its_capacity() {
         let log = RequestLog::default();
-        let entry = LoggedRequest { seq: 0, at_ms: 0, method: "GET".into(), path: "/v1/jwks".into(), query: None, headers: vec![], body: String::new(), status: 200 };
+        let entry = LoggedRequest { method: "GET".into(), path: "/v1/jwks".into(), status: 200, ..LoggedRequest::default() };
         for _ in 0..LOG_CAPACITY + 5 {
             log.push(entry.clone());
         }
@@ -203,6 +285,31 @@ mod tests {
         log.clear();
         log.push(entry);
         assert_eq!(log.entries()[0].seq, 1);
+    }
+
+    #[test]
+    fn bearer_needs_the_bearer_scheme_and_a_token() {
+        let with = |v: &str| LoggedRequest { headers: vec![("authorization".into(), v.into())], ..Default::default() };
+        assert_eq!(with("bearer  t ").bearer(), Some("t"));
+        assert_eq!(with("Basic dXNlcg==").bearer(), None);
+        assert_eq!(with("Bearer").bearer(), None);
+        assert_eq!(LoggedRequest::default().bearer(), None);
+    }
+
+    #[test]
+    fn gaps_work_on_references_and_never_underflow() {
+        let log = [LoggedRequest { at_ms: 5, ..Default::default() }, LoggedRequest { at_ms: 3, ..Default::default() }];
+        assert_eq!(gaps_ms(log.iter().collect::<Vec<_>>()), vec![0]);
+        assert!(gaps_ms(&log[..1]).is_empty());
+    }
+
+    #[test]
+    fn an_answer_is_recorded_on_its_entry() {
+        let log = RequestLog::default();
+        let seq = log.push(LoggedRequest::default());
+        log.answered(seq, 503, 20);
+        log.answered(seq + 1, 200, 0);
+        assert_eq!((log.entries()[0].status, log.entries()[0].delayed_ms), (503, 20));
     }
 
     #[test]

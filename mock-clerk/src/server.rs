@@ -1,16 +1,18 @@
-//! `app(state) -> Router`, the layers every request passes (body limit, request log, faults), and serving.
+//! `app(state) -> Router`, the layers every request passes — request log (outermost, so a refused body is
+//! logged too), body limit, fault injection — and serving.
 
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, JSON_CONTENT_TYPE};
+use crate::faults::Fault;
 use crate::reqlog::{LoggedRequest, redact_credential, redact_passwords};
 use crate::state::AppState;
 use crate::{bapi, control, fapi};
@@ -37,7 +39,9 @@ pub fn app(state: AppState) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(crate::webhooks::with_request_attributes))
-        .layer(middleware::from_fn_with_state(state.clone(), record_and_inject))
+        .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
+        .layer(middleware::from_fn(limit_body))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
@@ -56,65 +60,92 @@ async fn method_not_allowed(State(state): State<AppState>, req: Request) -> ApiE
     ApiError::MethodNotAllowed
 }
 
-/// Buffers the body (413 over the limit), applies injected faults, and logs Backend/Frontend API requests.
-async fn record_and_inject(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Whether a path is the control API's (neither logged nor subject to faults).
+fn is_control(path: &str) -> bool {
+    path == control::PREFIX || path.strip_prefix(control::PREFIX).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The request body as the body-limit layer read it, handed up to the log in the response's extensions.
+#[derive(Clone)]
+struct ReadBody(Bytes);
+
+/// How long a fault delayed the answer, handed up to the log in the response's extensions.
+#[derive(Clone, Copy)]
+struct Delayed(u64);
+
+/// Body limit: buffers the body, or answers 413 over [`BODY_LIMIT_BYTES`] (declared or actual).
+async fn limit_body(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_owned();
-    let is_control = path == control::PREFIX || path.starts_with(&format!("{}/", control::PREFIX));
     let declared_too_large = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
         .is_some_and(|n| n > BODY_LIMIT_BYTES);
-    let bytes = if declared_too_large {
-        None
-    } else {
-        axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.ok()
+    let bytes = if declared_too_large { None } else { axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.ok() };
+    let Some(bytes) = bytes else {
+        return ApiError::PayloadTooLarge(BODY_LIMIT_BYTES).into_response();
     };
-    let mut entry = (!is_control).then(|| LoggedRequest {
-        seq: 0,
-        at_ms: state.clock().wall_ms(),
-        method: parts.method.to_string(),
-        path: path.clone(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                let shown = if name == header::AUTHORIZATION { redact_credential(&text, state.instance().secret_key()) } else { text };
-                (name.as_str().to_owned(), shown)
-            })
-            .collect(),
-        body: bytes.as_ref().map(|b| redact_passwords(&String::from_utf8_lossy(b))).unwrap_or_default(),
-        status: 0,
-    });
+    let mut response = next.run(Request::from_parts(parts, Body::from(bytes.clone()))).await;
+    response.extensions_mut().insert(ReadBody(bytes));
+    response
+}
 
-    let response = match bytes {
-        None => ApiError::PayloadTooLarge(BODY_LIMIT_BYTES).into_response(),
-        Some(bytes) => match (!is_control).then(|| state.faults().take(parts.method.as_str(), &path)).flatten() {
-            Some(fault) => {
-                if let Some(latency) = fault.latency() {
-                    tokio::time::sleep(latency).await;
-                }
-                match fault.status.and_then(|s| axum::http::StatusCode::from_u16(s).ok()) {
-                    Some(status) => {
-                        let mut r = ApiError::InjectedFault(status).into_response();
-                        if let Some(secs) = fault.retry_after {
-                            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-                        }
-                        r
-                    }
-                    None => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-                }
-            }
-            None => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        },
+/// Request log: every Backend/Frontend API request with its answer, credentials and passwords redacted.
+async fn log_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if is_control(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let at_ms = state.clock().wall_ms();
+    let (method, path, query) = (req.method().to_string(), req.uri().path().to_owned(), req.uri().query().map(str::to_owned));
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            let shown = if name == header::AUTHORIZATION { redact_credential(&text, state.instance().secret_key()) } else { text };
+            (name.as_str().to_owned(), shown)
+        })
+        .collect();
+    let response = next.run(req).await;
+    let body = response.extensions().get::<ReadBody>().map(|b| redact_passwords(&String::from_utf8_lossy(&b.0))).unwrap_or_default();
+    let delayed_ms = response.extensions().get::<Delayed>().map_or(0, |d| d.0);
+    let status = response.status().as_u16();
+    tracing::info!(%method, %path, status, "request");
+    state.log().push(LoggedRequest { seq: 0, at_ms, method, path, query, headers, body, status, delayed_ms });
+    response
+}
+
+/// Fault injection: the first pending fault for this request delays it and/or answers its status instead.
+async fn inject_faults(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let fault = (!is_control(path)).then(|| state.faults().take(req.method().as_str(), path, session_in_path(path))).flatten();
+    let Some(fault) = fault else {
+        return next.run(req).await;
     };
-    if let Some(mut entry) = entry.take() {
-        entry.status = response.status().as_u16();
-        tracing::info!(method = %entry.method, path = %entry.path, status = entry.status, "request");
-        state.log().push(entry);
+    if let Some(latency) = fault.latency() {
+        tokio::time::sleep(latency).await;
+    }
+    let mut response = match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        Some(status) => injected(status, &fault),
+        None => next.run(req).await,
+    };
+    response.extensions_mut().insert(Delayed(fault.latency_ms.unwrap_or(0)));
+    response
+}
+
+/// The session a Backend API path is about (`/v1/sessions/{id}/…`), for session-scoped faults.
+fn session_in_path(path: &str) -> Option<&str> {
+    path.strip_prefix("/v1/sessions/")?.split('/').next().filter(|id| !id.is_empty())
+}
+
+/// An injected failure: the fault's JSON body, or Clerk's envelope; `Retry-After` when asked.
+fn injected(status: StatusCode, fault: &Fault) -> Response {
+    let mut response = match &fault.body {
+        Some(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE))], body.to_string()).into_response(),
+        None => ApiError::InjectedFault(status).into_response(),
+    };
+    if let Some(secs) = fault.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
 }

@@ -72,7 +72,7 @@ const USER_KEYS: &[&str] = &[
 ];
 const SIGN_IN_KEYS: &[&str] = &["user_id", "email", "first_name", "ttl_seconds", "azp", "claims"];
 const MINT_KEYS: &[&str] = &["sub", "sid", "ttl_seconds", "iat", "azp", "claims", "broken"];
-const FAULT_KEYS: &[&str] = &["method", "path", "times", "status", "retry_after", "latency_ms"];
+const FAULT_KEYS: &[&str] = &["method", "path", "times", "status", "retry_after", "latency_ms", "body", "session"];
 const REFRESH_KEYS: &[&str] =
     &["expired_token", "refresh_token", "request_origin", "request_originating_ip", "request_headers", "format"];
 
@@ -403,7 +403,7 @@ fn field_value(key: &'static str) -> BoxedStrategy<Value> {
         ]
         .boxed(),
         "email" => email().boxed(),
-        "user_id" | "sub" | "sid" => id_value().boxed(),
+        "user_id" | "sub" | "sid" | "session" => id_value().boxed(),
         "expires_in_seconds" | "ttl_seconds" | "seconds" | "times" | "retry_after" | "latency_ms" => number().boxed(),
         "iat" => prop_oneof![
             2 => prop::sample::select(vec![0i64, -1, 1_700_000_000, 4_000_000_000, i64::MAX, i64::MIN, i64::MAX - 5, i64::MIN + 5]).prop_map(Value::from),
@@ -874,7 +874,7 @@ impl Harness {
         if !pending.is_empty() {
             self.state.faults().clear();
             for f in pending.into_iter().filter(|f| f.status.is_some()) {
-                self.state.faults().add(Fault { latency_ms: None, times: f.times.min(3), ..f });
+                self.state.faults().add(Fault { latency_ms: None, times: f.times.min(3), ..f }).expect("a fault with a status stays valid without latency");
             }
         }
         let reset = path == "/__mock/reset" && status.is_success();

@@ -6,6 +6,9 @@
 //! `marker`, `PUT`/`PATCH` → 200 the body plus `id` (the last path segment) and `marker`, `DELETE` → 200
 //! `{"id","deleted":true,"marker"}`, a body that is not a JSON object → 400 — records every request (method, path, query, all headers, body, arrival time), and follows a script
 //! ([`ScriptRule`]: fail the next N with a status, optionally `Retry-After` and a body; delay the next N).
+//! The rule, the plan, the record and the log are mock-clerk's ([`mock_clerk::Fault`],
+//! [`mock_clerk::LoggedRequest`]): one type each for both servers; the double scopes rules by the `sid` of the
+//! caller's bearer token.
 //!
 //! Control over HTTP, for a suite in another process: `POST /__downstream/script` (one rule or a list),
 //! `GET /__downstream/script`, `DELETE /__downstream/script`, `GET /__downstream/requests`,
@@ -38,9 +41,7 @@ pub fn data_marker(seq: u64) -> String {
     format!("{DATA_MARKER_PREFIX}{seq}-end")
 }
 
-mod record;
 mod remote;
-mod script;
 mod server;
 
 use std::net::SocketAddr;
@@ -49,10 +50,18 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use record::{RecordedRequest, gaps_ms, matching};
+/// One scripted rule: mock-clerk's fault type (`ScriptRule::fail(..).retry_after(..).for_session(..)`).
+pub use mock_clerk::Fault as ScriptRule;
+/// One request the double received: mock-clerk's request-log entry (`.is()`, `.bearer()`, `.session()`, …).
+pub use mock_clerk::LoggedRequest as RecordedRequest;
+pub use mock_clerk::reqlog::{gaps_ms, matching};
 pub use remote::RemoteDownstream;
-pub use script::ScriptRule;
 pub use server::{BODY_LIMIT_BYTES, CONTROL_PREFIX};
+
+/// Checks a rule as the double will (mock-clerk's checks), naming the rule in the error.
+pub(crate) fn validate(rule: &ScriptRule) -> Result<(), DownstreamError> {
+    rule.validate().map_err(|e| DownstreamError::InvalidScript(format!("{} {}: {e}", rule.method.as_deref().unwrap_or("*"), rule.path)))
+}
 
 /// What went wrong with the double or its control API.
 #[derive(Debug, thiserror::Error)]
@@ -156,7 +165,8 @@ impl Downstream {
     }
     /// Adds a scripted rule.
     pub fn script(&self, rule: ScriptRule) -> Result<(), DownstreamError> {
-        self.shared.plan.add(rule)
+        validate(&rule)?;
+        self.shared.plan.add(rule).map_err(|e| DownstreamError::InvalidScript(e.to_string()))
     }
     /// The rules not yet used up.
     pub fn pending_script(&self) -> Vec<ScriptRule> {

@@ -4,8 +4,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::DownstreamError;
-use super::record::RecordedRequest;
-use super::script::ScriptRule;
+use super::{RecordedRequest, ScriptRule};
 
 /// A downstream double running elsewhere (started by a stack runner), steered over `/__downstream`.
 ///
@@ -43,7 +42,7 @@ impl RemoteDownstream {
     }
     /// Adds a scripted rule (validated here first, and again by the double).
     pub async fn script(&self, rule: ScriptRule) -> Result<(), DownstreamError> {
-        rule.validate()?;
+        super::validate(&rule)?;
         let body = serde_json::to_value(&rule).map_err(|e| DownstreamError::Decode { what: "script".into(), reason: e.to_string() })?;
         self.call::<serde_json::Value>(reqwest::Method::POST, "script", Some(body)).await.map(drop)
     }

@@ -1,6 +1,6 @@
 //! The double's HTTP side: the app's API (`/schedules…`) and the control routes under `/__downstream`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
@@ -12,52 +12,45 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::record::RecordedRequest;
-use super::script::{Plan, ScriptRule};
+use mock_clerk::faults::Faults;
+use mock_clerk::reqlog::RequestLog;
+
+use super::{RecordedRequest, ScriptRule};
 
 /// The prefix of the control routes; requests under it are not recorded.
 pub const CONTROL_PREFIX: &str = "/__downstream";
 /// Bodies larger than this are answered 413.
 pub const BODY_LIMIT_BYTES: usize = 1 << 20;
 
-/// Everything the double keeps.
+/// Everything the double keeps: mock-clerk's request log and fault plan, scoped by the caller's session.
 #[derive(Debug)]
 pub(crate) struct Shared {
+    /// Arrival times are the wall clock at start plus a monotonic clock since: comparable with other logs, and
+    /// gaps between retries that a clock adjustment cannot distort.
     started: Instant,
-    log: Mutex<Vec<RecordedRequest>>,
-    pub(crate) plan: Plan,
+    started_wall_ms: i64,
+    log: RequestLog,
+    pub(crate) plan: Faults,
 }
 
 impl Default for Shared {
     fn default() -> Self {
-        Self { started: Instant::now(), log: Mutex::default(), plan: Plan::default() }
+        let started_wall_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default();
+        Self { started: Instant::now(), started_wall_ms, log: RequestLog::default(), plan: Faults::default() }
     }
 }
 
 impl Shared {
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.log.entries()
     }
     pub(crate) fn reset(&self) {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.log.clear();
         self.plan.clear();
     }
     fn record(&self, mut entry: RecordedRequest) -> u64 {
-        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-        entry.seq = log.len() as u64 + 1;
-        entry.at_ms = self.started.elapsed().as_millis() as u64;
-        entry.wall_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default();
-        let seq = entry.seq;
-        log.push(entry);
-        seq
-    }
-    fn answered(&self, seq: u64, status: u16, delayed_ms: u64) {
-        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-        // A reset while the answer was delayed may have removed the entry: then there is nothing to update.
-        if let Some(entry) = log.iter_mut().find(|e| e.seq == seq) {
-            entry.status = status;
-            entry.delayed_ms = delayed_ms;
-        }
+        entry.at_ms = self.started_wall_ms.saturating_add(i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX));
+        self.log.push(entry)
     }
 }
 
@@ -93,7 +86,7 @@ async fn api(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let session = recorded.session();
     let seq = shared.record(recorded);
     let rule = shared.plan.take(parts.method.as_str(), &path, session.as_deref());
-    let delayed_ms = rule.as_ref().and_then(|r| r.delay_ms).unwrap_or(0);
+    let delayed_ms = rule.as_ref().and_then(|r| r.latency_ms).unwrap_or(0);
     if delayed_ms > 0 {
         tokio::time::sleep(Duration::from_millis(delayed_ms)).await;
     }
@@ -102,7 +95,8 @@ async fn api(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         (Some(_), Some(rule)) if rule.status.is_some() => scripted_failure(&rule),
         (Some(bytes), _) => answer(&parts.method, &path, &bytes, seq),
     };
-    shared.answered(seq, response.status().as_u16(), delayed_ms);
+    // A reset while the answer was delayed may have removed the entry: then there is nothing to update.
+    shared.log.answered(seq, response.status().as_u16(), delayed_ms);
     response
 }
 
@@ -164,7 +158,7 @@ async fn add_script(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) 
             return error(StatusCode::UNPROCESSABLE_ENTITY, format!("not a script rule (or list of them): {e}"));
         }
     };
-    if let Some(Err(e)) = rules.iter().map(ScriptRule::validate).find(Result::is_err) {
+    if let Some(Err(e)) = rules.iter().map(super::validate).find(Result::is_err) {
         return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string());
     }
     for rule in rules {

@@ -27,7 +27,7 @@ mod remote;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mock_clerk::control::ops::{self, KeysView};
+use mock_clerk::control::ops::KeysView;
 use mock_clerk::error::ApiError;
 use mock_clerk::fapi::handshake::HandshakeFormat;
 use mock_clerk::store::SessionStatus;
@@ -200,7 +200,7 @@ impl Issuer {
     pub async fn end_session(&self, session_id: &str, status: &str) -> Result<(), IssuerError> {
         let parsed = session_status_named(status)?;
         match self {
-            Issuer::Local(c) => Ok(ops::set_session_status(c.state(), session_id, parsed)?),
+            Issuer::Local(c) => Ok(c.end_session(session_id, parsed)?),
             Issuer::Remote(r) => {
                 let route = format!("sessions/{session_id}/end");
                 r.control::<Value>(Method::POST, &route, Some(json!({"status": status}))).await.map(drop)
@@ -211,8 +211,8 @@ impl Issuer {
     pub async fn session_status(&self, session_id: &str) -> Result<String, IssuerError> {
         match self {
             Issuer::Local(c) => {
-                let session = c.session(session_id).ok_or_else(|| IssuerError::NoSuchSession(session_id.into()))?;
-                Ok(session.status_at(c.state().clock().now_ms()).as_str().to_owned())
+                let status = c.session_status(session_id).ok_or_else(|| IssuerError::NoSuchSession(session_id.into()))?;
+                Ok(status.as_str().to_owned())
             }
             Issuer::Remote(r) => r.session_status(session_id).await,
         }
@@ -236,7 +236,7 @@ impl Issuer {
     pub async fn clear_requests(&self) -> Result<(), IssuerError> {
         match self {
             Issuer::Local(c) => {
-                c.state().log().clear();
+                c.clear_requests();
                 Ok(())
             }
             Issuer::Remote(r) => r.control::<Value>(Method::DELETE, "requests", None).await.map(drop),
@@ -252,29 +252,21 @@ impl Issuer {
     /// Retires one key, or every inactive key when `kid` is `None`.
     pub async fn retire_keys(&self, kid: Option<&str>) -> Result<KeysView, IssuerError> {
         match self {
-            Issuer::Local(c) => Ok(ops::retire_keys(c.state(), kid)?),
+            Issuer::Local(c) => Ok(c.retire_keys(kid)?),
             Issuer::Remote(r) => r.control(Method::POST, "keys/retire", Some(json!({"kid": kid}))).await,
         }
     }
     /// Injects a fault for the next matching requests.
     pub async fn inject(&self, fault: Fault) -> Result<(), IssuerError> {
         match self {
-            Issuer::Local(c) => {
-                c.inject(fault);
-                Ok(())
-            }
+            Issuer::Local(c) => Ok(c.inject(fault)?),
             Issuer::Remote(r) => r.control::<Value>(Method::POST, "faults", Some(to_value("faults", &fault)?)).await.map(drop),
         }
     }
     /// Both JWKS routes answer 503 for the next `times` requests each.
     pub async fn jwks_outage(&self, times: u32) -> Result<(), IssuerError> {
         match self {
-            Issuer::Local(c) => {
-                for path in [mock_clerk::bapi::JWKS_PATH, mock_clerk::fapi::JWKS_PATH] {
-                    c.inject(Fault { method: Some("GET".into()), path: path.into(), times, status: Some(503), retry_after: None, latency_ms: None });
-                }
-                Ok(())
-            }
+            Issuer::Local(c) => Ok(c.jwks_outage(times)?),
             Issuer::Remote(r) => r.control::<Value>(Method::POST, "faults/jwks-outage", Some(json!({"times": times}))).await.map(drop),
         }
     }
@@ -282,7 +274,7 @@ impl Issuer {
     pub async fn clear_faults(&self) -> Result<(), IssuerError> {
         match self {
             Issuer::Local(c) => {
-                c.state().faults().clear();
+                c.clear_faults();
                 Ok(())
             }
             Issuer::Remote(r) => r.control::<Value>(Method::DELETE, "faults", None).await.map(drop),

@@ -83,14 +83,17 @@ async fn requests_faults_keys_clock_and_reset() {
         assert_eq!(keys.kids.len(), 2);
         assert_eq!(issuer.retire_keys(None).await.unwrap().kids, vec![keys.active_kid]);
         issuer.set_handshake_format(HandshakeFormat::Token).await.unwrap();
-        assert_eq!(clerk.state().handshake_format(), HandshakeFormat::Token);
+        assert_eq!(clerk.handshake_format(), HandshakeFormat::Token);
         issuer.advance_clock(3600).await.unwrap();
-        assert!(clerk.state().clock().offset() >= Duration::from_secs(3600));
-        issuer.inject(Fault { method: None, path: "/v1/jwks".into(), times: 1, status: Some(500), retry_after: None, latency_ms: None }).await.unwrap();
+        assert!(clerk.clock_offset() >= Duration::from_secs(3600));
+        let pending = clerk.pending_faults().len(); // the Backend API half of the outage is still there
+        issuer.inject(Fault::fail("GET", "/v1/jwks", 1, 500)).await.unwrap();
+        assert_eq!(clerk.pending_faults().len(), pending + 1);
+        assert!(issuer.inject(Fault::fail("GET", "/v1/jwks", 1, 200)).await.is_err(), "a fault never fakes success");
         issuer.clear_faults().await.unwrap();
-        assert!(clerk.state().faults().pending().is_empty());
+        assert!(clerk.pending_faults().is_empty());
         issuer.reset().await.unwrap();
-        assert_eq!(clerk.state().clock().offset(), Duration::ZERO);
+        assert_eq!(clerk.clock_offset(), Duration::ZERO);
         assert!(issuer.session_status(&user.session_id).await.is_err(), "reset forgets sessions");
     }
 }

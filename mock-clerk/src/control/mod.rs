@@ -169,23 +169,8 @@ async fn list_faults(State(state): State<AppState>) -> Response {
 }
 
 async fn add_fault(State(state): State<AppState>, JsonBody(fault): JsonBody<Fault>) -> Result<Response, ApiError> {
-    validate_fault(&fault)?;
-    state.faults().add(fault);
+    state.faults().add(fault)?;
     Ok(list_faults(State(state)).await)
-}
-
-/// The statuses a fault may answer with: errors only, so a fault never fakes success.
-fn validate_fault(fault: &Fault) -> Result<(), ApiError> {
-    if fault.status.is_some_and(|s| !(400..=599).contains(&s)) {
-        return Err(ApiError::FormParamInvalid { param: "status".into(), message: "a fault status is 400-599".into() });
-    }
-    if fault.latency_ms.is_some_and(|ms| ms > 60_000) {
-        return Err(ApiError::FormParamInvalid { param: "latency_ms".into(), message: "at most 60000".into() });
-    }
-    if fault.status.is_none() && fault.latency_ms.is_none() {
-        return Err(ApiError::FormParamMissing("status".into()));
-    }
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -199,11 +184,9 @@ fn one() -> u32 {
     1
 }
 
-async fn jwks_outage(State(state): State<AppState>, JsonBody(body): JsonBody<Outage>) -> Response {
-    for path in [crate::bapi::JWKS_PATH, crate::fapi::JWKS_PATH] {
-        state.faults().add(Fault { method: Some("GET".into()), path: path.into(), times: body.times, status: Some(503), retry_after: None, latency_ms: None });
-    }
-    list_faults(State(state)).await
+async fn jwks_outage(State(state): State<AppState>, JsonBody(body): JsonBody<Outage>) -> Result<Response, ApiError> {
+    ops::jwks_outage(&state, body.times)?;
+    Ok(list_faults(State(state)).await)
 }
 
 async fn clear_faults(State(state): State<AppState>) -> Response {

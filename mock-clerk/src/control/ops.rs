@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::cookies::{self, Cookie};
 use crate::error::ApiError;
+use crate::faults::Fault;
 use crate::forge::BrokenToken;
 use crate::keys::SigningKey;
 use crate::state::{AppState, Minted};
@@ -195,6 +196,14 @@ pub struct KeysView {
 pub fn keys_view(state: &AppState) -> KeysView {
     let ring = state.keys();
     KeysView { active_kid: ring.active().kid().to_owned(), kids: ring.keys().iter().map(|k| k.kid().to_owned()).collect() }
+}
+
+/// Both JWKS routes (Backend and Frontend API) answer 503 for the next `times` requests each.
+pub fn jwks_outage(state: &AppState, times: u32) -> Result<(), ApiError> {
+    for path in [crate::bapi::JWKS_PATH, crate::fapi::JWKS_PATH] {
+        state.faults().add(Fault::fail("GET", path, times, 503))?;
+    }
+    Ok(())
 }
 
 /// Ends a session the way a user signing out would (`ended`), or removes it (`removed`).
