@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
 use crate::error::ApiError;
-use crate::reqlog::{LoggedRequest, redact_credential, redact_passwords};
+use crate::reqlog::Captured;
 use crate::state::AppState;
 use crate::{bapi, control, fapi};
 
@@ -58,8 +58,8 @@ async fn method_not_allowed(State(state): State<AppState>, req: Request) -> ApiE
 /// Buffers the body (413 over the limit), applies injected faults, and logs Backend/Frontend API requests.
 async fn record_and_inject(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_owned();
-    let is_control = path == control::PREFIX || path.starts_with(&format!("{}/", control::PREFIX));
+    let path = parts.uri.path();
+    let is_control = path.strip_prefix(control::PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     let declared_too_large = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -70,28 +70,12 @@ async fn record_and_inject(State(state): State<AppState>, req: Request, next: Ne
     } else {
         axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.ok()
     };
-    let mut entry = (!is_control).then(|| LoggedRequest {
-        seq: 0,
-        at_ms: state.clock().wall_ms(),
-        method: parts.method.to_string(),
-        path: path.clone(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                let shown = if name == header::AUTHORIZATION { redact_credential(&text, state.instance().secret_key()) } else { text };
-                (name.as_str().to_owned(), shown)
-            })
-            .collect(),
-        body: bytes.as_ref().map(|b| redact_passwords(&String::from_utf8_lossy(b))).unwrap_or_default(),
-        status: 0,
-    });
+    let entry = (!is_control)
+        .then(|| Captured::new(state.clock().wall_ms(), &parts, bytes.as_deref().unwrap_or_default(), state.instance().secret_key()));
 
     let response = match bytes {
         None => ApiError::PayloadTooLarge(BODY_LIMIT_BYTES).into_response(),
-        Some(bytes) => match (!is_control).then(|| state.faults().take(parts.method.as_str(), &path)).flatten() {
+        Some(bytes) => match (!is_control).then(|| state.faults().take(parts.method.as_str(), parts.uri.path())).flatten() {
             Some(fault) => {
                 if let Some(latency) = fault.latency() {
                     tokio::time::sleep(latency).await;
@@ -110,9 +94,9 @@ async fn record_and_inject(State(state): State<AppState>, req: Request, next: Ne
             None => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         },
     };
-    if let Some(mut entry) = entry.take() {
-        entry.status = response.status().as_u16();
-        tracing::info!(method = %entry.method, path = %entry.path, status = entry.status, "request");
+    if let Some(entry) = entry {
+        let entry = entry.answered(response.status().as_u16());
+        tracing::info!(method = %entry.method(), path = %entry.path(), status = entry.status(), "request");
         state.log().push(entry);
     }
     response
