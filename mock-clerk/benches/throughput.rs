@@ -1,22 +1,26 @@
-//! Throughput and cold-start benchmarks, each printed as a ratio against a reference measured in the same run.
+//! Throughput and cold-start benchmarks, each printed beside a reference measured in the same run.
 //!
 //! ```text
-//! cargo bench -p mock-clerk --bench throughput            # everything, ~40 s
-//! cargo bench -p mock-clerk --bench throughput -- cold    # phases by name: mints, http, cold
+//! cargo bench -p mock-clerk --bench throughput            # everything, ~1 min
+//! cargo bench -p mock-clerk --bench throughput -- cold    # phases by name: mints, cold, jwks, http-mints
 //! ```
 //!
-//! 1. Token mints per second on one thread — `tokens::sign_rs256` with claims built once and `AppState::mint`
-//!    (claims built per mint) — against `openssl speed -seconds 2 -elapsed rsa2048` (RSA-2048 sign/s, one
-//!    core). Three rounds, reference and subject back to back in each, best round of each compared, so that
-//!    other work on the machine does not decide the ratio. For comparison, `jsonwebtoken::encode`, which
-//!    re-parses the key on every call.
-//! 2. Cold start of the binary: spawn → first `200` from `/.well-known/jwks.json`, 10 runs, median and max.
-//! 3. `GET /v1/jwks` (with the secret key) per second over loopback HTTP/1.1 keep-alive from concurrent clients,
-//!    against a bare axum `"ok"` route served by the same process; three alternating rounds.
+//! 1. `mints`: token mints per second on one thread — `tokens::sign_rs256` with claims built once and
+//!    `AppState::mint` (claims built per mint) — against `openssl speed -seconds 2 -elapsed rsa2048` (RSA-2048
+//!    sign/s, one core); for comparison, `jsonwebtoken::encode`, which re-parses the key on every call.
+//! 2. `cold`: cold start of the release binary with an existing key file: spawn → first `200` from
+//!    `/.well-known/jwks.json`, 10 runs, median and max.
+//! 3. `jwks`: `GET /v1/jwks` from `mock-clerk serve` against nginx serving the same bytes (see `servers`).
+//! 4. `http-mints`: `POST /v1/sessions/{id}/tokens` on `mock-clerk serve` against `openssl speed -multi <cores>`.
 //!
-//! Benchmarks report; they never assert on timings. A missed target is printed as `MISSED` and the process
-//! still exits 0. Run without `--bench` (as `cargo test --benches` does), every phase runs briefly as a smoke
-//! test and openssl is skipped.
+//! Reference and subject alternate round after round, so that a burst of other work on the machine hits both;
+//! the best round of each is compared. Benchmarks report; they never assert on timings. A missed target is
+//! printed as `MISSED` and the process still exits 0. Run without `--bench` (as `cargo test --benches` does),
+//! every phase runs briefly as a smoke test and openssl is skipped. Every child process (mock-clerk, nginx, wrk,
+//! openssl) is stopped by its PID when its phase ends, also on failure.
+
+#[path = "servers/mod.rs"]
+mod servers;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -36,7 +40,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Mint throughput should reach this fraction of openssl's RSA-2048 sign/s.
 const MINT_TARGET_RATIO: f64 = 0.90;
 /// Median and max cold start should stay under this.
-const COLD_START_TARGET: Duration = Duration::from_millis(20);
+const COLD_START_TARGET: Duration = Duration::from_millis(10);
 /// Concurrent keep-alive connections of the HTTP load generator.
 const HTTP_CLIENTS: usize = 16;
 /// Upper bound on HTTP requests per phase, whatever the duration.
@@ -54,6 +58,8 @@ struct Plan {
     jwt: Duration,
     http_warmup: Duration,
     http: Duration,
+    /// Seconds of each wrk run.
+    http_secs: u32,
     cold_runs: usize,
 }
 
@@ -66,7 +72,8 @@ impl Plan {
             mint: Duration::from_secs(2),
             jwt: Duration::from_secs(2),
             http_warmup: Duration::from_millis(200),
-            http: Duration::from_secs(1),
+            http: Duration::from_secs(3),
+            http_secs: 3,
             cold_runs: 10,
         }
     }
@@ -79,6 +86,7 @@ impl Plan {
             jwt: Duration::from_millis(100),
             http_warmup: Duration::from_millis(20),
             http: Duration::from_millis(100),
+            http_secs: 1,
             cold_runs: 2,
         }
     }
@@ -88,15 +96,25 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: then only a quick smoke run.
     // Other arguments select phases by name: `cargo bench -p mock-clerk --bench throughput -- cold`.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let plan = if args.iter().any(|a| a == "--bench") { Plan::full() } else { Plan::smoke() };
+    let plan = if args.iter().any(|a| a == "--bench") {
+        Plan::full()
+    } else {
+        Plan::smoke()
+    };
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let selected = |phase: &str| filters.is_empty() || filters.iter().any(|f| phase.contains(f.as_str()));
+    let selected =
+        |phase: &str| filters.is_empty() || filters.iter().any(|f| phase.contains(f.as_str()));
     let started = Instant::now();
     check_openssl_parser();
-    println!("mock-clerk throughput benchmark ({} mode)", if plan.full { "full" } else { "smoke-test" });
+    servers::check_wrk_parser();
     println!(
-        "machine: {} cores, load average {} (other work on the machine skews every number)",
+        "mock-clerk throughput benchmark ({} mode)",
+        if plan.full { "full" } else { "smoke-test" }
+    );
+    println!(
+        "machine: {} cores ({}), load average {} (other work on the machine skews every number)",
         cores(),
+        cpu_model(),
         load_average()
     );
     println!();
@@ -112,8 +130,11 @@ fn main() {
     if selected("cold") {
         report.cold = Some(bench_cold_start(&plan));
     }
-    if selected("http") {
-        report.http = Some(bench_http(&plan));
+    if selected("jwks") {
+        report.jwks = Some(servers::bench_jwks(&plan));
+    }
+    if selected("http-mints") {
+        report.http_mints = Some(servers::bench_http_mints(&plan));
     }
 
     println!();
@@ -125,26 +146,42 @@ fn main() {
 #[derive(Default)]
 struct Report {
     mints: Option<Mints>,
-    http: Option<Http>,
     cold: Option<ColdStart>,
+    jwks: Option<servers::Versus>,
+    http_mints: Option<servers::Versus>,
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. openssl reference
 
 /// Runs `openssl speed` and returns RSA-2048 sign/s.
-fn openssl_reference(seconds: u32, first: bool) -> Result<f64, String> {
+fn openssl_reference(seconds: u32, first: bool, multi: Option<usize>) -> Result<f64, String> {
     if first {
         match Command::new("openssl").arg("version").output() {
-            Ok(out) if out.status.success() => println!("openssl: {}", String::from_utf8_lossy(&out.stdout).trim()),
+            Ok(out) if out.status.success() => {
+                println!("openssl: {}", String::from_utf8_lossy(&out.stdout).trim())
+            }
             Ok(out) => return Err(format!("`openssl version` exited with {}", out.status)),
             Err(e) => return Err(format!("openssl not found: {e}")),
         }
     }
     let secs = seconds.to_string();
-    let args = ["speed", "-seconds", &secs, "-elapsed", "rsa2048"];
+    let mut args = vec![
+        "speed".to_owned(),
+        "-seconds".into(),
+        secs,
+        "-elapsed".into(),
+    ];
+    if let Some(n) = multi {
+        args.extend(["-multi".into(), n.to_string()]);
+    }
+    args.push("rsa2048".into());
     if first {
-        println!("openssl: each round runs `openssl {}` (sign then verify, ~{}s)", args.join(" "), 2 * seconds);
+        println!(
+            "openssl: each round runs `openssl {}` (sign then verify, ~{}s)",
+            args.join(" "),
+            2 * seconds
+        );
     }
     let child = Command::new("openssl")
         .args(args)
@@ -166,11 +203,16 @@ fn openssl_reference(seconds: u32, first: bool) -> Result<f64, String> {
             Err(e) => return Err(format!("waiting for openssl: {e}")),
         }
     };
-    let text = format!("{}\n{}", stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+    let text = format!(
+        "{}\n{}",
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default()
+    );
     if !status.success() {
         return Err(format!("openssl speed exited with {status}"));
     }
-    parse_openssl_sign_per_sec(&text).ok_or_else(|| "no `rsa 2048 bits` sign/s value in openssl's output".into())
+    parse_openssl_sign_per_sec(&text)
+        .ok_or_else(|| "no `rsa 2048 bits` sign/s value in openssl's output".into())
 }
 
 /// Reads a pipe to the end on a thread (so a chatty child never blocks on a full pipe).
@@ -199,7 +241,11 @@ fn parse_openssl_sign_per_sec(text: &str) -> Option<f64> {
             continue;
         }
         let Some(header) = &header else { continue };
-        if tokens.len() > 3 && tokens[0].eq_ignore_ascii_case("rsa") && tokens[1] == "2048" && tokens[2] == "bits" {
+        if tokens.len() > 3
+            && tokens[0].eq_ignore_ascii_case("rsa")
+            && tokens[1] == "2048"
+            && tokens[2] == "bits"
+        {
             let values = &tokens[3..];
             let column = header.iter().position(|t| *t == "sign/s")?;
             if values.len() == header.len()
@@ -209,11 +255,17 @@ fn parse_openssl_sign_per_sec(text: &str) -> Option<f64> {
             }
         }
     }
-    text.lines().filter_map(|l| l.trim().strip_prefix("+F2:")).find_map(|rest| {
-        let fields: Vec<&str> = rest.split(':').collect();
-        let seconds: f64 = fields.get(2).filter(|_| fields.get(1) == Some(&"2048"))?.parse().ok()?;
-        (seconds > 0.0).then(|| 1.0 / seconds)
-    })
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("+F2:"))
+        .find_map(|rest| {
+            let fields: Vec<&str> = rest.split(':').collect();
+            let seconds: f64 = fields
+                .get(2)
+                .filter(|_| fields.get(1) == Some(&"2048"))?
+                .parse()
+                .ok()?;
+            (seconds > 0.0).then(|| 1.0 / seconds)
+        })
 }
 
 /// The parser against the formats of the openssl versions in the wild (a correctness check, not a timing one).
@@ -254,7 +306,11 @@ fn rate(budget: Duration, mut f: impl FnMut()) -> Rate {
         }
     }
     let elapsed = start.elapsed();
-    Rate { per_sec: count as f64 / elapsed.as_secs_f64(), count, elapsed }
+    Rate {
+        per_sec: count as f64 / elapsed.as_secs_f64(),
+        count,
+        elapsed,
+    }
 }
 
 /// One round: the openssl reference, then the two mint loops, back to back.
@@ -276,13 +332,18 @@ struct Mints {
 fn realistic_spec() -> TokenSpec {
     TokenSpec {
         azp: Some("http://localhost:3000".into()),
-        ..TokenSpec::new("user_2pGfLkW6q0mYzJx3aEoR9tBvN1c", "sess_2pGfMq8sHdKwZ4yU7eXc3rTnA0b")
+        ..TokenSpec::new(
+            "user_2pGfLkW6q0mYzJx3aEoR9tBvN1c",
+            "sess_2pGfMq8sHdKwZ4yU7eXc3rTnA0b",
+        )
     }
 }
 
 fn bench_mints(plan: &Plan) -> Mints {
     let addr: SocketAddr = "127.0.0.1:4010".parse().expect("literal address");
-    let state = MockClerk::builder().state_for(addr).expect("state for the bundled test key");
+    let state = MockClerk::builder()
+        .state_for(addr)
+        .expect("state for the bundled test key");
     let spec = realistic_spec();
     let key: SigningKey = state.keys().active().clone();
     let claims: Map<String, Value> = state.claims_for(&spec);
@@ -299,7 +360,7 @@ fn bench_mints(plan: &Plan) -> Mints {
     for round in 1..=plan.rounds {
         let openssl = match openssl_unavailable {
             Some(_) => None,
-            None => match openssl_reference(plan.openssl_secs, round == 1) {
+            None => match openssl_reference(plan.openssl_secs, round == 1, None) {
                 Ok(v) => Some(v),
                 Err(why) => {
                     println!("openssl reference unavailable ({why}); ratios to it are skipped");
@@ -322,7 +383,11 @@ fn bench_mints(plan: &Plan) -> Mints {
             app_mint.per_sec,
             plan.mint
         );
-        rounds.push(MintRound { openssl, sign_only, app_mint });
+        rounds.push(MintRound {
+            openssl,
+            sign_only,
+            app_mint,
+        });
     }
 
     // The naive approach: jsonwebtoken with the PEM parsed per call.
@@ -330,44 +395,53 @@ fn bench_mints(plan: &Plan) -> Mints {
     header.kid = Some(key.kid().to_owned());
     let pem = TEST_KEY_PEM.as_bytes();
     let naive = |encoding_key: &jsonwebtoken::EncodingKey| {
-        jsonwebtoken::encode(&header, std::hint::black_box(&claims), encoding_key).expect("jsonwebtoken signs")
+        jsonwebtoken::encode(&header, std::hint::black_box(&claims), encoding_key)
+            .expect("jsonwebtoken signs")
     };
-    verify_rs256(&naive(&jsonwebtoken::EncodingKey::from_rsa_pem(pem).expect("PEM parses")), &key);
-    println!("mint: jsonwebtoken::encode + EncodingKey::from_rsa_pem per call for {:?}…", plan.jwt);
+    verify_rs256(
+        &naive(&jsonwebtoken::EncodingKey::from_rsa_pem(pem).expect("PEM parses")),
+        &key,
+    );
+    println!(
+        "mint: jsonwebtoken::encode + EncodingKey::from_rsa_pem per call for {:?}…",
+        plan.jwt
+    );
     let jwt_pem_per_call = rate(plan.jwt, || {
-        let k = jsonwebtoken::EncodingKey::from_rsa_pem(std::hint::black_box(pem)).expect("PEM parses");
+        let k =
+            jsonwebtoken::EncodingKey::from_rsa_pem(std::hint::black_box(pem)).expect("PEM parses");
         std::hint::black_box(naive(&k));
     });
     // jsonwebtoken 12 (aws-lc-rs backend) still parses the DER key inside every `encode`.
     let reused = jsonwebtoken::EncodingKey::from_rsa_pem(pem).expect("PEM parses");
-    println!("mint: jsonwebtoken::encode with one EncodingKey for {:?}…", plan.jwt);
+    println!(
+        "mint: jsonwebtoken::encode with one EncodingKey for {:?}…",
+        plan.jwt
+    );
     let jwt_key_reused = rate(plan.jwt, || {
         std::hint::black_box(naive(&reused));
     });
 
-    Mints { openssl_unavailable, rounds, jwt_pem_per_call, jwt_key_reused, token_len: jwt.len() }
+    Mints {
+        openssl_unavailable,
+        rounds,
+        jwt_pem_per_call,
+        jwt_key_reused,
+        token_len: jwt.len(),
+    }
 }
 
 fn verify_rs256(jwt: &str, key: &SigningKey) {
-    let dk = jsonwebtoken::DecodingKey::from_rsa_components(&key.jwk().n, &key.jwk().e).expect("JWK decodes");
+    let dk = jsonwebtoken::DecodingKey::from_rsa_components(&key.jwk().n, &key.jwk().e)
+        .expect("JWK decodes");
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(jwt, &dk, &validation).expect("the benchmarked token verifies with the JWK");
+    jsonwebtoken::decode::<Value>(jwt, &dk, &validation)
+        .expect("the benchmarked token verifies with the JWK");
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // 3. JWKS over HTTP
-
-struct Http {
-    /// Per round, reference and mock-clerk back to back.
-    bare: Vec<HttpRate>,
-    jwks: Vec<HttpRate>,
-    body_len: usize,
-    logged: usize,
-    rss_before: String,
-    rss_after: String,
-}
 
 struct HttpRate {
     per_sec: f64,
@@ -376,65 +450,13 @@ struct HttpRate {
     first_error: Option<String>,
 }
 
-fn bench_http(plan: &Plan) -> Http {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    runtime.block_on(async {
-        let clerk = MockClerk::start().await;
-        let secret = clerk.secret_key().to_owned();
-
-        // The reference: a bare axum server with one trivial route, in the same process and runtime.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
-        let bare_addr = listener.local_addr().expect("bound address");
-        let (stop_bare, bare_stopped) = tokio::sync::oneshot::channel::<()>();
-        let bare = axum::Router::new().route("/ok", axum::routing::get(|| async { "ok" }));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, bare)
-                .with_graceful_shutdown(async {
-                    let _ = bare_stopped.await;
-                })
-                .await;
-        });
-
-        // Sanity: the JWKS answer is the real one, and the secret key is required.
-        let (status, body) = one_request(clerk.addr(), "/v1/jwks", Some(&secret)).await.expect("GET /v1/jwks");
-        assert_eq!(status, 200, "GET /v1/jwks with the secret key");
-        let jwks: Value = serde_json::from_slice(&body).expect("JWKS is JSON");
-        assert_eq!(jwks["keys"][0]["kid"], clerk.active_kid());
-        let (status, _) = one_request(clerk.addr(), "/v1/jwks", Some("sk_test_wrong")).await.expect("GET /v1/jwks");
-        assert_eq!(status, 401, "GET /v1/jwks with a wrong secret key");
-        let body_len = body.len();
-
-        let rss_before = rss();
-        let (mut bare, mut jwks) = (Vec::new(), Vec::new());
-        for round in 1..=plan.rounds {
-            bare.push(load(bare_addr, "/ok", &secret, plan).await);
-            jwks.push(load(clerk.addr(), "/v1/jwks", &secret, plan).await);
-            println!(
-                "http round {round}/{}: bare GET /ok {:.0}/s, mock-clerk GET /v1/jwks {:.0}/s ({HTTP_CLIENTS} keep-alive clients, {:?} each)",
-                plan.rounds,
-                bare[round - 1].per_sec,
-                jwks[round - 1].per_sec,
-                plan.http
-            );
-        }
-        let rss_after = rss();
-        let logged = clerk.state().log().entries().len();
-        let _ = stop_bare.send(());
-        drop(clerk);
-        Http { bare, jwks, body_len, logged, rss_before, rss_after }
-    })
-}
-
 /// `HTTP_CLIENTS` connections, each sending `GET path` back to back on one keep-alive connection, for the
 /// warm-up and then the measured window; bounded by `HTTP_MAX_REQUESTS` and a 5 s timeout per request.
 ///
 /// A minimal HTTP/1.1 client on a tokio `TcpStream` rather than reqwest: on a 2-core machine the client shares
 /// the CPU with the server, and the lighter the client, the more the numbers say about the server.
-async fn load(addr: SocketAddr, path: &str, secret: &str, plan: &Plan) -> HttpRate {
-    let request: Arc<[u8]> =
-        format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {secret}\r\naccept: */*\r\n\r\n")
-            .into_bytes()
-            .into();
+async fn load(addr: SocketAddr, request: Vec<u8>, plan: &Plan) -> HttpRate {
+    let request: Arc<[u8]> = request.into();
     let sent = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let measure_from = Instant::now() + plan.http_warmup;
@@ -446,7 +468,9 @@ async fn load(addr: SocketAddr, path: &str, secret: &str, plan: &Plan) -> HttpRa
             let (mut ok, mut errors, mut first_error) = (0u64, 0u64, None::<String>);
             let mut conn: Option<tokio::net::TcpStream> = None;
             let mut buf = Vec::with_capacity(4096);
-            while !stop.load(Ordering::Relaxed) && sent.fetch_add(1, Ordering::Relaxed) < HTTP_MAX_REQUESTS {
+            while !stop.load(Ordering::Relaxed)
+                && sent.fetch_add(1, Ordering::Relaxed) < HTTP_MAX_REQUESTS
+            {
                 let now = Instant::now();
                 if now >= measure_until {
                     break;
@@ -467,7 +491,11 @@ async fn load(addr: SocketAddr, path: &str, secret: &str, plan: &Plan) -> HttpRa
                         }
                     },
                 };
-                let result = tokio::time::timeout(Duration::from_secs(5), exchange(stream, &request, &mut buf)).await;
+                let result = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    exchange(stream, &request, &mut buf),
+                )
+                .await;
                 match result {
                     Ok(Ok(200)) => ok += u64::from(counted),
                     Ok(Ok(status)) => {
@@ -497,27 +525,51 @@ async fn load(addr: SocketAddr, path: &str, secret: &str, plan: &Plan) -> HttpRa
         first_error = first_error.or(f);
     }
     stop.store(true, Ordering::Relaxed);
-    let window = Instant::now().min(measure_until).saturating_duration_since(measure_from);
-    HttpRate { per_sec: ok as f64 / window.as_secs_f64().max(1e-9), ok, errors, first_error }
+    let window = Instant::now()
+        .min(measure_until)
+        .saturating_duration_since(measure_from);
+    HttpRate {
+        per_sec: ok as f64 / window.as_secs_f64().max(1e-9),
+        ok,
+        errors,
+        first_error,
+    }
 }
 
 /// One request/response on a keep-alive connection; returns the status. Needs `Content-Length` (axum sets it
 /// for these bodies) and no pipelining.
-async fn exchange(stream: &mut tokio::net::TcpStream, request: &[u8], buf: &mut Vec<u8>) -> Result<u16, String> {
-    stream.write_all(request).await.map_err(|e| format!("write: {e}"))?;
+async fn exchange(
+    stream: &mut tokio::net::TcpStream,
+    request: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<u16, String> {
+    stream
+        .write_all(request)
+        .await
+        .map_err(|e| format!("write: {e}"))?;
     buf.clear();
     loop {
         if let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let (status, length) = parse_head(&buf[..head_end])?;
             let total = head_end + 4 + length;
             while buf.len() < total {
-                if stream.read_buf(buf).await.map_err(|e| format!("read: {e}"))? == 0 {
+                if stream
+                    .read_buf(buf)
+                    .await
+                    .map_err(|e| format!("read: {e}"))?
+                    == 0
+                {
                     return Err("connection closed mid-body".into());
                 }
             }
             return Ok(status);
         }
-        if stream.read_buf(buf).await.map_err(|e| format!("read: {e}"))? == 0 {
+        if stream
+            .read_buf(buf)
+            .await
+            .map_err(|e| format!("read: {e}"))?
+            == 0
+        {
             return Err("connection closed".into());
         }
     }
@@ -533,7 +585,9 @@ fn parse_head(head: &[u8]) -> Result<(u16, usize), String> {
         .ok_or_else(|| format!("bad status line in {head:?}"))?;
     let mut length = None;
     for line in lines {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         if name.eq_ignore_ascii_case("content-length") {
             length = value.trim().parse::<usize>().ok();
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
@@ -541,26 +595,6 @@ fn parse_head(head: &[u8]) -> Result<(u16, usize), String> {
         }
     }
     Ok((status, length.ok_or("response without content-length")?))
-}
-
-/// A single request on a fresh connection; returns status and body.
-async fn one_request(addr: SocketAddr, path: &str, secret: Option<&str>) -> Result<(u16, Vec<u8>), String> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let auth = secret.map(|s| format!("authorization: Bearer {s}\r\n")).unwrap_or_default();
-    let request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n{auth}connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
-    let mut response = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response))
-        .await
-        .map_err(|_| "timeout")?
-        .map_err(|e| e.to_string())?;
-    let head_end = response.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no response head")?;
-    let (status, length) = parse_head(&response[..head_end])?;
-    let body = response[head_end + 4..].to_vec();
-    if body.len() != length {
-        return Err(format!("body is {} bytes, content-length {length}", body.len()));
-    }
-    Ok((status, body))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -620,7 +654,11 @@ fn bench_cold_start(plan: &Plan) -> ColdStart {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    ColdStart { binary, runs, failures }
+    ColdStart {
+        binary,
+        runs,
+        failures,
+    }
 }
 
 /// One cold start, each time measured from just before `spawn`.
@@ -638,16 +676,25 @@ struct Start {
 /// polled every 1 ms, until a `200`. The child is killed (by PID) when this returns or unwinds.
 fn cold_start_once(binary: &Path, key_file: &Path) -> Result<Start, String> {
     let mut command = Command::new(binary);
-    command.args(["serve", "--addr", "127.0.0.1:0", "--key-file"]).arg(key_file);
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--key-file"])
+        .arg(key_file);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("MOCK_CLERK_") {
             command.env_remove(name);
         }
     }
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
 
     let t0 = Instant::now();
-    let mut guard = ChildGuard::new(command.spawn().map_err(|e| format!("spawn {}: {e}", binary.display()))?);
+    let mut guard = ChildGuard::new(
+        command
+            .spawn()
+            .map_err(|e| format!("spawn {}: {e}", binary.display()))?,
+    );
     let spawned = t0.elapsed();
     let deadline = t0 + Duration::from_secs(5);
     let stdout = guard.child().stdout.take().ok_or("no stdout")?;
@@ -660,16 +707,24 @@ fn cold_start_once(binary: &Path, key_file: &Path) -> Result<Start, String> {
     });
     let addr: SocketAddr = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx.recv_timeout(left).map_err(|_| "no `listening on http://…` line within 5 s".to_string())?;
+        let line = rx
+            .recv_timeout(left)
+            .map_err(|_| "no `listening on http://…` line within 5 s".to_string())?;
         if let Some(rest) = line.split("listening on http://").nth(1) {
             let addr = rest.split_whitespace().next().unwrap_or_default();
-            break addr.parse().map_err(|_| format!("cannot parse the address in {line:?}"))?;
+            break addr
+                .parse()
+                .map_err(|_| format!("cannot parse the address in {line:?}"))?;
         }
     };
     let listening = t0.elapsed();
     loop {
         if jwks_ok(addr) {
-            return Ok(Start { spawned, listening, answered: t0.elapsed() });
+            return Ok(Start {
+                spawned,
+                listening,
+                answered: t0.elapsed(),
+            });
         }
         if Instant::now() >= deadline {
             return Err("no 200 from /.well-known/jwks.json within 5 s".into());
@@ -682,9 +737,12 @@ fn cold_start_once(binary: &Path, key_file: &Path) -> Result<Start, String> {
 }
 
 fn jwks_ok(addr: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(100)) else { return false };
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(100)) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let request = format!("GET /.well-known/jwks.json HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    let request =
+        format!("GET /.well-known/jwks.json HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
     }
@@ -697,28 +755,43 @@ fn jwks_ok(addr: SocketAddr) -> bool {
 
 impl Report {
     fn print(&self) {
-        println!("== results (mints on one thread; ratios against references measured in this run) ==");
+        println!(
+            "== results (mints on one thread; ratios against references measured in this run) =="
+        );
         if let Some(mints) = &self.mints {
             self.print_mints(mints);
         }
         if let Some(cold) = &self.cold {
             print_cold(cold);
         }
-        if let Some(http) = &self.http {
-            print_http(http);
+        if let Some(jwks) = &self.jwks {
+            jwks.print("jwks");
+        }
+        if let Some(mints) = &self.http_mints {
+            mints.print("http-mints");
         }
     }
 
     fn print_mints(&self, mints: &Mints) {
         let n = mints.rounds.len();
-        let best = |f: &dyn Fn(&MintRound) -> Option<f64>| mints.rounds.iter().filter_map(f).reduce(f64::max);
+        let best = |f: &dyn Fn(&MintRound) -> Option<f64>| {
+            mints.rounds.iter().filter_map(f).reduce(f64::max)
+        };
         let list = |f: &dyn Fn(&MintRound) -> Option<f64>| {
-            mints.rounds.iter().map(|r| f(r).map_or("n/a".into(), |v| format!("{v:.0}"))).collect::<Vec<_>>().join(" ")
+            mints
+                .rounds
+                .iter()
+                .map(|r| f(r).map_or("n/a".into(), |v| format!("{v:.0}")))
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         let openssl = best(&|r| r.openssl);
         let label = format!("openssl speed rsa2048 sign/s (best of {n})");
         match (openssl, &mints.openssl_unavailable) {
-            (Some(o), _) => println!("{label:<44} {o:>9.0} /s | reference | rounds: {}", list(&|r| r.openssl)),
+            (Some(o), _) => println!(
+                "{label:<44} {o:>9.0} /s | reference | rounds: {}",
+                list(&|r| r.openssl)
+            ),
             (None, why) => println!(
                 "{label:<44} {:>9} /s | reference unavailable ({}): ratios skipped",
                 "n/a",
@@ -729,7 +802,10 @@ impl Report {
             Some(o) => {
                 let ratio = v / o;
                 match target {
-                    Some(t) => format!("ratio {ratio:.2} (target ≥ {t:.2}: {})", verdict(ratio >= t)),
+                    Some(t) => format!(
+                        "ratio {ratio:.2} (target ≥ {t:.2}: {})",
+                        verdict(ratio >= t)
+                    ),
                     None => format!("ratio {ratio:.2}"),
                 }
             }
@@ -763,8 +839,14 @@ impl Report {
             per_round(&|r| r.app_mint.per_sec)
         );
         for (label, r) in [
-            ("naive: jsonwebtoken + from_rsa_pem per call", &mints.jwt_pem_per_call),
-            ("naive: jsonwebtoken, one EncodingKey", &mints.jwt_key_reused),
+            (
+                "naive: jsonwebtoken + from_rsa_pem per call",
+                &mints.jwt_pem_per_call,
+            ),
+            (
+                "naive: jsonwebtoken, one EncodingKey",
+                &mints.jwt_key_reused,
+            ),
         ] {
             println!(
                 "{label:<44} {:>9.0} /s | {} | {:.2}× sign_rs256 | {} in {:.2} s",
@@ -786,48 +868,6 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "ok" } else { "MISSED" }
 }
 
-fn print_http(http: &Http) {
-    let n = http.bare.len();
-    let best = |rates: &[HttpRate]| rates.iter().map(|r| r.per_sec).fold(0.0, f64::max);
-    let list = |rates: &[HttpRate]| rates.iter().map(|r| format!("{:.0}", r.per_sec)).collect::<Vec<_>>().join(" ");
-    let errors = |rates: &[HttpRate]| {
-        let count: u64 = rates.iter().map(|r| r.errors).sum();
-        match rates.iter().find_map(|r| r.first_error.as_ref()) {
-            Some(e) => format!(" | {count} errors (first: {e})"),
-            None => " | 0 errors".into(),
-        }
-    };
-    let ok = |rates: &[HttpRate]| rates.iter().map(|r| r.ok).sum::<u64>();
-    let (bare, jwks) = (best(&http.bare), best(&http.jwks));
-    println!(
-        "{:<44} {bare:>9.0} /s | reference | rounds: {}{}",
-        format!("http: bare axum GET /ok (best of {n})"),
-        list(&http.bare),
-        errors(&http.bare)
-    );
-    let ratios: Vec<String> =
-        http.bare.iter().zip(&http.jwks).map(|(b, j)| format!("{:.2}", j.per_sec / b.per_sec.max(1e-9))).collect();
-    println!(
-        "{:<44} {jwks:>9.0} /s | ratio {:.2} to bare | rounds: {} (ratios {}){}",
-        format!("http: mock-clerk GET /v1/jwks (best of {n})"),
-        jwks / bare.max(1e-9),
-        list(&http.jwks),
-        ratios.join(" "),
-        errors(&http.jwks)
-    );
-    println!(
-        "{:<44} {HTTP_CLIENTS} keep-alive clients in-process, {} + {} requests answered 200, JWKS body {} B",
-        "  (load)",
-        ok(&http.bare),
-        ok(&http.jwks),
-        http.body_len
-    );
-    println!(
-        "{:<44} request log holds {} entries afterwards; process RSS {} → {}",
-        "  (memory)", http.logged, http.rss_before, http.rss_after
-    );
-}
-
 fn print_cold(cold: &ColdStart) {
     let label = "cold start: spawn → first 200 JWKS";
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -839,10 +879,19 @@ fn print_cold(cold: &ColdStart) {
         let mut v: Vec<Duration> = cold.runs.iter().map(f).collect();
         v.sort();
         let n = v.len();
-        if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2 }
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2
+        }
     };
     let median = median_of(|s| s.answered);
-    let max = cold.runs.iter().map(|s| s.answered).max().expect("non-empty");
+    let max = cold
+        .runs
+        .iter()
+        .map(|s| s.answered)
+        .max()
+        .expect("non-empty");
     println!(
         "{label:<44} median {:.1} ms, max {:.1} ms over {} runs (target ≤ {} ms: median {}, max {})",
         ms(median),
@@ -852,7 +901,11 @@ fn print_cold(cold: &ColdStart) {
         verdict(median <= COLD_START_TARGET),
         verdict(max <= COLD_START_TARGET),
     );
-    let in_order: Vec<String> = cold.runs.iter().map(|s| format!("{:.1}", ms(s.answered))).collect();
+    let in_order: Vec<String> = cold
+        .runs
+        .iter()
+        .map(|s| format!("{:.1}", ms(s.answered)))
+        .collect();
     println!("{:<44} runs in order (ms): {}", "", in_order.join(" "));
     println!(
         "{:<44} medians: spawn() returns {:.1} ms, `listening on` line read {:.1} ms, first 200 {:.1} ms",
@@ -862,25 +915,36 @@ fn print_cold(cold: &ColdStart) {
         ms(median)
     );
     if !cold.failures.is_empty() {
-        println!("{:<44} {} failed runs: {:?}", "", cold.failures.len(), cold.failures);
+        println!(
+            "{:<44} {} failed runs: {:?}",
+            "",
+            cold.failures.len(),
+            cold.failures
+        );
     }
     println!("{:<44} {}", "  (binary)", cold.binary.display());
 }
 
-/// This process's resident set size, from /proc (Linux), for the request-log growth.
-fn rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l["VmRSS:".len()..].trim().to_owned()))
-        .unwrap_or_else(|| "n/a".into())
-}
-
 fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "n/a".into())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "CPU model n/a".into())
 }

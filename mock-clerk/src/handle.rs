@@ -37,6 +37,8 @@ pub enum KeySource {
     File(PathBuf),
     /// A PKCS#8 PEM given directly.
     Pem(String),
+    /// A ring loaded already (`mock-clerk serve` checks its key file before it binds the port).
+    Ring(KeyRing),
 }
 
 impl KeySource {
@@ -47,6 +49,7 @@ impl KeySource {
             KeySource::Ephemeral => Ok(KeyRing::ephemeral(SigningKey::generate()?)),
             KeySource::File(path) => KeyRing::load_or_create(path),
             KeySource::Pem(pem) => Ok(KeyRing::ephemeral(SigningKey::from_pkcs8_pem(pem)?)),
+            KeySource::Ring(ring) => Ok(ring.clone()),
         }
     }
 }

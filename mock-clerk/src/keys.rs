@@ -11,6 +11,7 @@ use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine;
+use bytes::Bytes;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Serialize;
 
@@ -42,8 +43,15 @@ pub enum KeyError {
     #[error("key file {0} holds no PRIVATE KEY block")]
     KeyFileEmpty(PathBuf),
     /// Clerk's SDK needs RSA-2048 with e = 65537 (`loadClerkJwkFromPem`).
-    #[error("key {0} is not RSA-2048 with e = 65537")]
-    KeyNotRsa2048(String),
+    #[error("key file {path}: block {index} (kid {kid}) is not RSA-2048 with e = 65537")]
+    KeyNotRsa2048 {
+        /// The file (or `<memory>`).
+        path: PathBuf,
+        /// 0-based index of the PEM block.
+        index: usize,
+        /// The key's kid.
+        kid: String,
+    },
     /// The system could not generate a key.
     #[error("RSA key generation failed")]
     KeyGenerationFailed,
@@ -130,7 +138,7 @@ impl SigningKey {
         let n = public.modulus().big_endian_without_leading_zero().to_vec();
         let e = public.exponent().big_endian_without_leading_zero().to_vec();
         if n.len() != 256 || e != [1, 0, 1] {
-            return Err(KeyError::KeyNotRsa2048(kid));
+            return Err(KeyError::KeyNotRsa2048 { path: path.into(), index, kid });
         }
         let jwk = Jwk {
             kid: kid.clone(),
@@ -180,6 +188,13 @@ impl SigningKey {
 }
 
 impl SigningKey {
+    /// Signs a throwaway message, so that the one-time costs of a process's first RSA signature — aws-lc seeds
+    /// its RNG (used for RSA blinding) from CPU jitter entropy, ~20 ms of CPU — are not paid by the first token.
+    /// `mock-clerk serve` runs it on a background thread once it is serving.
+    pub fn warm_up(&self) {
+        std::hint::black_box(self.sign_rs256(b"warm-up"));
+    }
+
     /// Checks an RS256 signature made by this key.
     pub fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> bool {
         let public = self.pair.public_key();
@@ -228,12 +243,26 @@ fn pem_blocks(text: &str, label: &str) -> Vec<Vec<u8>> {
 pub struct KeyRing {
     keys: Vec<SigningKey>,
     file: Option<PathBuf>,
+    /// The JWKS document, serialised once per change of the ring: both JWKS routes answer these bytes.
+    jwks_json: Bytes,
 }
 
 impl KeyRing {
     /// A ring holding one key, kept in memory only.
     pub fn ephemeral(key: SigningKey) -> Self {
-        Self { keys: vec![key], file: None }
+        Self::with_keys(vec![key], None)
+    }
+
+    fn with_keys(keys: Vec<SigningKey>, file: Option<PathBuf>) -> Self {
+        let mut ring = Self { keys, file, jwks_json: Bytes::new() };
+        ring.serialise_jwks();
+        ring
+    }
+
+    /// Through `serde_json::Value`, whose objects keep their keys sorted: the bytes the routes always answered.
+    fn serialise_jwks(&mut self) {
+        let value = serde_json::to_value(self.jwks()).expect("a JWKS serialises");
+        self.jwks_json = serde_json::to_vec(&value).expect("a JSON value serialises").into();
     }
 
     /// Loads the ring from `path`, or creates the file with a fresh key if it does not exist.
@@ -241,7 +270,7 @@ impl KeyRing {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let ring = Self { keys: vec![SigningKey::generate()?], file: Some(path.into()) };
+                let mut ring = Self::with_keys(vec![SigningKey::generate()?], Some(path.into()));
                 ring.save()?;
                 Ok(ring)
             }
@@ -258,10 +287,12 @@ impl KeyRing {
         if keys.is_empty() {
             return Err(KeyError::KeyFileEmpty(path.into()));
         }
-        Ok(Self { keys, file: Some(path.into()) })
+        Ok(Self::with_keys(keys, Some(path.into())))
     }
 
-    fn save(&self) -> Result<(), KeyError> {
+    /// Re-serialises the JWKS, then writes the key file (if any): after every change of the ring.
+    fn save(&mut self) -> Result<(), KeyError> {
+        self.serialise_jwks();
         let Some(path) = &self.file else { return Ok(()) };
         let text: String = self.keys.iter().map(SigningKey::private_key_pem).collect();
         crate::private_file::write_private(path, text.as_bytes()).map_err(|source| KeyError::KeyFileIo { path: path.clone(), source })
@@ -285,6 +316,11 @@ impl KeyRing {
     /// The JWKS document.
     pub fn jwks(&self) -> Jwks {
         Jwks { keys: self.keys.iter().map(|k| k.jwk.clone()).collect() }
+    }
+
+    /// The JWKS document as served: JSON, serialised when the ring last changed (cheap to clone).
+    pub fn jwks_json(&self) -> Bytes {
+        self.jwks_json.clone()
     }
 
     /// Makes `new_key` the active key; the previous keys stay published until retired.

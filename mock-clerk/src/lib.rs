@@ -27,6 +27,7 @@ pub mod forge;
 pub mod ids;
 pub mod instance;
 pub mod keys;
+pub mod logwriter;
 pub mod persist;
 pub mod private_file;
 pub mod reqlog;

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -128,12 +129,16 @@ fn parse_claim(text: &str) -> Result<(String, Value), String> {
 }
 
 impl InstanceArgs {
+    fn key_source(&self) -> KeySource {
+        if self.ephemeral_key { KeySource::Ephemeral } else { KeySource::File(self.key_file.clone()) }
+    }
+
     fn builder(&self) -> MockClerkBuilder {
         let mut b = mock_clerk::MockClerk::builder()
             .kind(self.instance)
             .addr(self.addr)
             .secret_key(self.secret_key.clone().unwrap_or_else(|| default_secret_key(self.instance)))
-            .key(if self.ephemeral_key { KeySource::Ephemeral } else { KeySource::File(self.key_file.clone()) });
+            .key(self.key_source());
         if let Some(host) = &self.frontend_host {
             b = b.frontend_host(host.clone());
         }
@@ -146,11 +151,17 @@ impl InstanceArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A line per request at the default level: batched onto stderr by a background thread (see `logwriter`),
+    // without colours when stderr is not a terminal.
+    let (log_writer, flush_log) = mock_clerk::logwriter::batched_stderr();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MOCK_CLERK_LOG").unwrap_or_else(|_| "mock_clerk=info".into()))
-        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(log_writer)
         .init();
-    match run(cli.command) {
+    let result = run(cli.command);
+    drop(flush_log);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mock-clerk: {e}");
@@ -197,7 +208,10 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
 fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let mut builder = args.instance.builder().token_lifetime(Duration::from_secs(args.token_ttl));
+        // The key file is read and checked (every key parsed, RSA-2048, consistent) before the port is bound: a
+        // bad key file stops the start with its error, nothing printed on stdout and nothing served.
+        let keys = args.instance.key_source().load()?;
+        let mut builder = args.instance.builder().key(KeySource::Ring(keys)).token_lifetime(Duration::from_secs(args.token_ttl));
         if let Some(token) = &args.control_token {
             builder = builder.control_token(token.clone());
         }
@@ -239,6 +253,9 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         print!("{}", mock_clerk::env::env_file(state.instance(), &base, tls.is_none()));
         use std::io::Write;
         std::io::stdout().flush()?;
+        // Off the start-up path: the first token does not pay for seeding aws-lc's RNG (see `SigningKey::warm_up`).
+        let active = state.keys().active().clone();
+        std::thread::spawn(move || active.warm_up());
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

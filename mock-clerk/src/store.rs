@@ -279,9 +279,11 @@ pub struct SessionQuery {
 struct RefreshSecret([u8; 32]);
 
 impl RefreshSecret {
+    /// From the OS (`getrandom`), not aws-lc's RNG: the first use of aws-lc's RNG in a process seeds it with CPU
+    /// jitter entropy, ~20 ms of CPU, which would sit on every start-up path (see `SigningKey::warm_up`).
     fn generate() -> Self {
         let mut bytes = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
+        getrandom::fill(&mut bytes).expect("the system random source works");
         Self(bytes)
     }
 }

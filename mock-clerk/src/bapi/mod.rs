@@ -10,6 +10,8 @@ mod sessions;
 mod users;
 pub mod views;
 
+pub use jwks::jwks_response;
+
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};

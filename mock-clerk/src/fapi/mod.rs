@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::error::ok_json;
 use crate::state::AppState;
 
 /// The public JWKS path.
@@ -19,5 +18,5 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
-    ok_json(&serde_json::to_value(state.keys().jwks()).expect("JWKS serialises"))
+    crate::bapi::jwks_response(&state)
 }
