@@ -42,6 +42,19 @@ fn catchers(defect: Defect) -> &'static [(&'static str, &'static str)] {
         SignOutKeepsCookie => &[("@SO-003", "the __session cookie is deleted")],
         SignOutRedirectsElsewhere => &[("@SO-002", "the sign-out answer is a 307 to the sign-in page")],
         RefreshesRevokedSession => &[("@TR-004", "I am sent to sign in, with a way back to the data page")],
+        NoContentType => &[("@BF-001", "each API request had Content-Type application/json"), ("@BF-002", "each API request had Content-Type application/json")],
+        SkipsHandshake => &[("@TR-001", "I was not sent to sign in")],
+        SignUpNotPublic => &[("@RP-006", "every public route in the profile is served without sending me to sign in")],
+        ProtectsStaticAssets => &[("@RP-007", "every static asset in the profile is served without a redirect")],
+        RevokesAllSessions => &[("@SO-005", "my other session is still active at Clerk")],
+        RevokesTwice => &[("@SO-001", "Clerk recorded exactly one revoke, for my session")],
+        LeaksSecretKey => &[("@BF-005", "no response contained the secret key")],
+        ResetsSessionCookie => &[
+            ("@SEC-111", "Clerk issued no new session token for my session"),
+            ("@SEC-112", "Clerk issued no new session token for my session"),
+            ("@SEC-113", "Clerk issued no new session token for my session"),
+            ("@SEC-602", "Clerk issued no new session token for my session"),
+        ],
     }
 }
 
