@@ -30,18 +30,25 @@ pub const BODY_LIMIT_BYTES: usize = 1 << 20;
 /// # let _ = router;
 /// ```
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let inner = Router::new()
         .merge(bapi::routes(state.clone()))
         .merge(fapi::routes())
         .merge(control::routes(state.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), record_and_inject))
-        .with_state(state)
+        .with_state(state);
+    fapi::wrap(inner)
 }
 
+/// No route: a 404 envelope. A call from a browser (it carries `Origin`, which the Node SDKs never send) or to
+/// a Frontend API path is a Frontend API call mock-clerk cannot answer yet: logged as an error, so gaps show.
 async fn route_not_found(req: Request) -> ApiError {
-    ApiError::RouteNotFound(req.uri().path().to_owned())
+    let path = req.uri().path().to_owned();
+    if fapi::is_frontend_path(&path) || req.headers().contains_key(header::ORIGIN) {
+        tracing::error!(method = %req.method(), %path, "unanswered Frontend API call");
+    }
+    ApiError::RouteNotFound(path)
 }
 
 /// A route exists for the path, but not for the method. On a Backend API path the secret key is checked first,
@@ -85,7 +92,10 @@ async fn record_and_inject(State(state): State<AppState>, req: Request, next: Ne
                 (name.as_str().to_owned(), shown)
             })
             .collect(),
-        body: bytes.as_ref().map(|b| redact_passwords(&String::from_utf8_lossy(b))).unwrap_or_default(),
+        body: bytes
+            .as_ref()
+            .map(|b| fapi::form::redact_form_passwords(&redact_passwords(&String::from_utf8_lossy(b))))
+            .unwrap_or_default(),
         status: 0,
     });
 

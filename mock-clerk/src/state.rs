@@ -54,6 +54,8 @@ struct Inner {
     log: RequestLog,
     faults: Faults,
     handshake_format: Mutex<HandshakeFormat>,
+    /// The Frontend API's sign-in/sign-up attempts, codes and bundle directory.
+    fapi: crate::fapi::attempts::FapiState,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
                 log: RequestLog::default(),
                 faults: Faults::default(),
                 handshake_format: Mutex::new(HandshakeFormat::default()),
+                fapi: crate::fapi::attempts::FapiState::default(),
             }),
         }
     }
@@ -99,6 +102,11 @@ impl AppState {
     /// The fault plan.
     pub fn faults(&self) -> &Faults {
         &self.inner.faults
+    }
+
+    /// The Frontend API's own state (sign-in/sign-up attempts, codes, bundle directory).
+    pub fn fapi(&self) -> &crate::fapi::attempts::FapiState {
+        &self.inner.fapi
     }
 
     /// How handshakes answer (nonce or token).

@@ -216,4 +216,5 @@ pub fn reset(state: &AppState) {
     state.faults().clear();
     state.clock().reset();
     state.set_handshake_format(Default::default());
+    state.fapi().reset();
 }
