@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chromiumoxide::browser::{BrowserConfig, HeadlessMode};
+use chromiumoxide::browser::BrowserConfig;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Element, Page};
 use futures_util::StreamExt;
@@ -145,7 +145,7 @@ impl Browser {
         let launch_err = |message: String| BrowserError::Launch { path: path.clone(), message };
         let config = BrowserConfig::builder()
             .chrome_executable(&path)
-            .headless_mode(HeadlessMode::New)
+            .new_headless_mode()
             .user_data_dir(&profile_dir)
             .window_size(1280, 900)
             .viewport(None)
