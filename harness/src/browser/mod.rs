@@ -152,7 +152,9 @@ impl Browser {
             .launch_timeout(Duration::from_secs(30))
             .request_timeout(Duration::from_secs(30))
             .disable_https_first()
-            .args(FLAGS)
+            .no_sandbox()
+            // chromiumoxide adds the leading `--` itself.
+            .args(FLAGS.iter().map(|f| f.trim_start_matches("--")))
             .build()
             .map_err(launch_err)?;
         let (browser, mut handler) =
