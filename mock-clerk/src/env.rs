@@ -7,6 +7,17 @@ pub const SIGN_IN_URL: &str = "/auth/sign-in";
 /// See [`SIGN_IN_URL`].
 pub const SIGN_UP_URL: &str = "/auth/sign-up";
 
+/// Where `@clerk/nextjs` loads clerk-js from (`NEXT_PUBLIC_CLERK_JS_URL`, read by `mergeNextClerkPropsWithEnv`):
+/// mock-clerk's copy of `@clerk/clerk-js` 6, never Clerk's CDN.
+pub fn clerk_js_url(base_url: &str) -> String {
+    format!("{base_url}{}", crate::fapi::bundles::script_path("clerk-js", "6", "clerk.browser.js"))
+}
+
+/// Where `@clerk/nextjs` loads Clerk's UI from (`NEXT_PUBLIC_CLERK_UI_URL`).
+pub fn clerk_ui_url(base_url: &str) -> String {
+    format!("{base_url}{}", crate::fapi::bundles::script_path("ui", "1", "ui.browser.js"))
+}
+
 /// The variables, in the order `mock-clerk env` prints them.
 ///
 /// ```
@@ -19,12 +30,18 @@ pub const SIGN_UP_URL: &str = "/auth/sign-up";
 /// With `http_proxy_url`, `NEXT_PUBLIC_CLERK_PROXY_URL` points browsers at mock-clerk over plain http for the
 /// handshake (`handshake.ts`: https is added only when the Frontend API value has no scheme). Without it, the
 /// SDK sends browsers to `https://<frontend host>`, which mock-clerk serves when started with TLS.
+/// `NEXT_PUBLIC_CLERK_JS_URL` and `NEXT_PUBLIC_CLERK_UI_URL` point at the bundles mock-clerk serves: without
+/// them `loadClerkJsScript` builds `https://<host>/npm/…` even for an http proxy URL.
 pub fn env_vars(instance: &Instance, base_url: &str, http_proxy_url: bool) -> Vec<(String, String)> {
+    let js_url = clerk_js_url(base_url);
+    let ui_url = clerk_ui_url(base_url);
     [
         ("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", instance.publishable_key()),
         ("CLERK_SECRET_KEY", instance.secret_key()),
         ("CLERK_API_URL", base_url),
         ("NEXT_PUBLIC_CLERK_PROXY_URL", if http_proxy_url { base_url } else { "" }),
+        ("NEXT_PUBLIC_CLERK_JS_URL", js_url.as_str()),
+        ("NEXT_PUBLIC_CLERK_UI_URL", ui_url.as_str()),
         ("NEXT_PUBLIC_CLERK_SIGN_IN_URL", SIGN_IN_URL),
         ("NEXT_PUBLIC_CLERK_SIGN_UP_URL", SIGN_UP_URL),
         ("NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED", "1"),

@@ -93,6 +93,11 @@ struct ServeArgs {
     /// Timeout of one webhook delivery attempt, in seconds.
     #[arg(long, env = "MOCK_CLERK_WEBHOOK_TIMEOUT", default_value_t = 15)]
     webhook_timeout: u64,
+    /// The node_modules directory holding @clerk/clerk-js and @clerk/ui, served under /npm/@clerk/… for the
+    /// browser (default: fixtures/clerk-bundles/node_modules of this workspace; install it with
+    /// `npm ci --prefix fixtures/clerk-bundles`).
+    #[arg(long, env = "MOCK_CLERK_BUNDLE_DIR")]
+    bundle_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +232,10 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let state = builder.state_for(addr)?;
         state.webhooks().start();
         state.set_handshake_format(args.handshake_format);
+        if let Some(dir) = &args.bundle_dir {
+            state.fapi().set_bundle_dir(dir.clone());
+        }
+        println!("clerk-js and Clerk's UI served from {}", state.fapi().bundle_dir().display());
         let base = format!("http://{addr}");
         let tls = if args.tls {
             let host = addr.ip().to_string();

@@ -32,7 +32,7 @@ pub const BODY_LIMIT_BYTES: usize = 1 << 20;
 /// # let _ = router;
 /// ```
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let inner = Router::new()
         .merge(bapi::routes(state.clone()))
         .merge(fapi::routes())
         .merge(control::routes(state.clone()))
@@ -42,11 +42,18 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
         .layer(middleware::from_fn(limit_body))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
-        .with_state(state)
+        .with_state(state);
+    fapi::wrap(inner)
 }
 
+/// No route: a 404 envelope. A call from a browser (it carries `Origin`, which the Node SDKs never send) or to
+/// a Frontend API path is a Frontend API call mock-clerk cannot answer yet: logged as an error, so gaps show.
 async fn route_not_found(req: Request) -> ApiError {
-    ApiError::RouteNotFound(req.uri().path().to_owned())
+    let path = req.uri().path().to_owned();
+    if fapi::is_frontend_path(&path) || req.headers().contains_key(header::ORIGIN) {
+        tracing::error!(method = %req.method(), %path, "unanswered Frontend API call");
+    }
+    ApiError::RouteNotFound(path)
 }
 
 /// A route exists for the path, but not for the method. On a Backend API path the secret key is checked first,
@@ -107,7 +114,11 @@ async fn log_request(State(state): State<AppState>, req: Request, next: Next) ->
         })
         .collect();
     let response = next.run(req).await;
-    let body = response.extensions().get::<ReadBody>().map(|b| redact_passwords(&String::from_utf8_lossy(&b.0))).unwrap_or_default();
+    let body = response
+        .extensions()
+        .get::<ReadBody>()
+        .map(|b| fapi::form::redact_form_passwords(&redact_passwords(&String::from_utf8_lossy(&b.0))))
+        .unwrap_or_default();
     let delayed_ms = response.extensions().get::<Delayed>().map_or(0, |d| d.0);
     let status = response.status().as_u16();
     tracing::info!(%method, %path, status, "request");

@@ -57,6 +57,8 @@ struct Inner {
     handshake_format: Mutex<HandshakeFormat>,
     /// Endpoints, outbox and delivery: every store change becomes an event ([`crate::webhooks`]).
     webhooks: Webhooks,
+    /// The Frontend API's sign-in/sign-up attempts, codes and bundle directory.
+    fapi: crate::fapi::attempts::FapiState,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl AppState {
                 log: RequestLog::default(),
                 faults: Faults::default(),
                 handshake_format: Mutex::new(HandshakeFormat::default()),
+                fapi: crate::fapi::attempts::FapiState::default(),
             }),
         }
     }
@@ -112,6 +115,11 @@ impl AppState {
     /// Webhook endpoints, outbox and delivery.
     pub fn webhooks(&self) -> &Webhooks {
         &self.inner.webhooks
+    }
+
+    /// The Frontend API's own state (sign-in/sign-up attempts, codes, bundle directory).
+    pub fn fapi(&self) -> &crate::fapi::attempts::FapiState {
+        &self.inner.fapi
     }
 
     /// How handshakes answer (nonce or token).

@@ -73,6 +73,9 @@ pub struct User {
     pub external_id: Option<String>,
     /// Whether a password was set at creation.
     pub password_enabled: bool,
+    /// HMAC-SHA256 of the password (keyed with the store's secret), for Frontend API sign-ins; never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_digest: Option<String>,
     /// Metadata objects.
     pub public_metadata: Map<String, Value>,
     /// Metadata objects.
@@ -435,14 +438,17 @@ impl Store {
                 message: "passwords must be 8 characters or more".into(),
             });
         }
+        let id = IdStr::new(prefix::USER);
+        let password_digest = new.password.as_deref().map(|p| self.password_digest(&id, p));
         let user = User {
-            id: IdStr::new(prefix::USER),
+            id,
             first_name: new.first_name,
             last_name: new.last_name,
             username: new.username,
             email_addresses: new.email_address.into_iter().map(|e| (new_id(prefix::EMAIL), e)).collect(),
             external_id: new.external_id,
             password_enabled: new.password.is_some(),
+            password_digest,
             public_metadata: new.public_metadata,
             private_metadata: new.private_metadata,
             unsafe_metadata: new.unsafe_metadata,
@@ -695,6 +701,68 @@ impl Store {
     /// Takes the directives of a nonce (one use).
     pub fn take_nonce(&mut self, nonce: &str) -> Option<Vec<String>> {
         self.nonces.remove(nonce)
+    }
+}
+
+/// What the Frontend API adds: passwords, clients without sessions, dev browsers bound to clients.
+impl Store {
+    fn password_digest(&self, user_id: &str, password: &str) -> String {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.refresh_secret.0);
+        let tag = aws_lc_rs::hmac::sign(&key, format!("password:{user_id}:{password}").as_bytes());
+        URL_SAFE_NO_PAD.encode(tag.as_ref())
+    }
+
+    /// Whether `password` is the user's password (false for a user without one).
+    pub fn check_password(&self, user_id: &str, password: &str) -> bool {
+        let Some(stored) = self.users.get(user_id).and_then(|u| u.password_digest.as_deref()) else { return false };
+        let given = self.password_digest(user_id, password);
+        given.len() == stored.len() && given.bytes().zip(stored.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    /// The user holding this email address (case-insensitive).
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.users.values().find(|u| u.email_addresses.iter().any(|(_, e)| e.eq_ignore_ascii_case(email)))
+    }
+
+    /// A new client with no sessions yet (a browser's first Frontend API call).
+    pub fn create_client(&mut self, now: i64) -> Client {
+        let client = Client { id: IdStr::new(prefix::CLIENT), session_ids: Vec::with_capacity(1), created_at: now, updated_at: now };
+        self.clients.insert(client.id.clone(), client.clone());
+        client
+    }
+
+    /// Marks a client as changed now (its `updated_at` becomes the browser's `__client_uat`).
+    pub fn touch_client(&mut self, client_id: &str, now: i64) {
+        if let Some(c) = self.clients.get_mut(client_id) {
+            c.updated_at = now;
+        }
+    }
+
+    /// The active sessions on a client, oldest first.
+    pub fn active_sessions_on_client(&self, client_id: &str, now: i64) -> Vec<&Session> {
+        self.clients
+            .get(client_id)
+            .map(|c| c.session_ids.iter().filter_map(|id| self.sessions.get(id)).filter(|s| s.status_at(now) == SessionStatus::Active).collect())
+            .unwrap_or_default()
+    }
+
+    /// Sets a user's first and/or last name (`PATCH /v1/me`).
+    pub fn update_user_names(&mut self, user_id: &str, first: Option<&str>, last: Option<&str>, now: i64) -> Result<User, StoreError> {
+        let user = self.users.get_mut(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?;
+        if let Some(f) = first {
+            user.first_name = Some(f.to_owned());
+        }
+        if let Some(l) = last {
+            user.last_name = Some(l.to_owned());
+        }
+        user.updated_at = now;
+        Ok(user.clone())
+    }
+
+    /// Binds a dev browser to the client it signed in on (created if mock-clerk did not issue it).
+    pub fn bind_dev_browser(&mut self, id: &str, client_id: &str, now: i64) {
+        let entry = self.dev_browsers.entry(id.to_owned()).or_insert(DevBrowser { created_at: now, client_id: None });
+        entry.client_id = Some(client_id.to_owned());
     }
 }
 

@@ -62,9 +62,10 @@ pub fn check_secret_key(state: &AppState, headers: &HeaderMap) -> Result<(), Api
     Ok(())
 }
 
-/// Whether `path` is a Backend API path: under `/v1/`, except the Frontend API handshake that shares the prefix.
+/// Whether `path` is a Backend API path: under `/v1/`, except the Frontend API paths that share the prefix
+/// ([`crate::fapi::is_frontend_path`]: the handshake, `/v1/client…`, `/v1/environment`, `/v1/me…`, …).
 pub fn is_backend_path(path: &str) -> bool {
-    path.starts_with("/v1/") && path != crate::fapi::handshake::HANDSHAKE_PATH
+    path.starts_with("/v1/") && !crate::fapi::is_frontend_path(path)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -82,5 +83,7 @@ mod tests {
         assert!(!is_backend_path(crate::fapi::handshake::HANDSHAKE_PATH));
         assert!(!is_backend_path("/.well-known/jwks.json"));
         assert!(!is_backend_path("/__mock/instance"));
+        assert!(!is_backend_path("/v1/client/sign_ins"));
+        assert!(is_backend_path("/v1/clients/handshake_payload"));
     }
 }

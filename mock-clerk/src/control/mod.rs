@@ -45,6 +45,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__mock/handshake-format", get(handshake_format).post(set_handshake_format))
         .route("/__mock/reset", post(reset))
         .merge(crate::webhooks::routes::routes())
+        .route("/__mock/codes", get(crate::fapi::codes::list))
         .route_layer(middleware::from_fn_with_state(state, control_access))
 }
 

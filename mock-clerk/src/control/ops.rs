@@ -222,4 +222,5 @@ pub fn reset(state: &AppState) {
     state.clock().reset();
     state.set_handshake_format(Default::default());
     state.webhooks().clear_messages();
+    state.fapi().reset();
 }

@@ -1,0 +1,146 @@
+//! `/v1/client/sessions/{id}…`: touch, tokens, end, remove (`packages/clerk-js/src/core/resources/Session.ts`).
+//!
+//! Tokens come from the one mint function ([`super::views::session_token`]), with the page's origin as `azp`.
+//! This is how clerk-js keeps `__session` fresh: it asks `/tokens` before the current token expires and writes
+//! the answer into the cookie; the server side then never needs a handshake.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::json;
+
+use super::context::Browser;
+use super::errors::FapiError;
+use super::views::{session_json, session_token};
+use crate::error::ApiError;
+use crate::extract::{Id, IdPair};
+use crate::state::AppState;
+use crate::store::{Session, SessionStatus};
+
+/// The session, if it is on the browser's client; [`FapiError::SignedOut`] if it is not active.
+fn own_session(state: &AppState, browser: &Browser, id: &str) -> Result<Session, FapiError> {
+    let client = browser.client()?;
+    let now = state.clock().now_ms();
+    let store = state.store();
+    let session = store.session(id).map_err(|_| ApiError::ResourceNotFound {
+        kind: "session",
+        id: id.to_owned(),
+    })?;
+    if session.client_id != client {
+        return Err(ApiError::ResourceNotFound {
+            kind: "session",
+            id: id.to_owned(),
+        }
+        .into());
+    }
+    if session.status_at(now) != SessionStatus::Active {
+        return Err(FapiError::SignedOut);
+    }
+    Ok(session.clone())
+}
+
+fn session_answer(state: &AppState, browser: &Browser, id: &str) -> Result<Response, FapiError> {
+    let body = {
+        let store = state.store();
+        let session = store.session(id)?;
+        session_json(state, &store, session, browser.origin.as_deref())
+    };
+    Ok(browser.answer(state, body))
+}
+
+/// `GET /v1/client/sessions/{id}`.
+pub(super) async fn get(
+    State(state): State<AppState>,
+    browser: Browser,
+    Id(id): Id,
+) -> Result<Response, FapiError> {
+    own_session(&state, &browser, &id)?;
+    session_answer(&state, &browser, &id)
+}
+
+/// `POST /v1/client/sessions/{id}/touch`: the session becomes the client's active one (`setActive`).
+pub(super) async fn touch(
+    State(state): State<AppState>,
+    browser: Browser,
+    Id(id): Id,
+) -> Result<Response, FapiError> {
+    let session = own_session(&state, &browser, &id)?;
+    let now = state.clock().now_ms();
+    {
+        let mut store = state.store();
+        store.touch_session(&id, now);
+        store.touch_client(&session.client_id, now);
+    }
+    session_answer(&state, &browser, &id)
+}
+
+/// `POST /v1/client/sessions/{id}/tokens`: `{"object":"token","jwt":…}`.
+pub(super) async fn token(
+    State(state): State<AppState>,
+    browser: Browser,
+    Id(id): Id,
+) -> Result<Response, FapiError> {
+    let session = own_session(&state, &browser, &id)?;
+    state.store().touch_session(&id, state.clock().now_ms());
+    let jwt = session_token(&state, &session, browser.origin.as_deref());
+    Ok(browser.respond(&state, json!({"object": "token", "jwt": jwt})))
+}
+
+/// `POST /v1/client/sessions/{id}/tokens/{template}`: mock-clerk has no JWT templates; the template's name is
+/// refused as Clerk refuses an unknown template.
+pub(super) async fn template_token(
+    State(state): State<AppState>,
+    browser: Browser,
+    IdPair(id, template): IdPair,
+) -> Result<Response, FapiError> {
+    own_session(&state, &browser, &id)?;
+    Err(ApiError::ResourceNotFound {
+        kind: "JWT template",
+        id: template,
+    }
+    .into())
+}
+
+async fn finish(
+    state: AppState,
+    browser: Browser,
+    id: String,
+    status: SessionStatus,
+) -> Result<Response, FapiError> {
+    let client = browser.client()?.to_owned();
+    let now = state.clock().now_ms();
+    {
+        let mut store = state.store();
+        let session = store.session(&id).map_err(|_| ApiError::ResourceNotFound {
+            kind: "session",
+            id: id.clone(),
+        })?;
+        if session.client_id != client {
+            return Err(ApiError::ResourceNotFound {
+                kind: "session",
+                id,
+            }
+            .into());
+        }
+        store.finish_session(&id, status, now)?;
+        store.touch_client(&client, now);
+    }
+    session_answer(&state, &browser, &id)
+}
+
+/// `POST /v1/client/sessions/{id}/end`: signs this session out (`ended`).
+pub(super) async fn end(
+    State(state): State<AppState>,
+    browser: Browser,
+    Id(id): Id,
+) -> Result<Response, FapiError> {
+    finish(state, browser, id, SessionStatus::Ended).await
+}
+
+/// `POST /v1/client/sessions/{id}/remove`: removes it from the client (`removed`).
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    browser: Browser,
+    Id(id): Id,
+) -> Result<Response, FapiError> {
+    finish(state, browser, id, SessionStatus::Removed).await
+}
