@@ -85,8 +85,10 @@ pub fn run_json_script(dir: &Path, script: &str, input: &Value, timeout: Duratio
     let status = child.wait().map_err(|e| e.to_string())?;
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
-    let line = stdout.lines().rev().find(|l| l.starts_with('{')).ok_or_else(|| {
-        format!("node {script} printed no JSON (exit {:?}); stderr:\n{stderr}", status.code())
-    })?;
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| format!("node {script} printed no JSON (exit {:?}); stderr:\n{stderr}", status.code()))?;
     serde_json::from_str(line).map_err(|e| format!("node {script} printed bad JSON: {e}: {line}"))
 }

@@ -138,7 +138,8 @@ pub async fn start_target(args: &RunArgs) -> Result<Running, String> {
         .await
         .map_err(|e| format!("mock-clerk at {url}: {e}"))?,
         None => {
-            let addr = profile.mock_clerk_addr.ok_or("set MOCK_CLERK_URL, or mock_clerk_addr in the profile (the address the app was configured with)")?;
+            let addr =
+                profile.mock_clerk_addr.ok_or("set MOCK_CLERK_URL, or mock_clerk_addr in the profile (the address the app was configured with)")?;
             Issuer::Local(Arc::new(start_clerk(profile.instance, addr).await?))
         }
     };

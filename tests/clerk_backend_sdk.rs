@@ -98,11 +98,14 @@ async fn authenticate_request_with_control_api_cookies_is_signed_in_on_both_inst
         let s = clerk.sign_in();
         let pending = clerk.forge(BrokenToken::StsPending, &s.user_id, &s.session_id);
         let pending_cookie = s.cookie_header().replace(&s.token, &pending);
-        let results = sdk(&clerk, json!([
-            document_request("http://127.0.0.1:3999/schedules", &s.cookie_header()),
-            document_request("http://127.0.0.1:3999/schedules", &pending_cookie),
-            document_request("http://127.0.0.1:3999/schedules", ""),
-        ]));
+        let results = sdk(
+            &clerk,
+            json!([
+                document_request("http://127.0.0.1:3999/schedules", &s.cookie_header()),
+                document_request("http://127.0.0.1:3999/schedules", &pending_cookie),
+                document_request("http://127.0.0.1:3999/schedules", ""),
+            ]),
+        );
         let signed_in = ok(&results[0]);
         assert_eq!(signed_in["status"], "signed-in", "{kind:?}: {signed_in:#}");
         assert_eq!(signed_in["isSignedIn"], true);
@@ -129,7 +132,10 @@ async fn authenticate_request_with_control_api_cookies_is_signed_in_on_both_inst
 #[tokio::test(flavor = "multi_thread")]
 async fn users_sessions_and_tokens_round_trip_through_the_sdk() {
     let clerk = MockClerk::start().await;
-    let created = sdk(&clerk, json!([{"op": "createUser", "params": {"emailAddress": ["ada@example.com"], "firstName": "Ada", "password": "correct horse battery"}}]));
+    let created = sdk(
+        &clerk,
+        json!([{"op": "createUser", "params": {"emailAddress": ["ada@example.com"], "firstName": "Ada", "password": "correct horse battery"}}]),
+    );
     let user = ok(&created[0]).clone();
     let user_id = user["id"].as_str().unwrap().to_owned();
     assert_eq!(user["firstName"], "Ada");
@@ -139,20 +145,23 @@ async fn users_sessions_and_tokens_round_trip_through_the_sdk() {
 
     let first = sdk(&clerk, json!([{"op": "createSession", "userId": user_id}]));
     let session_id = ok(&first[0])["id"].as_str().unwrap().to_owned();
-    let results = sdk(&clerk, json!([
-        {"op": "getUser", "id": user_id},
-        {"op": "getUserList", "params": {"emailAddress": ["ada@example.com"]}},
-        {"op": "getSessionList", "params": {"userId": user_id, "status": "active"}},
-        {"op": "getToken", "sessionId": session_id},
-        {"op": "getToken", "sessionId": session_id, "template": "supabase", "expiresInSeconds": 120},
-        {"op": "revokeSession", "id": session_id},
-        {"op": "getToken", "sessionId": session_id},
-        {"op": "getSessionList", "params": {"userId": user_id, "status": "active"}},
-        {"op": "getSession", "id": session_id},
-        {"op": "deleteUser", "id": user_id},
-        {"op": "getUser", "id": user_id},
-        {"op": "revokeSession", "id": "sess_does_not_exist"},
-    ]));
+    let results = sdk(
+        &clerk,
+        json!([
+            {"op": "getUser", "id": user_id},
+            {"op": "getUserList", "params": {"emailAddress": ["ada@example.com"]}},
+            {"op": "getSessionList", "params": {"userId": user_id, "status": "active"}},
+            {"op": "getToken", "sessionId": session_id},
+            {"op": "getToken", "sessionId": session_id, "template": "supabase", "expiresInSeconds": 120},
+            {"op": "revokeSession", "id": session_id},
+            {"op": "getToken", "sessionId": session_id},
+            {"op": "getSessionList", "params": {"userId": user_id, "status": "active"}},
+            {"op": "getSession", "id": session_id},
+            {"op": "deleteUser", "id": user_id},
+            {"op": "getUser", "id": user_id},
+            {"op": "revokeSession", "id": "sess_does_not_exist"},
+        ]),
+    );
     assert_eq!(ok(&results[0])["id"], user_id.as_str());
     let list = ok(&results[1]);
     assert_eq!(list["totalCount"], 1);
@@ -191,7 +200,10 @@ async fn jwks_failures_surface_as_clerks_reasons() {
     let outage = sdk(&clerk, json!([{"op": "verifyToken", "token": s.token}]));
     assert_eq!(err(&outage[0])["reason"], "jwk-remote-failed-to-load");
     let jwks_calls = clerk.requests_to("GET", "/v1/jwks");
-    assert!(jwks_calls.iter().any(|r| r.status == 503) && jwks_calls.iter().all(|r| r.status != 200 || r.header("authorization") == Some("Bearer [redacted]")));
+    assert!(
+        jwks_calls.iter().any(|r| r.status == 503)
+            && jwks_calls.iter().all(|r| r.status != 200 || r.header("authorization") == Some("Bearer [redacted]"))
+    );
 }
 
 // keys.ts: an unknown kid triggers one JWKS refetch; a retired key is jwk-kid-mismatch
@@ -203,10 +215,13 @@ async fn rotated_keys_keep_old_tokens_valid_until_retired() {
     let view = clerk.rotate_keys();
     assert_eq!(view.kids, vec![view.active_kid.clone(), old_kid.clone()]);
     let fresh = clerk.sign_in();
-    let results = sdk(&clerk, json!([
-        {"op": "verifyToken", "token": s.token},
-        {"op": "verifyToken", "token": fresh.token},
-    ]));
+    let results = sdk(
+        &clerk,
+        json!([
+            {"op": "verifyToken", "token": s.token},
+            {"op": "verifyToken", "token": fresh.token},
+        ]),
+    );
     ok(&results[0]);
     ok(&results[1]);
     clerk.retire_keys(Some(&old_kid)).unwrap();

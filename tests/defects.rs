@@ -42,7 +42,9 @@ fn catchers(defect: Defect) -> &'static [(&'static str, &'static str)] {
         SignOutKeepsCookie => &[("@SO-003", "the __session cookie is deleted")],
         SignOutRedirectsElsewhere => &[("@SO-002", "the sign-out answer is a 307 to the sign-in page")],
         RefreshesRevokedSession => &[("@TR-004", "I am sent to sign in, with a way back to the data page")],
-        NoContentType => &[("@BF-001", "each API request had Content-Type application/json"), ("@BF-002", "each API request had Content-Type application/json")],
+        NoContentType => {
+            &[("@BF-001", "each API request had Content-Type application/json"), ("@BF-002", "each API request had Content-Type application/json")]
+        }
         SkipsHandshake => &[("@TR-001", "I was not sent to sign in")],
         SignUpNotPublic => &[("@RP-006", "every public route in the profile is served without sending me to sign in")],
         ProtectsStaticAssets => &[("@RP-007", "every static asset in the profile is served without a redirect")],
@@ -123,7 +125,9 @@ fn check_then_table(failed_by: &BTreeMap<&'static str, BTreeSet<&'static str>>, 
     let mut table = String::from("| Then step | fails when the app… (seeded defects that make it fail) |\n|---|---|\n");
     for d in definitions().into_iter().filter(|d| matches!(d.keyword, Keyword::Then)) {
         match failed_by.get(d.example) {
-            Some(defects) => table.push_str(&format!("| `{}` | {} |\n", d.example, defects.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))),
+            Some(defects) => {
+                table.push_str(&format!("| `{}` | {} |\n", d.example, defects.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")))
+            }
             None => problems.push(format!("no seeded defect makes `{}` fail: add one that breaks what it checks", d.example)),
         }
     }

@@ -200,7 +200,8 @@ struct Ctx {
 impl Ctx {
     async fn start(variant: Variant, kind: InstanceKind, tls: bool) -> Self {
         let started = Instant::now();
-        let label = format!("{} {}{}", variant.name(), if kind == InstanceKind::Development { "pk_test" } else { "pk_live" }, if tls { " tls" } else { "" });
+        let label =
+            format!("{} {}{}", variant.name(), if kind == InstanceKind::Development { "pk_test" } else { "pk_live" }, if tls { " tls" } else { "" });
         let stack = Stack::start(StackOptions { variant, kind, tls, ..StackOptions::default() })
             .await
             .unwrap_or_else(|e| panic!("[{label}] the stack did not start: {e}"));
@@ -257,7 +258,11 @@ impl Ctx {
             let _ = writeln!(out, "  #{} {} {} -> {} at {} ms, sid {:?}", r.seq, r.method, r.path, r.status, r.at_ms, r.session());
         }
         let _ = writeln!(out, "--- earlier observations ---\n  {}", self.report.lock().map(|r| r.join("\n  ")).unwrap_or_default());
-        let _ = writeln!(out, "--- next start output (tail) ---\n{}", harness::transcript::redact(&self.stack.app.output_tail(), &[self.stack.clerk.secret_key()]));
+        let _ = writeln!(
+            out,
+            "--- next start output (tail) ---\n{}",
+            harness::transcript::redact(&self.stack.app.output_tail(), &[self.stack.clerk.secret_key()])
+        );
         panic!("{out}");
     }
 
@@ -341,7 +346,12 @@ async fn unauthenticated_page(ctx: &Ctx) {
             ctx.handshake_url()
         );
         check_eq!(ctx, [nav], first.auth_reason(), Some("dev-browser-missing"), "pk_test: reason of the handshake");
-        check!(ctx, [nav], hops.get(1).is_some_and(|h| h.url.starts_with(&ctx.handshake_url()) && h.is_redirect()), "the browser went to the handshake and was sent back");
+        check!(
+            ctx,
+            [nav],
+            hops.get(1).is_some_and(|h| h.url.starts_with(&ctx.handshake_url()) && h.is_redirect()),
+            "the browser went to the handshake and was sent back"
+        );
         check!(ctx, [nav], at >= 2, "pk_test: the sign-in redirect comes after the handshake");
         check!(ctx, [nav], agent.cookie("__clerk_db_jwt").is_some(), "the handshake gave the browser a dev-browser cookie");
     } else {
@@ -411,8 +421,19 @@ async fn expired_token_handshake(ctx: &Ctx, format: HandshakeFormat) {
     let hops = nav.hops();
     let first = nav.first();
     check_eq!(ctx, [nav], first.status, 307, "expired token: the app redirects");
-    check!(ctx, [nav], first.location.as_deref().is_some_and(|l| l.starts_with(&format!("{}?", ctx.handshake_url()))), "to mock-clerk's handshake at {}", ctx.handshake_url());
-    check!(ctx, [nav], first.location.as_deref().is_some_and(|l| l.contains(&format!("__session={expired}"))), "the handshake URL forwards the expired token");
+    check!(
+        ctx,
+        [nav],
+        first.location.as_deref().is_some_and(|l| l.starts_with(&format!("{}?", ctx.handshake_url()))),
+        "to mock-clerk's handshake at {}",
+        ctx.handshake_url()
+    );
+    check!(
+        ctx,
+        [nav],
+        first.location.as_deref().is_some_and(|l| l.contains(&format!("__session={expired}"))),
+        "the handshake URL forwards the expired token"
+    );
     check_eq!(ctx, [nav], first.auth_status(), Some("handshake"), "x-clerk-auth-status");
     check_eq!(ctx, [nav], first.auth_reason(), Some("session-token-expired-refresh-non-eligible-no-refresh-cookie"), "x-clerk-auth-reason");
     let back = hops.get(1);
@@ -424,12 +445,22 @@ async fn expired_token_handshake(ctx: &Ctx, format: HandshakeFormat) {
     };
     if ctx.dev() {
         let (param, other) = (format!("{carrier}="), format!("{other}="));
-        check!(ctx, [nav], back_to.starts_with(&ctx.url("/schedules?")) && back_to.contains(&param) && !back_to.contains(&other), "pk_test: back to the app with {param} in the query");
+        check!(
+            ctx,
+            [nav],
+            back_to.starts_with(&ctx.url("/schedules?")) && back_to.contains(&param) && !back_to.contains(&other),
+            "pk_test: back to the app with {param} in the query"
+        );
         check_eq!(ctx, [nav], back.and_then(|h| h.set_cookie(carrier)), None, "pk_test: no {carrier} cookie");
     } else {
         // Clerk's production Frontend API hands the result back as a cookie and redirects to the clean URL.
         check_eq!(ctx, [nav], back_to, ctx.url("/schedules"), "pk_live: back to the clean URL");
-        check!(ctx, [nav], back.and_then(|h| h.set_cookie(carrier)).is_some_and(|l| !cookie_value(l).is_empty()), "pk_live: mock-clerk set the {carrier} cookie");
+        check!(
+            ctx,
+            [nav],
+            back.and_then(|h| h.set_cookie(carrier)).is_some_and(|l| !cookie_value(l).is_empty()),
+            "pk_live: mock-clerk set the {carrier} cookie"
+        );
         check_eq!(ctx, [nav], agent.cookie(carrier).map(|c| c.value), None, "pk_live: the app's directives deleted the {carrier} cookie");
     }
     // The app's answer to the handshake return carries the directives as Set-Cookie.
@@ -482,7 +513,13 @@ async fn sign_out(ctx: &Ctx) {
     check_eq!(ctx, [nav], revokes.iter().map(|r| r.status).collect::<Vec<_>>(), vec![200], "mock-clerk got one POST {revoke_path}");
     check_eq!(ctx, [nav], clerk.session(&s.session_id).map(|x| x.status), Some(SessionStatus::Revoked), "the session is revoked");
     check_eq!(ctx, [nav], first.status, 307, "sign-out answers 307");
-    check_eq!(ctx, [nav], target(first).map(|u| (u.path().to_owned(), u.query().map(str::to_owned))), Some(("/auth/sign-in".to_owned(), None)), "to /auth/sign-in");
+    check_eq!(
+        ctx,
+        [nav],
+        target(first).map(|u| (u.path().to_owned(), u.query().map(str::to_owned))),
+        Some(("/auth/sign-in".to_owned(), None)),
+        "to /auth/sign-in"
+    );
     let deletion = first.set_cookie("__session").unwrap_or_default();
     check!(
         ctx,
@@ -496,7 +533,12 @@ async fn sign_out(ctx: &Ctx) {
 
     // Afterwards the protected page sends the browser to sign in again.
     let after = ctx.navigate(&agent, "/schedules", &Mode::Page).await;
-    check!(ctx, [nav, after], after.hops().iter().any(|h| sign_in_redirect(h) == Some(Some(ctx.url("/schedules")))), "after sign-out /schedules redirects to sign-in");
+    check!(
+        ctx,
+        [nav, after],
+        after.hops().iter().any(|h| sign_in_redirect(h) == Some(Some(ctx.url("/schedules")))),
+        "after sign-out /schedules redirects to sign-in"
+    );
     check_eq!(ctx, [nav, after], (after.status(), path_of(after.final_url())), (200, "/auth/sign-in".to_owned()), "and ends on the sign-in page");
     ctx.note(format!("after sign-out, page /schedules: {}", chain(after.hops())));
 }
@@ -516,15 +558,13 @@ struct Retry {
 async fn measure_retry(ctx: &Ctx, path: &str, mode: &Mode, failures: u32) -> (Hop, Retry) {
     let agent = ctx.agent();
     let s = ctx.sign_in(&agent);
-    ctx.stack
-        .downstream
-        .script(ScriptRule::fail("GET", "/schedules", failures, 503).for_session(&s.session_id))
-        .expect("a valid script rule");
+    ctx.stack.downstream.script(ScriptRule::fail("GET", "/schedules", failures, 503).for_session(&s.session_id)).expect("a valid script rule");
     let t = Instant::now();
     let hop = ctx.get(&agent, path, mode).await;
     let elapsed_ms = t.elapsed().as_millis();
     let seen = ctx.downstream_for_session(&s.session_id);
-    let leftover = ctx.stack.downstream.pending_script().iter().filter(|r| r.session.as_deref() == Some(s.session_id.as_str())).map(|r| r.times).sum();
+    let leftover =
+        ctx.stack.downstream.pending_script().iter().filter(|r| r.session.as_deref() == Some(s.session_id.as_str())).map(|r| r.times).sum();
     let retry = Retry {
         status: hop.status,
         statuses: seen.iter().map(|r| r.status).collect(),
@@ -642,7 +682,12 @@ async fn tls_frontend_api_handshake_of_an_expired_token() {
     ctx.expire(&strict, &s);
     match strict.navigate(&ctx.url("/schedules"), &Mode::Page).await {
         Err(e @ AgentError::Transport { .. }) => {
-            check!(ctx, [], e.hops().len() == 1 && e.hops()[0].location.as_deref().is_some_and(|l| l.starts_with(&ctx.handshake_url())), "the strict agent failed at the https handshake");
+            check!(
+                ctx,
+                [],
+                e.hops().len() == 1 && e.hops()[0].location.as_deref().is_some_and(|l| l.starts_with(&ctx.handshake_url())),
+                "the strict agent failed at the https handshake"
+            );
             let mut cause: &dyn std::error::Error = &e;
             while let Some(next) = cause.source() {
                 cause = next;

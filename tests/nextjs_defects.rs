@@ -38,7 +38,8 @@ async fn the_suite_catches_the_seeded_defects_of_the_nextjs_app() {
     println!("\nkill table, fixtures/nextjs-app (middleware build): defect → named scenario that caught it; other failures");
     for (defect, catchers) in DEFECTS {
         let failures = run_against(Some(defect), &profile, &args).await;
-        let caught: Vec<&str> = catchers.iter().filter(|(id, step)| failures.iter().any(|(f, s)| f == id && s.contains(step))).map(|(id, _)| *id).collect();
+        let caught: Vec<&str> =
+            catchers.iter().filter(|(id, step)| failures.iter().any(|(f, s)| f == id && s.contains(step))).map(|(id, _)| *id).collect();
         let mut others: Vec<&str> = failures.iter().map(|(id, _)| id.as_str()).filter(|id| !caught.contains(id)).collect();
         others.dedup();
         println!("  {defect:28} {:12} {}", if caught.is_empty() { "NOT CAUGHT".to_owned() } else { caught.join(" ") }, others.join(" "));

@@ -72,7 +72,8 @@ fn expecting(step: &str, message: &str) -> Profile {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expected_failure_that_passes_is_fixed_and_fails_the_run() {
-    let report = run_with(expecting("Then I am sent to sign in, with a way back to the data page", "."), features("fixed", &[("good.feature", GOOD)])).await;
+    let report =
+        run_with(expecting("Then I am sent to sign in, with a way back to the data page", "."), features("fixed", &[("good.feature", GOOD)])).await;
     assert!(!report.ok());
     assert!(matches!(&report.results[0].outcome, Outcome::Fixed(why) if why.contains("remove it")), "{:?}", report.results[0].outcome);
 }

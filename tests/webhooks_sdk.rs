@@ -84,15 +84,7 @@ async fn deliveries_of_sdk_made_changes_pass_verify_webhook_and_standardwebhooks
     let types: Vec<String> = deliveries.iter().map(|d| d.json()["type"].as_str().unwrap().to_owned()).collect();
     assert_eq!(
         types,
-        [
-            "user.created",
-            "user.updated",
-            "session.created",
-            "session.revoked",
-            "session.created",
-            "session.removed",
-            "user.deleted"
-        ],
+        ["user.created", "user.updated", "session.created", "session.revoked", "session.created", "session.removed", "user.deleted"],
         "one event per change, in order"
     );
 
@@ -103,10 +95,7 @@ async fn deliveries_of_sdk_made_changes_pass_verify_webhook_and_standardwebhooks
         assert_eq!(event["object"], "event");
         assert_eq!(event["type"], d.json()["type"]);
         assert_eq!(event["data"], d.json()["data"], "verifyWebhook hands the app the data as sent");
-        assert!(
-            event["event_attributes"]["http_request"]["user_agent"].as_str().unwrap().contains("@clerk/backend"),
-            "{event:#}"
-        );
+        assert!(event["event_attributes"]["http_request"]["user_agent"].as_str().unwrap().contains("@clerk/backend"), "{event:#}");
         let raw = ok(&pair[1]);
         assert_eq!(raw["instance_id"].as_str().map(|i| i.starts_with("ins_")), Some(true));
         assert_eq!(raw, &d.json());
@@ -131,17 +120,9 @@ async fn deliveries_of_sdk_made_changes_pass_verify_webhook_and_standardwebhooks
     let other = mock_clerk::webhooks::signing::Secret::generate();
     let refused = driver(&clerk, Value::Array(verify_ops(&deliveries[..1], other.as_str())));
     assert_eq!(refused[0]["ok"], false, "verifyWebhook accepted a foreign secret: {:#}", refused[0]);
-    assert!(
-        refused[0]["error"]["message"].as_str().unwrap().contains("No matching signature found"),
-        "{:#}",
-        refused[0]
-    );
+    assert!(refused[0]["error"]["message"].as_str().unwrap().contains("No matching signature found"), "{:#}", refused[0]);
     assert_eq!(refused[1]["ok"], false);
-    assert!(
-        refused[1]["error"]["message"].as_str().unwrap().contains("No matching signature found"),
-        "{:#}",
-        refused[1]
-    );
+    assert!(refused[1]["error"]["message"].as_str().unwrap().contains("No matching signature found"), "{:#}", refused[1]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -149,14 +130,10 @@ async fn a_chosen_secret_and_sent_events_verify_and_a_virtual_clock_signature_do
     let chosen = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let receiver = Receiver::start().await;
     let clerk = MockClerk::builder().webhook_secret(chosen).start().await;
-    assert_eq!(
-        clerk.env().iter().find(|(k, _)| k == "CLERK_WEBHOOK_SIGNING_SECRET").map(|(_, v)| v.as_str()),
-        Some(chosen)
-    );
+    assert_eq!(clerk.env().iter().find(|(k, _)| k == "CLERK_WEBHOOK_SIGNING_SECRET").map(|(_, v)| v.as_str()), Some(chosen));
     clerk.add_webhook_endpoint(&receiver.url(), &["user.deleted"]).unwrap();
     clerk.sign_in(); // user.created and session.created: filtered out
-    let sent =
-        clerk.send_webhook("user.deleted", json!({"object": "user", "id": "user_sent", "deleted": true})).unwrap();
+    let sent = clerk.send_webhook("user.deleted", json!({"object": "user", "id": "user_sent", "deleted": true})).unwrap();
     let deliveries = receiver.wait_for(1, Duration::from_secs(30)).await;
     assert!(clerk.webhooks_settled(Duration::from_secs(30)).await);
     assert_eq!(receiver.received().len(), 1, "the endpoint's filter holds back the sign-in's events");
@@ -175,10 +152,7 @@ async fn a_chosen_secret_and_sent_events_verify_and_a_virtual_clock_signature_do
         },
     )
     .unwrap();
-    let future = Received {
-        headers: signed.headers.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect(),
-        body: signed.body,
-    };
+    let future = Received { headers: signed.headers.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect(), body: signed.body };
     let mut ops = verify_ops(&deliveries, chosen);
     ops.extend(verify_ops(std::slice::from_ref(&future), chosen));
     let results = driver(&clerk, Value::Array(ops));

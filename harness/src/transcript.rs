@@ -276,7 +276,10 @@ mod tests {
         let hop = Hop {
             method: "GET".into(),
             url: format!("http://127.0.0.1:3000/?__clerk_handshake={handshake}&x=1"),
-            request_headers: vec![("cookie".into(), format!("__session={session}; __client_uat=1")), ("authorization".into(), format!("Bearer {SECRET}"))],
+            request_headers: vec![
+                ("cookie".into(), format!("__session={session}; __client_uat=1")),
+                ("authorization".into(), format!("Bearer {SECRET}")),
+            ],
             status: 307,
             location: Some(format!("http://127.0.0.1:4010/v1/client/handshake?redirect_url=http%3A%2F%2F127.0.0.1%3A3000%2F%3Ft%3D{session}")),
             set_cookies: vec![format!("__session={session}; Path=/; SameSite=Lax")],
@@ -303,7 +306,16 @@ mod tests {
             assert!(text.contains(&format!("{input}.[redacted]")));
         }
         assert!(text.contains(REDACTED_SECRET));
-        for expected in ["hop 1: GET", "-> 307", "location: http://127.0.0.1:4010", "x-clerk-auth-reason: session-token-expired", "set-cookie: __session=", "downstream #1", "\"sub\":\"user_3\"", "\"kid\":"] {
+        for expected in [
+            "hop 1: GET",
+            "-> 307",
+            "location: http://127.0.0.1:4010",
+            "x-clerk-auth-reason: session-token-expired",
+            "set-cookie: __session=",
+            "downstream #1",
+            "\"sub\":\"user_3\"",
+            "\"kid\":",
+        ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
         assert!(text.contains("token 3 ("), "three distinct tokens are decoded:\n{text}");

@@ -176,7 +176,9 @@ impl ConformanceWorld {
             }
             // A redirect to another host that does not answer (this machine has no network): like a browser, the
             // navigation ended at that redirect, and the steps judge where it was sent.
-            Err(crate::agent::AgentError::Transport { url, hops, source, .. }) if !hops.is_empty() && Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_owned)) != Some(self.target_host()) => {
+            Err(crate::agent::AgentError::Transport { url, hops, source, .. })
+                if !hops.is_empty() && Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_owned)) != Some(self.target_host()) =>
+            {
                 self.transcript.note(format!("the browser was sent to {url}, which did not answer: {source}"));
                 let nav = Navigation::new(hops).expect("hops is not empty");
                 self.transcript.push_navigation(&nav);

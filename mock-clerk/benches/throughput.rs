@@ -96,27 +96,14 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: then only a quick smoke run.
     // Other arguments select phases by name: `cargo bench -p mock-clerk --bench throughput -- cold`.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let plan = if args.iter().any(|a| a == "--bench") {
-        Plan::full()
-    } else {
-        Plan::smoke()
-    };
+    let plan = if args.iter().any(|a| a == "--bench") { Plan::full() } else { Plan::smoke() };
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let selected =
-        |phase: &str| filters.is_empty() || filters.iter().any(|f| phase.contains(f.as_str()));
+    let selected = |phase: &str| filters.is_empty() || filters.iter().any(|f| phase.contains(f.as_str()));
     let started = Instant::now();
     check_openssl_parser();
     servers::check_wrk_parser();
-    println!(
-        "mock-clerk throughput benchmark ({} mode)",
-        if plan.full { "full" } else { "smoke-test" }
-    );
-    println!(
-        "machine: {} cores ({}), load average {} (other work on the machine skews every number)",
-        cores(),
-        cpu_model(),
-        load_average()
-    );
+    println!("mock-clerk throughput benchmark ({} mode)", if plan.full { "full" } else { "smoke-test" });
+    println!("machine: {} cores ({}), load average {} (other work on the machine skews every number)", cores(), cpu_model(), load_average());
     println!();
 
     let mut report = Report::default();
@@ -166,22 +153,13 @@ fn openssl_reference(seconds: u32, first: bool, multi: Option<usize>) -> Result<
         }
     }
     let secs = seconds.to_string();
-    let mut args = vec![
-        "speed".to_owned(),
-        "-seconds".into(),
-        secs,
-        "-elapsed".into(),
-    ];
+    let mut args = vec!["speed".to_owned(), "-seconds".into(), secs, "-elapsed".into()];
     if let Some(n) = multi {
         args.extend(["-multi".into(), n.to_string()]);
     }
     args.push("rsa2048".into());
     if first {
-        println!(
-            "openssl: each round runs `openssl {}` (sign then verify, ~{}s)",
-            args.join(" "),
-            2 * seconds
-        );
+        println!("openssl: each round runs `openssl {}` (sign then verify, ~{}s)", args.join(" "), 2 * seconds);
     }
     let child = Command::new("openssl")
         .args(args)
@@ -203,16 +181,11 @@ fn openssl_reference(seconds: u32, first: bool, multi: Option<usize>) -> Result<
             Err(e) => return Err(format!("waiting for openssl: {e}")),
         }
     };
-    let text = format!(
-        "{}\n{}",
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default()
-    );
+    let text = format!("{}\n{}", stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
     if !status.success() {
         return Err(format!("openssl speed exited with {status}"));
     }
-    parse_openssl_sign_per_sec(&text)
-        .ok_or_else(|| "no `rsa 2048 bits` sign/s value in openssl's output".into())
+    parse_openssl_sign_per_sec(&text).ok_or_else(|| "no `rsa 2048 bits` sign/s value in openssl's output".into())
 }
 
 /// Reads a pipe to the end on a thread (so a chatty child never blocks on a full pipe).
@@ -241,11 +214,7 @@ fn parse_openssl_sign_per_sec(text: &str) -> Option<f64> {
             continue;
         }
         let Some(header) = &header else { continue };
-        if tokens.len() > 3
-            && tokens[0].eq_ignore_ascii_case("rsa")
-            && tokens[1] == "2048"
-            && tokens[2] == "bits"
-        {
+        if tokens.len() > 3 && tokens[0].eq_ignore_ascii_case("rsa") && tokens[1] == "2048" && tokens[2] == "bits" {
             let values = &tokens[3..];
             let column = header.iter().position(|t| *t == "sign/s")?;
             if values.len() == header.len()
@@ -255,17 +224,11 @@ fn parse_openssl_sign_per_sec(text: &str) -> Option<f64> {
             }
         }
     }
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("+F2:"))
-        .find_map(|rest| {
-            let fields: Vec<&str> = rest.split(':').collect();
-            let seconds: f64 = fields
-                .get(2)
-                .filter(|_| fields.get(1) == Some(&"2048"))?
-                .parse()
-                .ok()?;
-            (seconds > 0.0).then(|| 1.0 / seconds)
-        })
+    text.lines().filter_map(|l| l.trim().strip_prefix("+F2:")).find_map(|rest| {
+        let fields: Vec<&str> = rest.split(':').collect();
+        let seconds: f64 = fields.get(2).filter(|_| fields.get(1) == Some(&"2048"))?.parse().ok()?;
+        (seconds > 0.0).then(|| 1.0 / seconds)
+    })
 }
 
 /// The parser against the formats of the openssl versions in the wild (a correctness check, not a timing one).
@@ -306,11 +269,7 @@ fn rate(budget: Duration, mut f: impl FnMut()) -> Rate {
         }
     }
     let elapsed = start.elapsed();
-    Rate {
-        per_sec: count as f64 / elapsed.as_secs_f64(),
-        count,
-        elapsed,
-    }
+    Rate { per_sec: count as f64 / elapsed.as_secs_f64(), count, elapsed }
 }
 
 /// One round: the openssl reference, then the two mint loops, back to back.
@@ -330,20 +289,12 @@ struct Mints {
 }
 
 fn realistic_spec() -> TokenSpec {
-    TokenSpec {
-        azp: Some("http://localhost:3000".into()),
-        ..TokenSpec::new(
-            "user_2pGfLkW6q0mYzJx3aEoR9tBvN1c",
-            "sess_2pGfMq8sHdKwZ4yU7eXc3rTnA0b",
-        )
-    }
+    TokenSpec { azp: Some("http://localhost:3000".into()), ..TokenSpec::new("user_2pGfLkW6q0mYzJx3aEoR9tBvN1c", "sess_2pGfMq8sHdKwZ4yU7eXc3rTnA0b") }
 }
 
 fn bench_mints(plan: &Plan) -> Mints {
     let addr: SocketAddr = "127.0.0.1:4010".parse().expect("literal address");
-    let state = MockClerk::builder()
-        .state_for(addr)
-        .expect("state for the bundled test key");
+    let state = MockClerk::builder().state_for(addr).expect("state for the bundled test key");
     let spec = realistic_spec();
     let key: SigningKey = state.keys().active().clone();
     let claims: Map<String, Value> = state.claims_for(&spec);
@@ -383,11 +334,7 @@ fn bench_mints(plan: &Plan) -> Mints {
             app_mint.per_sec,
             plan.mint
         );
-        rounds.push(MintRound {
-            openssl,
-            sign_only,
-            app_mint,
-        });
+        rounds.push(MintRound { openssl, sign_only, app_mint });
     }
 
     // The naive approach: jsonwebtoken with the PEM parsed per call.
@@ -395,49 +342,30 @@ fn bench_mints(plan: &Plan) -> Mints {
     header.kid = Some(key.kid().to_owned());
     let pem = TEST_KEY_PEM.as_bytes();
     let naive = |encoding_key: &jsonwebtoken::EncodingKey| {
-        jsonwebtoken::encode(&header, std::hint::black_box(&claims), encoding_key)
-            .expect("jsonwebtoken signs")
+        jsonwebtoken::encode(&header, std::hint::black_box(&claims), encoding_key).expect("jsonwebtoken signs")
     };
-    verify_rs256(
-        &naive(&jsonwebtoken::EncodingKey::from_rsa_pem(pem).expect("PEM parses")),
-        &key,
-    );
-    println!(
-        "mint: jsonwebtoken::encode + EncodingKey::from_rsa_pem per call for {:?}…",
-        plan.jwt
-    );
+    verify_rs256(&naive(&jsonwebtoken::EncodingKey::from_rsa_pem(pem).expect("PEM parses")), &key);
+    println!("mint: jsonwebtoken::encode + EncodingKey::from_rsa_pem per call for {:?}…", plan.jwt);
     let jwt_pem_per_call = rate(plan.jwt, || {
-        let k =
-            jsonwebtoken::EncodingKey::from_rsa_pem(std::hint::black_box(pem)).expect("PEM parses");
+        let k = jsonwebtoken::EncodingKey::from_rsa_pem(std::hint::black_box(pem)).expect("PEM parses");
         std::hint::black_box(naive(&k));
     });
     // jsonwebtoken 12 (aws-lc-rs backend) still parses the DER key inside every `encode`.
     let reused = jsonwebtoken::EncodingKey::from_rsa_pem(pem).expect("PEM parses");
-    println!(
-        "mint: jsonwebtoken::encode with one EncodingKey for {:?}…",
-        plan.jwt
-    );
+    println!("mint: jsonwebtoken::encode with one EncodingKey for {:?}…", plan.jwt);
     let jwt_key_reused = rate(plan.jwt, || {
         std::hint::black_box(naive(&reused));
     });
 
-    Mints {
-        openssl_unavailable,
-        rounds,
-        jwt_pem_per_call,
-        jwt_key_reused,
-        token_len: jwt.len(),
-    }
+    Mints { openssl_unavailable, rounds, jwt_pem_per_call, jwt_key_reused, token_len: jwt.len() }
 }
 
 fn verify_rs256(jwt: &str, key: &SigningKey) {
-    let dk = jsonwebtoken::DecodingKey::from_rsa_components(&key.jwk().n, &key.jwk().e)
-        .expect("JWK decodes");
+    let dk = jsonwebtoken::DecodingKey::from_rsa_components(&key.jwk().n, &key.jwk().e).expect("JWK decodes");
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(jwt, &dk, &validation)
-        .expect("the benchmarked token verifies with the JWK");
+    jsonwebtoken::decode::<Value>(jwt, &dk, &validation).expect("the benchmarked token verifies with the JWK");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -468,9 +396,7 @@ async fn load(addr: SocketAddr, request: Vec<u8>, plan: &Plan) -> HttpRate {
             let (mut ok, mut errors, mut first_error) = (0u64, 0u64, None::<String>);
             let mut conn: Option<tokio::net::TcpStream> = None;
             let mut buf = Vec::with_capacity(4096);
-            while !stop.load(Ordering::Relaxed)
-                && sent.fetch_add(1, Ordering::Relaxed) < HTTP_MAX_REQUESTS
-            {
+            while !stop.load(Ordering::Relaxed) && sent.fetch_add(1, Ordering::Relaxed) < HTTP_MAX_REQUESTS {
                 let now = Instant::now();
                 if now >= measure_until {
                     break;
@@ -491,11 +417,7 @@ async fn load(addr: SocketAddr, request: Vec<u8>, plan: &Plan) -> HttpRate {
                         }
                     },
                 };
-                let result = tokio::time::timeout(
-                    Duration::from_secs(5),
-                    exchange(stream, &request, &mut buf),
-                )
-                .await;
+                let result = tokio::time::timeout(Duration::from_secs(5), exchange(stream, &request, &mut buf)).await;
                 match result {
                     Ok(Ok(200)) => ok += u64::from(counted),
                     Ok(Ok(status)) => {
@@ -525,51 +447,27 @@ async fn load(addr: SocketAddr, request: Vec<u8>, plan: &Plan) -> HttpRate {
         first_error = first_error.or(f);
     }
     stop.store(true, Ordering::Relaxed);
-    let window = Instant::now()
-        .min(measure_until)
-        .saturating_duration_since(measure_from);
-    HttpRate {
-        per_sec: ok as f64 / window.as_secs_f64().max(1e-9),
-        ok,
-        errors,
-        first_error,
-    }
+    let window = Instant::now().min(measure_until).saturating_duration_since(measure_from);
+    HttpRate { per_sec: ok as f64 / window.as_secs_f64().max(1e-9), ok, errors, first_error }
 }
 
 /// One request/response on a keep-alive connection; returns the status. Needs `Content-Length` (axum sets it
 /// for these bodies) and no pipelining.
-async fn exchange(
-    stream: &mut tokio::net::TcpStream,
-    request: &[u8],
-    buf: &mut Vec<u8>,
-) -> Result<u16, String> {
-    stream
-        .write_all(request)
-        .await
-        .map_err(|e| format!("write: {e}"))?;
+async fn exchange(stream: &mut tokio::net::TcpStream, request: &[u8], buf: &mut Vec<u8>) -> Result<u16, String> {
+    stream.write_all(request).await.map_err(|e| format!("write: {e}"))?;
     buf.clear();
     loop {
         if let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let (status, length) = parse_head(&buf[..head_end])?;
             let total = head_end + 4 + length;
             while buf.len() < total {
-                if stream
-                    .read_buf(buf)
-                    .await
-                    .map_err(|e| format!("read: {e}"))?
-                    == 0
-                {
+                if stream.read_buf(buf).await.map_err(|e| format!("read: {e}"))? == 0 {
                     return Err("connection closed mid-body".into());
                 }
             }
             return Ok(status);
         }
-        if stream
-            .read_buf(buf)
-            .await
-            .map_err(|e| format!("read: {e}"))?
-            == 0
-        {
+        if stream.read_buf(buf).await.map_err(|e| format!("read: {e}"))? == 0 {
             return Err("connection closed".into());
         }
     }
@@ -639,12 +537,7 @@ fn bench_cold_start(plan: &Plan) -> ColdStart {
     let _ = std::fs::remove_dir_all(&dir);
     // The key file the server will find: created by the same code path as `mock-clerk serve`'s first start.
     KeyRing::load_or_create(&key_file).expect("create the key file");
-    println!(
-        "cold start: {} serve --addr 127.0.0.1:0 --key-file {} ({} runs)…",
-        binary.display(),
-        key_file.display(),
-        plan.cold_runs
-    );
+    println!("cold start: {} serve --addr 127.0.0.1:0 --key-file {} ({} runs)…", binary.display(), key_file.display(), plan.cold_runs);
     let mut runs = Vec::new();
     let mut failures = Vec::new();
     for _ in 0..plan.cold_runs {
@@ -654,11 +547,7 @@ fn bench_cold_start(plan: &Plan) -> ColdStart {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    ColdStart {
-        binary,
-        runs,
-        failures,
-    }
+    ColdStart { binary, runs, failures }
 }
 
 /// One cold start, each time measured from just before `spawn`.
@@ -676,25 +565,16 @@ struct Start {
 /// polled every 1 ms, until a `200`. The child is killed (by PID) when this returns or unwinds.
 fn cold_start_once(binary: &Path, key_file: &Path) -> Result<Start, String> {
     let mut command = Command::new(binary);
-    command
-        .args(["serve", "--addr", "127.0.0.1:0", "--key-file"])
-        .arg(key_file);
+    command.args(["serve", "--addr", "127.0.0.1:0", "--key-file"]).arg(key_file);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("MOCK_CLERK_") {
             command.env_remove(name);
         }
     }
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
 
     let t0 = Instant::now();
-    let mut guard = ChildGuard::new(
-        command
-            .spawn()
-            .map_err(|e| format!("spawn {}: {e}", binary.display()))?,
-    );
+    let mut guard = ChildGuard::new(command.spawn().map_err(|e| format!("spawn {}: {e}", binary.display()))?);
     let spawned = t0.elapsed();
     let deadline = t0 + Duration::from_secs(5);
     let stdout = guard.child().stdout.take().ok_or("no stdout")?;
@@ -707,24 +587,16 @@ fn cold_start_once(binary: &Path, key_file: &Path) -> Result<Start, String> {
     });
     let addr: SocketAddr = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .map_err(|_| "no `listening on http://…` line within 5 s".to_string())?;
+        let line = rx.recv_timeout(left).map_err(|_| "no `listening on http://…` line within 5 s".to_string())?;
         if let Some(rest) = line.split("listening on http://").nth(1) {
             let addr = rest.split_whitespace().next().unwrap_or_default();
-            break addr
-                .parse()
-                .map_err(|_| format!("cannot parse the address in {line:?}"))?;
+            break addr.parse().map_err(|_| format!("cannot parse the address in {line:?}"))?;
         }
     };
     let listening = t0.elapsed();
     loop {
         if jwks_ok(addr) {
-            return Ok(Start {
-                spawned,
-                listening,
-                answered: t0.elapsed(),
-            });
+            return Ok(Start { spawned, listening, answered: t0.elapsed() });
         }
         if Instant::now() >= deadline {
             return Err("no 200 from /.well-known/jwks.json within 5 s".into());
@@ -741,8 +613,7 @@ fn jwks_ok(addr: SocketAddr) -> bool {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let request =
-        format!("GET /.well-known/jwks.json HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    let request = format!("GET /.well-known/jwks.json HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
     }
@@ -755,9 +626,7 @@ fn jwks_ok(addr: SocketAddr) -> bool {
 
 impl Report {
     fn print(&self) {
-        println!(
-            "== results (mints on one thread; ratios against references measured in this run) =="
-        );
+        println!("== results (mints on one thread; ratios against references measured in this run) ==");
         if let Some(mints) = &self.mints {
             self.print_mints(mints);
         }
@@ -774,38 +643,21 @@ impl Report {
 
     fn print_mints(&self, mints: &Mints) {
         let n = mints.rounds.len();
-        let best = |f: &dyn Fn(&MintRound) -> Option<f64>| {
-            mints.rounds.iter().filter_map(f).reduce(f64::max)
-        };
+        let best = |f: &dyn Fn(&MintRound) -> Option<f64>| mints.rounds.iter().filter_map(f).reduce(f64::max);
         let list = |f: &dyn Fn(&MintRound) -> Option<f64>| {
-            mints
-                .rounds
-                .iter()
-                .map(|r| f(r).map_or("n/a".into(), |v| format!("{v:.0}")))
-                .collect::<Vec<_>>()
-                .join(" ")
+            mints.rounds.iter().map(|r| f(r).map_or("n/a".into(), |v| format!("{v:.0}"))).collect::<Vec<_>>().join(" ")
         };
         let openssl = best(&|r| r.openssl);
         let label = format!("openssl speed rsa2048 sign/s (best of {n})");
         match (openssl, &mints.openssl_unavailable) {
-            (Some(o), _) => println!(
-                "{label:<44} {o:>9.0} /s | reference | rounds: {}",
-                list(&|r| r.openssl)
-            ),
-            (None, why) => println!(
-                "{label:<44} {:>9} /s | reference unavailable ({}): ratios skipped",
-                "n/a",
-                why.as_deref().unwrap_or("?")
-            ),
+            (Some(o), _) => println!("{label:<44} {o:>9.0} /s | reference | rounds: {}", list(&|r| r.openssl)),
+            (None, why) => println!("{label:<44} {:>9} /s | reference unavailable ({}): ratios skipped", "n/a", why.as_deref().unwrap_or("?")),
         }
         let versus = |v: f64, target: Option<f64>| match openssl {
             Some(o) => {
                 let ratio = v / o;
                 match target {
-                    Some(t) => format!(
-                        "ratio {ratio:.2} (target ≥ {t:.2}: {})",
-                        verdict(ratio >= t)
-                    ),
+                    Some(t) => format!("ratio {ratio:.2} (target ≥ {t:.2}: {})", verdict(ratio >= t)),
                     None => format!("ratio {ratio:.2}"),
                 }
             }
@@ -839,14 +691,8 @@ impl Report {
             per_round(&|r| r.app_mint.per_sec)
         );
         for (label, r) in [
-            (
-                "naive: jsonwebtoken + from_rsa_pem per call",
-                &mints.jwt_pem_per_call,
-            ),
-            (
-                "naive: jsonwebtoken, one EncodingKey",
-                &mints.jwt_key_reused,
-            ),
+            ("naive: jsonwebtoken + from_rsa_pem per call", &mints.jwt_pem_per_call),
+            ("naive: jsonwebtoken, one EncodingKey", &mints.jwt_key_reused),
         ] {
             println!(
                 "{label:<44} {:>9.0} /s | {} | {:.2}× sign_rs256 | {} in {:.2} s",
@@ -857,10 +703,7 @@ impl Report {
                 r.elapsed.as_secs_f64()
             );
         }
-        println!(
-            "{:<44} {:>9} bytes, one thread, claims: sub sid azp iss iat nbf exp fva sts v",
-            "  (token)", mints.token_len
-        );
+        println!("{:<44} {:>9} bytes, one thread, claims: sub sid azp iss iat nbf exp fva sts v", "  (token)", mints.token_len);
     }
 }
 
@@ -879,19 +722,10 @@ fn print_cold(cold: &ColdStart) {
         let mut v: Vec<Duration> = cold.runs.iter().map(f).collect();
         v.sort();
         let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2
-        }
+        if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2 }
     };
     let median = median_of(|s| s.answered);
-    let max = cold
-        .runs
-        .iter()
-        .map(|s| s.answered)
-        .max()
-        .expect("non-empty");
+    let max = cold.runs.iter().map(|s| s.answered).max().expect("non-empty");
     println!(
         "{label:<44} median {:.1} ms, max {:.1} ms over {} runs (target ≤ {} ms: median {}, max {})",
         ms(median),
@@ -901,11 +735,7 @@ fn print_cold(cold: &ColdStart) {
         verdict(median <= COLD_START_TARGET),
         verdict(max <= COLD_START_TARGET),
     );
-    let in_order: Vec<String> = cold
-        .runs
-        .iter()
-        .map(|s| format!("{:.1}", ms(s.answered)))
-        .collect();
+    let in_order: Vec<String> = cold.runs.iter().map(|s| format!("{:.1}", ms(s.answered))).collect();
     println!("{:<44} runs in order (ms): {}", "", in_order.join(" "));
     println!(
         "{:<44} medians: spawn() returns {:.1} ms, `listening on` line read {:.1} ms, first 200 {:.1} ms",
@@ -915,36 +745,22 @@ fn print_cold(cold: &ColdStart) {
         ms(median)
     );
     if !cold.failures.is_empty() {
-        println!(
-            "{:<44} {} failed runs: {:?}",
-            "",
-            cold.failures.len(),
-            cold.failures
-        );
+        println!("{:<44} {} failed runs: {:?}", "", cold.failures.len(), cold.failures);
     }
     println!("{:<44} {}", "  (binary)", cold.binary.display());
 }
 
 fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "n/a".into())
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "n/a".into())
 }
 
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_owned())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, m)| m.trim().to_owned()))
         .unwrap_or_else(|| "CPU model n/a".into())
 }

@@ -344,7 +344,8 @@ pub fn check_extract(data: &[u8]) -> Result<(), String> {
 /// object) or a 422 (a field), whose envelope never repeats a password.
 fn check_body<T: serde::de::DeserializeOwned>(data: &[u8]) -> Result<(), String> {
     let what = std::any::type_name::<T>();
-    let as_json = if data.iter().all(u8::is_ascii_whitespace) { Ok(Value::Object(Default::default())) } else { serde_json::from_slice::<Value>(data) };
+    let as_json =
+        if data.iter().all(u8::is_ascii_whitespace) { Ok(Value::Object(Default::default())) } else { serde_json::from_slice::<Value>(data) };
     match parse_json::<T>(data) {
         Ok(_) if as_json.as_ref().is_ok_and(Value::is_object) => Ok(()),
         Ok(_) => Err(format!("{what}: accepted a body that is not a JSON object")),

@@ -29,10 +29,7 @@ pub struct Clock {
 impl Clock {
     /// Real time in milliseconds since the Unix epoch.
     pub fn wall_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default()
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
     }
 
     /// Virtual time in milliseconds: real time plus every `advance`.
@@ -48,9 +45,7 @@ impl Clock {
     /// Moves the virtual clock forward (at most [`MAX_OFFSET_MS`] ahead of real time in all).
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(MAX_OFFSET_MS);
-        self.offset_ms
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| Some(o.saturating_add(ms).min(MAX_OFFSET_MS)))
-            .ok();
+        self.offset_ms.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| Some(o.saturating_add(ms).min(MAX_OFFSET_MS))).ok();
     }
 
     /// Back to real time.

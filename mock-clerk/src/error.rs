@@ -88,10 +88,9 @@ impl ApiError {
             Self::RouteNotFound(_) | Self::ResourceNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            Self::FormParamMissing(_)
-            | Self::FormParamUnknown(_)
-            | Self::FormParamInvalid { .. }
-            | Self::IdentifierExists(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::FormParamMissing(_) | Self::FormParamUnknown(_) | Self::FormParamInvalid { .. } | Self::IdentifierExists(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::SessionNotActive { .. } | Self::RefreshTokenInvalid => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ControlForbidden(_) => StatusCode::FORBIDDEN,
@@ -146,9 +145,7 @@ impl ApiError {
     /// goes in: no keys, no tokens, no passwords.
     fn long_message(&self) -> String {
         match self {
-            Self::AuthorizationHeaderMissing => {
-                "The request is missing an Authorization header with your secret key (Bearer sk_…).".into()
-            }
+            Self::AuthorizationHeaderMissing => "The request is missing an Authorization header with your secret key (Bearer sk_…).".into(),
             Self::SecretKeyInvalid => "The provided secret key is invalid for this instance.".into(),
             Self::RouteNotFound(path) => format!("No resource exists at {path}."),
             Self::MethodNotAllowed => "This endpoint does not accept the request's HTTP method.".into(),
@@ -272,10 +269,7 @@ mod tests {
             long(ApiError::FormParamInvalid { param: "limit".into(), message: "limit must be between 1 and 500".into() }),
             "limit is invalid: limit must be between 1 and 500."
         );
-        assert_eq!(
-            long(ApiError::SessionNotActive { id: "sess_1".into(), status: "revoked".into() }),
-            "Session sess_1 is revoked, not active."
-        );
+        assert_eq!(long(ApiError::SessionNotActive { id: "sess_1".into(), status: "revoked".into() }), "Session sess_1 is revoked, not active.");
     }
 
     #[test]

@@ -52,8 +52,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// shape error names the field by its path from the body's root (`user_id`, `a.b`, `email_address[0]`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { bytes };
-    let value: serde_json::Value =
-        serde_json::from_slice(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     if !value.is_object() {
         return Err(ApiError::MalformedJson("the body must be a JSON object".into()));
     }
@@ -81,19 +80,17 @@ fn shape_error(path: &serde_path_to_error::Path, message: &str) -> ApiError {
 
 /// The query string as ordered `(name, value)` pairs, percent-decoded. `name[]` is read as `name`.
 pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .map(|(k, v)| (k.trim_end_matches("[]").to_owned(), v.into_owned()))
-        .collect()
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes()).map(|(k, v)| (k.trim_end_matches("[]").to_owned(), v.into_owned())).collect()
 }
 
 /// Reads an optional non-negative integer query parameter.
 pub fn query_usize(pairs: &[(String, String)], name: &str) -> Result<Option<usize>, ApiError> {
     match pairs.iter().rev().find(|(k, _)| k == name) {
         None => Ok(None),
-        Some((_, v)) => v.parse().map(Some).map_err(|_| ApiError::FormParamInvalid {
-            param: name.into(),
-            message: format!("{name} must be a non-negative integer"),
-        }),
+        Some((_, v)) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::FormParamInvalid { param: name.into(), message: format!("{name} must be a non-negative integer") }),
     }
 }
 
@@ -142,19 +139,13 @@ mod tests {
     fn missing_fields_are_named_by_their_path() {
         assert_eq!(parse_json::<Body>(b"").unwrap_err(), ApiError::FormParamMissing("user_id".into()));
         assert_eq!(parse_json::<Body>(b"{}").unwrap_err(), ApiError::FormParamMissing("user_id".into()));
-        assert_eq!(
-            parse_json::<Body>(br#"{"user_id":"u","inner":{}}"#).unwrap_err(),
-            ApiError::FormParamMissing("inner.name".into())
-        );
+        assert_eq!(parse_json::<Body>(br#"{"user_id":"u","inner":{}}"#).unwrap_err(), ApiError::FormParamMissing("inner.name".into()));
     }
 
     #[test]
     fn unknown_fields_are_named_by_their_path() {
         assert_eq!(parse_json::<Body>(br#"{"user_id":"u","x":1}"#).unwrap_err(), ApiError::FormParamUnknown("x".into()));
-        assert_eq!(
-            parse_json::<Body>(br#"{"user_id":"u","inner":{"name":"n","y":2}}"#).unwrap_err(),
-            ApiError::FormParamUnknown("inner.y".into())
-        );
+        assert_eq!(parse_json::<Body>(br#"{"user_id":"u","inner":{"name":"n","y":2}}"#).unwrap_err(), ApiError::FormParamUnknown("inner.y".into()));
     }
 
     #[test]

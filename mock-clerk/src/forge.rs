@@ -11,8 +11,7 @@ use crate::keys::{FOREIGN_KEY_PEM, SigningKey};
 use crate::tokens::{encode, rs256_header, sign_rs256};
 
 /// One way to break a session token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[derive(clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum BrokenToken {
     /// `exp` two minutes ago (beyond the 5 s clock skew).

@@ -73,11 +73,7 @@ pub struct Instance {
 
 impl Instance {
     /// Builds the instance for a frontend host such as `127.0.0.1:4010` (no scheme).
-    pub fn new(
-        kind: InstanceKind,
-        frontend_host: &str,
-        secret_key: &str,
-    ) -> Result<Self, InstanceError> {
+    pub fn new(kind: InstanceKind, frontend_host: &str, secret_key: &str) -> Result<Self, InstanceError> {
         if frontend_host.contains('$') || frontend_host.chars().any(char::is_whitespace) {
             return Err(InstanceError::HostMalformed(frontend_host.to_owned()));
         }
@@ -88,11 +84,7 @@ impl Instance {
             return Err(InstanceError::EmptySecretKey);
         }
         // Standard base64, not base64url: a '_' in the payload would break the SDK's split('_').
-        let publishable_key = format!(
-            "{}{}",
-            kind.publishable_prefix(),
-            STANDARD_NO_PAD.encode(format!("{frontend_host}$"))
-        );
+        let publishable_key = format!("{}{}", kind.publishable_prefix(), STANDARD_NO_PAD.encode(format!("{frontend_host}$")));
         let cookie_suffix = cookie_suffix(&publishable_key);
         Ok(Self {
             kind,
@@ -145,10 +137,7 @@ impl Instance {
 
 /// First 8 characters of base64url(SHA-1(publishable key)) (`keys.ts` `getCookieSuffix`).
 pub fn cookie_suffix(publishable_key: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        publishable_key.as_bytes(),
-    );
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, publishable_key.as_bytes());
     URL_SAFE_NO_PAD.encode(digest.as_ref())[..8].to_owned()
 }
 
@@ -176,9 +165,6 @@ mod tests {
     fn localhost_is_rejected_like_the_sdk_does() {
         let err = Instance::new(InstanceKind::Development, "localhost:4010", "sk").unwrap_err();
         assert_eq!(err, InstanceError::HostWithoutDot("localhost:4010".into()));
-        assert_eq!(
-            Instance::new(InstanceKind::Development, "a.b", "").unwrap_err(),
-            InstanceError::EmptySecretKey
-        );
+        assert_eq!(Instance::new(InstanceKind::Development, "a.b", "").unwrap_err(), InstanceError::EmptySecretKey);
     }
 }

@@ -11,8 +11,8 @@ use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine;
-use bytes::Bytes;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use bytes::Bytes;
 use serde::Serialize;
 
 const PRIVATE_KEY_LABEL: &str = "PRIVATE KEY";
@@ -126,14 +126,9 @@ impl SigningKey {
     }
 
     fn from_pkcs8_der(der: &[u8], path: &Path, index: usize) -> Result<Self, KeyError> {
-        let pair = KeyPair::from_pkcs8(der).map_err(|e| KeyError::KeyFileRejected {
-            path: path.into(),
-            index,
-            reason: e.to_string(),
-        })?;
+        let pair = KeyPair::from_pkcs8(der).map_err(|e| KeyError::KeyFileRejected { path: path.into(), index, reason: e.to_string() })?;
         let public = pair.public_key();
-        let spki: PublicKeyX509Der<'static> =
-            public.as_der().map_err(|_| KeyError::KeyGenerationFailed)?;
+        let spki: PublicKeyX509Der<'static> = public.as_der().map_err(|_| KeyError::KeyGenerationFailed)?;
         let kid = kid_for(spki.as_ref());
         let n = public.modulus().big_endian_without_leading_zero().to_vec();
         let e = public.exponent().big_endian_without_leading_zero().to_vec();
@@ -148,13 +143,7 @@ impl SigningKey {
             n: URL_SAFE_NO_PAD.encode(&n),
             e: URL_SAFE_NO_PAD.encode(&e),
         };
-        Ok(Self {
-            kid,
-            pair: Arc::new(pair),
-            pkcs8_der: der.into(),
-            jwk,
-            spki_der: spki.as_ref().into(),
-        })
+        Ok(Self { kid, pair: Arc::new(pair), pkcs8_der: der.into(), jwk, spki_der: spki.as_ref().into() })
     }
 
     /// The `kid`: `ins_` + base64url of the SHA-256 of the public key, truncated. Stable for a key.

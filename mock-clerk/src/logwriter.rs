@@ -42,11 +42,7 @@ impl Shared {
 
     /// Nowhere to report a failed write to: the lines are lost, as with `eprintln!` to a closed stderr.
     fn write_to_sink(&self, bytes: &[u8]) {
-        let _ = self
-            .sink
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .write_all(bytes);
+        let _ = self.sink.lock().unwrap_or_else(|p| p.into_inner()).write_all(bytes);
     }
 }
 
@@ -68,40 +64,17 @@ pub fn batched_stderr() -> (BatchedStderr, FlushOnDrop) {
 }
 
 fn batched(sink: Box<dyn Write + Send>) -> (BatchedStderr, FlushOnDrop) {
-    let shared = Arc::new(Shared {
-        buffer: Mutex::default(),
-        sink: Mutex::new(sink),
-        arrived: Condvar::new(),
-        taken: Condvar::new(),
-    });
+    let shared = Arc::new(Shared { buffer: Mutex::default(), sink: Mutex::new(sink), arrived: Condvar::new(), taken: Condvar::new() });
     let writer = {
         let shared = shared.clone();
-        std::thread::Builder::new()
-            .name("mock-clerk-log".into())
-            .spawn(move || write_out(&shared))
+        std::thread::Builder::new().name("mock-clerk-log".into()).spawn(move || write_out(&shared))
     };
     match writer {
-        Ok(writer) => (
-            BatchedStderr {
-                shared: shared.clone(),
-            },
-            FlushOnDrop {
-                shared,
-                writer: Some(writer),
-            },
-        ),
+        Ok(writer) => (BatchedStderr { shared: shared.clone() }, FlushOnDrop { shared, writer: Some(writer) }),
         Err(_) => {
             // No thread: every line is written directly.
             shared.lock().closed = true;
-            (
-                BatchedStderr {
-                    shared: shared.clone(),
-                },
-                FlushOnDrop {
-                    shared,
-                    writer: None,
-                },
-            )
+            (BatchedStderr { shared: shared.clone() }, FlushOnDrop { shared, writer: None })
         }
     }
 }
@@ -113,10 +86,7 @@ fn write_out(shared: &Shared) {
             let mut buffer = shared.lock();
             while buffer.bytes.is_empty() && !buffer.closed {
                 buffer.writer_idle = true;
-                buffer = shared
-                    .arrived
-                    .wait(buffer)
-                    .unwrap_or_else(|p| p.into_inner());
+                buffer = shared.arrived.wait(buffer).unwrap_or_else(|p| p.into_inner());
             }
             buffer.writer_idle = false;
             std::mem::swap(&mut buffer.bytes, &mut out);
@@ -203,10 +173,7 @@ mod tests {
                 let writer = writer.clone();
                 std::thread::spawn(move || {
                     for i in 0..5_000 {
-                        writer
-                            .make_writer()
-                            .write_all(format!("thread {t} line {i}\n").as_bytes())
-                            .unwrap();
+                        writer.make_writer().write_all(format!("thread {t} line {i}\n").as_bytes()).unwrap();
                     }
                 })
             })
@@ -215,21 +182,13 @@ mod tests {
             thread.join().unwrap();
         }
         drop(guard);
-        writer
-            .make_writer()
-            .write_all(b"after the guard\n")
-            .unwrap();
+        writer.make_writer().write_all(b"after the guard\n").unwrap();
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4 * 5_000 + 1);
         for t in 0..4 {
-            let own: Vec<&str> = lines
-                .iter()
-                .copied()
-                .filter(|l| l.starts_with(&format!("thread {t} ")))
-                .collect();
-            let expected: Vec<String> =
-                (0..5_000).map(|i| format!("thread {t} line {i}")).collect();
+            let own: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with(&format!("thread {t} "))).collect();
+            let expected: Vec<String> = (0..5_000).map(|i| format!("thread {t} line {i}")).collect();
             assert_eq!(own, expected, "thread {t}");
         }
         assert_eq!(lines.last(), Some(&"after the guard"));

@@ -1,8 +1,8 @@
 //! `mock-clerk`: serve a local Clerk, print an app's env block, issue test tokens, print the JWKS.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 

@@ -61,8 +61,7 @@ pub fn load(path: &Path) -> Result<Option<Store>, StateFileError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(StateFileError::Io { path: path.into(), source }),
     };
-    let file: FileOwned = serde_json::from_slice(&bytes)
-        .map_err(|e| StateFileError::Unreadable { path: path.into(), reason: e.to_string() })?;
+    let file: FileOwned = serde_json::from_slice(&bytes).map_err(|e| StateFileError::Unreadable { path: path.into(), reason: e.to_string() })?;
     if file.mock_clerk_state != STATE_FILE_VERSION {
         return Err(StateFileError::Unreadable {
             path: path.into(),
@@ -79,7 +78,6 @@ pub fn save(path: &Path, store: &Store) -> Result<(), StateFileError> {
     // The state file holds the refresh-token secret: owner-only, like the key file.
     crate::private_file::write_private(path, &bytes).map_err(|source| StateFileError::Io { path: path.into(), source })
 }
-
 
 #[cfg(test)]
 mod tests {

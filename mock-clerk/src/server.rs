@@ -83,11 +83,8 @@ struct Delayed(u64);
 /// Body limit: buffers the body, or answers 413 over [`BODY_LIMIT_BYTES`] (declared or actual).
 async fn limit_body(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let declared_too_large = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|n| n > BODY_LIMIT_BYTES);
+    let declared_too_large =
+        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()).is_some_and(|n| n > BODY_LIMIT_BYTES);
     let bytes = if declared_too_large { None } else { axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.ok() };
     let Some(bytes) = bytes else {
         return ApiError::PayloadTooLarge(BODY_LIMIT_BYTES).into_response();
@@ -163,12 +160,6 @@ fn injected(status: StatusCode, fault: &Fault) -> Response {
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves, with peer addresses available to the
 /// control API's loopback check.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

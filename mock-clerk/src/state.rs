@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::clock::Clock;
-use crate::faults::Faults;
 use crate::fapi::handshake::HandshakeFormat;
+use crate::faults::Faults;
 use crate::instance::Instance;
 use crate::keys::KeyRing;
 use crate::reqlog::RequestLog;
@@ -70,11 +70,8 @@ impl AppState {
     /// Assembles the state around `store`; with a `state_file`, the store is written there after every change
     /// (see [`crate::persist`]; loading it is the caller's part).
     pub fn with_store(instance: Instance, keys: KeyRing, clock: Clock, settings: Settings, store: Store, state_file: Option<PathBuf>) -> Self {
-        let webhooks = Webhooks::new(
-            crate::webhooks::events::instance_id(instance.publishable_key()),
-            instance.webhook_secret().clone(),
-            clock.clone(),
-        );
+        let webhooks =
+            Webhooks::new(crate::webhooks::events::instance_id(instance.publishable_key()), instance.webhook_secret().clone(), clock.clone());
         Self {
             inner: Arc::new(Inner {
                 webhooks,

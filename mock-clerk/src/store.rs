@@ -257,11 +257,9 @@ pub struct UserQuery {
 
 impl UserQuery {
     fn matches(&self, user: &User) -> bool {
-        (self.email_address.is_empty()
-            || user.email_addresses.iter().any(|(_, e)| self.email_address.iter().any(|q| q.eq_ignore_ascii_case(e))))
+        (self.email_address.is_empty() || user.email_addresses.iter().any(|(_, e)| self.email_address.iter().any(|q| q.eq_ignore_ascii_case(e))))
             && (self.user_id.is_empty() || self.user_id.iter().any(|id| user.id == *id))
-            && (self.external_id.is_empty()
-                || user.external_id.as_ref().is_some_and(|x| self.external_id.contains(x)))
+            && (self.external_id.is_empty() || user.external_id.as_ref().is_some_and(|x| self.external_id.contains(x)))
     }
 }
 
@@ -412,10 +410,7 @@ impl Store {
     pub fn create_user(&mut self, new: NewUser, now: i64) -> Result<User, StoreError> {
         for email in &new.email_address {
             if !is_plausible_email(email) {
-                return Err(StoreError::InvalidParam {
-                    param: "email_address",
-                    message: format!("{email:?} is not a valid email address"),
-                });
+                return Err(StoreError::InvalidParam { param: "email_address", message: format!("{email:?} is not a valid email address") });
             }
             if self.users.values().any(|u| u.email_addresses.iter().any(|(_, e)| e.eq_ignore_ascii_case(email))) {
                 return Err(StoreError::IdentifierTaken { param: "email_address", value: email.clone() });
@@ -423,20 +418,14 @@ impl Store {
         }
         if let Some(name) = &new.username {
             if name.len() < 4 || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                return Err(StoreError::InvalidParam {
-                    param: "username",
-                    message: "a username has 4 to 64 letters, digits, '-' or '_'".into(),
-                });
+                return Err(StoreError::InvalidParam { param: "username", message: "a username has 4 to 64 letters, digits, '-' or '_'".into() });
             }
             if self.users.values().any(|u| u.username.as_deref() == Some(name)) {
                 return Err(StoreError::IdentifierTaken { param: "username", value: name.clone() });
             }
         }
         if new.password.as_ref().is_some_and(|p| p.len() < 8) {
-            return Err(StoreError::InvalidParam {
-                param: "password",
-                message: "passwords must be 8 characters or more".into(),
-            });
+            return Err(StoreError::InvalidParam { param: "password", message: "passwords must be 8 characters or more".into() });
         }
         let id = IdStr::new(prefix::USER);
         let password_digest = new.password.as_deref().map(|p| self.password_digest(&id, p));
@@ -475,7 +464,11 @@ impl Store {
         user.last_name = last_name.or(user.last_name.take());
         user.username = username.or(user.username.take());
         user.external_id = external_id.or(user.external_id.take());
-        for (field, new) in [(&mut user.public_metadata, public_metadata), (&mut user.private_metadata, private_metadata), (&mut user.unsafe_metadata, unsafe_metadata)] {
+        for (field, new) in [
+            (&mut user.public_metadata, public_metadata),
+            (&mut user.private_metadata, private_metadata),
+            (&mut user.unsafe_metadata, unsafe_metadata),
+        ] {
             if let Some(new) = new {
                 *field = new;
             }
@@ -650,8 +643,7 @@ impl Store {
     pub fn check_refresh(&self, id: &str, refresh_token: &str, now: i64) -> Result<&Session, StoreError> {
         let session = self.active_session(id, now)?;
         let expected = self.refresh_token(id);
-        let same = expected.len() == refresh_token.len()
-            && expected.bytes().zip(refresh_token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let same = expected.len() == refresh_token.len() && expected.bytes().zip(refresh_token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if !same {
             return Err(StoreError::RefreshTokenMismatch(id.to_owned()));
         }
@@ -683,12 +675,7 @@ impl Store {
     /// The newest active session on a client.
     pub fn latest_active_session_on_client(&self, client_id: &str, now: i64) -> Option<&Session> {
         let client = self.clients.get(client_id)?;
-        client
-            .session_ids
-            .iter()
-            .rev()
-            .filter_map(|id| self.sessions.get(id))
-            .find(|s| s.status_at(now) == SessionStatus::Active)
+        client.session_ids.iter().rev().filter_map(|id| self.sessions.get(id)).find(|s| s.status_at(now) == SessionStatus::Active)
     }
 
     /// Stores handshake directives behind a one-time nonce.
@@ -768,7 +755,12 @@ impl Store {
 
 fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
-    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.chars().any(char::is_whitespace) && email.len() <= 320
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+        && email.len() <= 320
 }
 
 #[cfg(test)]
@@ -788,10 +780,7 @@ mod tests {
         assert_eq!(s.status_at(1_000 + SESSION_LIFETIME_MS), SessionStatus::Expired);
         assert_eq!(s.status_at(1_000 + SESSION_ABANDON_MS), SessionStatus::Abandoned);
         let later = 1_000 + SESSION_LIFETIME_MS;
-        assert_eq!(
-            store.active_session(&s.id, later),
-            Err(StoreError::SessionNotActive { id: s.id.to_string(), status: "expired" })
-        );
+        assert_eq!(store.active_session(&s.id, later), Err(StoreError::SessionNotActive { id: s.id.to_string(), status: "expired" }));
     }
 
     #[test]

@@ -105,7 +105,12 @@ pub async fn serve_dual(
     }
 }
 
-async fn serve_connection(stream: TcpStream, peer: SocketAddr, router: Router, acceptor: TlsAcceptor) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    acceptor: TlsAcceptor,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let service = TowerToHyperService::new(router.layer(MockConnectInfo(peer)));
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let mut first = [0u8; 1];

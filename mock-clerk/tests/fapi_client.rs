@@ -154,14 +154,17 @@ async fn email_code_sign_in_and_sign_up_use_the_test_code() {
     let sua = body["response"]["id"].as_str().unwrap().to_owned();
     let (_, body) = post(&b, format!("{base}/v1/client/sign_ups/{sua}/prepare_verification"), &[("strategy", "email_code")]).await;
     assert_eq!(body["response"]["verifications"]["email_address"]["next_action"], "needs_attempt");
-    let (status, body) = post(&b, format!("{base}/v1/client/sign_ups/{sua}/attempt_verification"), &[("strategy", "email_code"), ("code", "424242")]).await;
+    let (status, body) =
+        post(&b, format!("{base}/v1/client/sign_ups/{sua}/attempt_verification"), &[("strategy", "email_code"), ("code", "424242")]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["response"]["status"], "complete");
     assert_eq!(body["client"]["sessions"][0]["user"]["email_addresses"][0]["email_address"], "linus@example.com");
 
     // The new user signs in with that password elsewhere.
     let b = browser();
-    let (_, body) = post(&b, format!("{base}/v1/client/sign_ins"), &[("identifier", "linus@example.com"), ("strategy", "password"), ("password", "penguin-123")]).await;
+    let (_, body) =
+        post(&b, format!("{base}/v1/client/sign_ins"), &[("identifier", "linus@example.com"), ("strategy", "password"), ("password", "penguin-123")])
+            .await;
     assert_eq!(body["response"]["status"], "complete", "{body}");
 }
 
@@ -194,12 +197,18 @@ async fn bad_input_gets_an_envelope_never_a_5xx() {
     assert_eq!(r.headers()[CONTENT_TYPE], "text/javascript; charset=utf-8");
     assert_eq!(r.headers()[CACHE_CONTROL], "public, max-age=300");
     let version: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/clerk-bundles/node_modules/@clerk/clerk-js/package.json")).unwrap(),
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/clerk-bundles/node_modules/@clerk/clerk-js/package.json"))
+            .unwrap(),
     )
     .unwrap();
     let exact = format!("{base}/npm/@clerk/clerk-js@{}/dist/clerk.browser.js", version["version"].as_str().unwrap());
     assert_eq!(reqwest::get(exact).await.unwrap().headers()[CACHE_CONTROL], "public, max-age=31536000, immutable");
-    for path in ["/npm/@clerk/clerk-js@6/dist/..%2Fpackage.json", "/npm/@clerk/clerk-js@6/dist/%2e%2e/%2e%2e/ui/package.json", "/npm/@clerk/backend@3/dist/index.js", "/npm/@clerk/ui@1/dist/.hidden"] {
+    for path in [
+        "/npm/@clerk/clerk-js@6/dist/..%2Fpackage.json",
+        "/npm/@clerk/clerk-js@6/dist/%2e%2e/%2e%2e/ui/package.json",
+        "/npm/@clerk/backend@3/dist/index.js",
+        "/npm/@clerk/ui@1/dist/.hidden",
+    ] {
         let r = reqwest::get(format!("{base}{path}")).await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
         let v: Value = r.json().await.unwrap();

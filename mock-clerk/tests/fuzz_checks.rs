@@ -111,7 +111,12 @@ fn handshake_query_strings() {
     run("handshake", 2_000, prop_oneof![3 => handshake_query(), 1 => bytes(120)], |data| handshake.borrow_mut().check(data));
     let h = handshake.borrow();
     eprintln!("handshake: {} redirects, {} signed in", h.redirects, h.signed_in);
-    assert!(h.redirects >= 200 && h.signed_in >= 20, "the generated queries rarely get through: {} redirects, {} signed in", h.redirects, h.signed_in);
+    assert!(
+        h.redirects >= 200 && h.signed_in >= 20,
+        "the generated queries rarely get through: {} redirects, {} signed in",
+        h.redirects,
+        h.signed_in
+    );
 }
 
 fn json_body() -> impl Strategy<Value = Vec<u8>> {
@@ -129,7 +134,8 @@ fn json_body() -> impl Strategy<Value = Vec<u8>> {
         ]
     });
     prop_oneof![
-        proptest::collection::vec((field_name(), value.clone()), 0..5).prop_map(|kv| Value::Object(kv.into_iter().collect()).to_string().into_bytes()),
+        proptest::collection::vec((field_name(), value.clone()), 0..5)
+            .prop_map(|kv| Value::Object(kv.into_iter().collect()).to_string().into_bytes()),
         value.prop_map(|v| v.to_string().into_bytes()),
     ]
 }
@@ -157,7 +163,13 @@ fn extract_queries_and_bodies() {
 
 #[test]
 fn cookies_and_redaction() {
-    let fields = (any::<String>(), "[A-Za-z0-9_]{0,12}", "[A-Za-z0-9]{0,8}", "[0-9]{0,3}", prop_oneof![Just("Bearer @SK@".to_owned()), Just("@SK@ x".to_owned()), Just("@SK@".to_owned()), "[ -~]{0,20}"])
+    let fields = (
+        any::<String>(),
+        "[A-Za-z0-9_]{0,12}",
+        "[A-Za-z0-9]{0,8}",
+        "[0-9]{0,3}",
+        prop_oneof![Just("Bearer @SK@".to_owned()), Just("@SK@ x".to_owned()), Just("@SK@".to_owned()), "[ -~]{0,20}"],
+    )
         .prop_map(|(a, b, c, d, e)| [a, b, c, d, e].join("\u{FFFF}").replace('\u{FFFF}', "\u{0}").into_bytes())
         .prop_map(|v| v.into_iter().map(|b| if b == 0 { 0xFF } else { b }).collect::<Vec<u8>>());
     let escaped_password = Just(br#"{"pass\u0077ord":"hunter22","a":[{"password":{"x":"}"}}]}"#.to_vec());

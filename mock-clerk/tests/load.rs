@@ -58,10 +58,7 @@ fn memory_bytes_per_session() {
     let mut store = Store::default();
     let users: Vec<String> = (0..USERS)
         .map(|i| {
-            store
-                .create_user(NewUser { email_address: vec![format!("mem{i}@load.test")], ..NewUser::default() }, 1_000)
-                .expect("user")
-                .id.to_string()
+            store.create_user(NewUser { email_address: vec![format!("mem{i}@load.test")], ..NewUser::default() }, 1_000).expect("user").id.to_string()
         })
         .collect();
     let before = rss_bytes();
@@ -141,10 +138,16 @@ async fn client_loop(n: usize, base: String, secret_key: String, deadline: Insta
     let mut i = 0u64;
     while Instant::now() < deadline {
         i += 1;
-        let Some(user) = call(&client, &mut report, format!("{base}/v1/users"), &auth, Some(json!({"email_address": [format!("load-{n}-{i}@load.test")]}))).await else { continue };
+        let Some(user) =
+            call(&client, &mut report, format!("{base}/v1/users"), &auth, Some(json!({"email_address": [format!("load-{n}-{i}@load.test")]}))).await
+        else {
+            continue;
+        };
         let user_id = user["id"].as_str().unwrap_or_default().to_owned();
         report.users.push(user_id.clone());
-        let Some(session) = call(&client, &mut report, format!("{base}/v1/sessions"), &auth, Some(json!({"user_id": user_id}))).await else { continue };
+        let Some(session) = call(&client, &mut report, format!("{base}/v1/sessions"), &auth, Some(json!({"user_id": user_id}))).await else {
+            continue;
+        };
         let sid = session["id"].as_str().unwrap_or_default().to_owned();
         report.sessions.push(sid.clone());
         if let Some(token) = call(&client, &mut report, format!("{base}/v1/sessions/{sid}/tokens"), &auth, None).await {

@@ -51,7 +51,15 @@ async fn bapi(base: &str, secret_key: &str, method: reqwest::Method, path: &str,
 
 /// Verifies an RS256 token against the JWKS served at `base`, with `jsonwebtoken` and the JWK's `n`/`e`.
 async fn verify_against_jwks(base: &str, jwt: &str, jwks_path: &str) -> Result<Value, String> {
-    let jwks: Value = http().get(format!("{base}{jwks_path}")).bearer_auth(mock_clerk::handle::default_secret_key(InstanceKind::Development)).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = http()
+        .get(format!("{base}{jwks_path}"))
+        .bearer_auth(mock_clerk::handle::default_secret_key(InstanceKind::Development))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let header = jsonwebtoken::decode_header(jwt).map_err(|e| e.to_string())?;
     let kid = header.kid.ok_or("no kid")?;
     let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).ok_or(format!("kid {kid} is not in the JWKS"))?;
@@ -70,7 +78,8 @@ async fn tokens_minted_before_a_restart_verify_after_it_with_the_key_file() {
     let first = builder().start().await;
     assert!(key_file.exists(), "the key file was created");
     let signed_in = first.sign_in();
-    let (status, minted) = bapi(&first.url(), first.secret_key(), reqwest::Method::POST, &format!("/v1/sessions/{}/tokens", signed_in.session_id), None).await;
+    let (status, minted) =
+        bapi(&first.url(), first.secret_key(), reqwest::Method::POST, &format!("/v1/sessions/{}/tokens", signed_in.session_id), None).await;
     assert_eq!(status, 200, "{minted}");
     let bapi_token = minted["jwt"].as_str().unwrap().to_owned();
     let kid = first.active_kid();
@@ -101,7 +110,8 @@ async fn sessions_survive_a_restart_with_a_state_file_and_not_without() {
     let first = builder().start().await;
     assert!(state_file.exists(), "the state file is written at start");
     let (base, sk) = (first.url(), first.secret_key().to_owned());
-    let (s, user) = bapi(&base, &sk, reqwest::Method::POST, "/v1/users", Some(json!({"email_address": ["restart@persist.test"], "first_name": "Re"}))).await;
+    let (s, user) =
+        bapi(&base, &sk, reqwest::Method::POST, "/v1/users", Some(json!({"email_address": ["restart@persist.test"], "first_name": "Re"}))).await;
     assert_eq!(s, 200, "{user}");
     let user_id = user["id"].as_str().unwrap().to_owned();
     let (s, kept) = bapi(&base, &sk, reqwest::Method::POST, "/v1/sessions", Some(json!({"user_id": user_id}))).await;
@@ -142,7 +152,8 @@ async fn sessions_survive_a_restart_with_a_state_file_and_not_without() {
 
     // Without a state file: memory only, and the file is left alone.
     let memory = MockClerk::builder().key(KeySource::File(key_file.clone())).start().await;
-    let (s, gone) = bapi(&memory.url(), memory.secret_key(), reqwest::Method::GET, &format!("/v1/sessions/{}", kept["id"].as_str().unwrap()), None).await;
+    let (s, gone) =
+        bapi(&memory.url(), memory.secret_key(), reqwest::Method::GET, &format!("/v1/sessions/{}", kept["id"].as_str().unwrap()), None).await;
     assert_eq!((s, gone["errors"][0]["code"].as_str()), (404, Some("resource_not_found")), "{gone}");
     memory.sign_in();
     assert_eq!(std::fs::read(&state_file).unwrap(), file_before);

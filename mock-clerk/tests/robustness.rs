@@ -73,8 +73,7 @@ const USER_KEYS: &[&str] = &[
 const SIGN_IN_KEYS: &[&str] = &["user_id", "email", "first_name", "ttl_seconds", "azp", "claims"];
 const MINT_KEYS: &[&str] = &["sub", "sid", "ttl_seconds", "iat", "azp", "claims", "broken"];
 const FAULT_KEYS: &[&str] = &["method", "path", "times", "status", "retry_after", "latency_ms", "body", "session"];
-const REFRESH_KEYS: &[&str] =
-    &["expired_token", "refresh_token", "request_origin", "request_originating_ip", "request_headers", "format"];
+const REFRESH_KEYS: &[&str] = &["expired_token", "refresh_token", "request_origin", "request_originating_ip", "request_headers", "format"];
 
 const ROUTES: &[Route] = &[
     // Backend API
@@ -333,8 +332,7 @@ fn any_json() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z_]{0,10}|.{0,6}", inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-z_]{0,10}|.{0,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -461,9 +459,8 @@ fn keyed_object(keys: &'static [&'static str]) -> BoxedStrategy<Value> {
     if keys.is_empty() {
         return prop_oneof![Just(json!({})), any_json().prop_map(|v| json!({"unexpected": v}))].boxed();
     }
-    let fields = prop::sample::subsequence(keys.to_vec(), 0..=keys.len().min(4)).prop_flat_map(|chosen| {
-        chosen.into_iter().map(|k| field_value(k).prop_map(move |v| (k, v))).collect::<Vec<_>>()
-    });
+    let fields = prop::sample::subsequence(keys.to_vec(), 0..=keys.len().min(4))
+        .prop_flat_map(|chosen| chosen.into_iter().map(|k| field_value(k).prop_map(move |v| (k, v))).collect::<Vec<_>>());
     let extra = prop::option::weighted(0.1, ("[a-zA-Z_]{1,12}", any_json()));
     (fields, extra)
         .prop_map(|(fields, extra)| {
@@ -531,8 +528,22 @@ fn content_length() -> impl Strategy<Value = ContentLength> {
 
 fn query() -> impl Strategy<Value = Option<String>> {
     let key = prop::sample::select(vec![
-        "limit", "offset", "user_id", "client_id", "status", "paginated", "email_address", "email_address[]", "external_id",
-        "redirect_url", "format", "suffixed_cookies", "__session", "__clerk_db_jwt", "nonce", "order_by",
+        "limit",
+        "offset",
+        "user_id",
+        "client_id",
+        "status",
+        "paginated",
+        "email_address",
+        "email_address[]",
+        "external_id",
+        "redirect_url",
+        "format",
+        "suffixed_cookies",
+        "__session",
+        "__clerk_db_jwt",
+        "nonce",
+        "order_by",
     ]);
     let value = prop_oneof![
         2 => prop::sample::select(vec![
@@ -595,9 +606,7 @@ fn handshake_query() -> impl Strategy<Value = Option<String>> {
 
 /// One `name=value` pair, value from a few choices.
 fn pair(name: &'static str, values: Vec<&'static str>) -> BoxedStrategy<Option<String>> {
-    prop::sample::select(values)
-        .prop_map(move |v| Some(form_urlencoded::Serializer::new(String::new()).append_pair(name, v).finish()))
-        .boxed()
+    prop::sample::select(values).prop_map(move |v| Some(form_urlencoded::Serializer::new(String::new()).append_pair(name, v).finish())).boxed()
 }
 
 /// Queries the route reads, often enough to get past its checks; any query otherwise.
@@ -775,8 +784,7 @@ impl Harness {
         assert_eq!(s, StatusCode::OK, "{user}");
         let (s, session) = self.bapi(Method::POST, "/v1/sessions", Some(json!({"user_id": user["id"]})));
         assert_eq!(s, StatusCode::OK, "{session}");
-        *self.sentinel.borrow_mut() =
-            Sentinel { user: user["id"].as_str().unwrap().into(), session: session["id"].as_str().unwrap().into() };
+        *self.sentinel.borrow_mut() = Sentinel { user: user["id"].as_str().unwrap().into(), session: session["id"].as_str().unwrap().into() };
     }
 
     /// A user and an active session the fuzz may act on (reseeded when used up).
@@ -874,7 +882,10 @@ impl Harness {
         if !pending.is_empty() {
             self.state.faults().clear();
             for f in pending.into_iter().filter(|f| f.status.is_some()) {
-                self.state.faults().add(Fault { latency_ms: None, times: f.times.min(3), ..f }).expect("a fault with a status stays valid without latency");
+                self.state
+                    .faults()
+                    .add(Fault { latency_ms: None, times: f.times.min(3), ..f })
+                    .expect("a fault with a status stays valid without latency");
             }
         }
         let reset = path == "/__mock/reset" && status.is_success();
@@ -896,8 +907,7 @@ impl Harness {
             let store = self.state.store();
             // Active now (a fuzzed clock advance expires it without changing its stored status).
             let now = self.state.clock().now_ms();
-            store.user(&playground.user).is_ok()
-                && store.session(&playground.session).is_ok_and(|s| s.status_at(now) == SessionStatus::Active)
+            store.user(&playground.user).is_ok() && store.session(&playground.session).is_ok_and(|s| s.status_at(now) == SessionStatus::Active)
         };
         if reset || !usable {
             self.seed_playground();
@@ -1028,7 +1038,8 @@ fn body_over_one_mib_is_a_413_envelope() {
     assert_eq!(limit, 1 << 20);
     let sk = h.secret_key.clone();
     let post = |bytes: Vec<u8>, declared: Option<usize>| {
-        let mut req = Request::post("/v1/users").header(header::AUTHORIZATION, format!("Bearer {sk}")).header(header::CONTENT_TYPE, "application/json");
+        let mut req =
+            Request::post("/v1/users").header(header::AUTHORIZATION, format!("Bearer {sk}")).header(header::CONTENT_TYPE, "application/json");
         if let Some(n) = declared {
             req = req.header(header::CONTENT_LENGTH, n);
         }
@@ -1093,7 +1104,8 @@ fn control_token_opens_the_control_api() {
     let local = Harness::new(LOOPBACK_PEER, Some(CONTROL_TOKEN));
     let a = local.send(Request::get("/__mock/instance").body(Body::empty()).unwrap());
     assert_envelope_answer(&a, StatusCode::FORBIDDEN, "control_api_forbidden");
-    let a = local.send(Request::get("/__mock/instance").header(header::AUTHORIZATION, format!("Bearer {CONTROL_TOKEN}")).body(Body::empty()).unwrap());
+    let a =
+        local.send(Request::get("/__mock/instance").header(header::AUTHORIZATION, format!("Bearer {CONTROL_TOKEN}")).body(Body::empty()).unwrap());
     assert_eq!(a.status, StatusCode::OK);
 }
 
@@ -1153,7 +1165,12 @@ fn wrong_method_without_the_secret_key_is_a_401() {
         h.send(req.body(Body::empty()).unwrap())
     };
     let sentinel = h.sentinel.borrow().user.clone();
-    for (method, path) in [("PATCH", "/v1/users".to_owned()), ("PUT", format!("/v1/users/{sentinel}")), ("GET", "/v1/sessions/x/revoke".to_owned()), ("OPTIONS", "/v1/jwks".to_owned())] {
+    for (method, path) in [
+        ("PATCH", "/v1/users".to_owned()),
+        ("PUT", format!("/v1/users/{sentinel}")),
+        ("GET", "/v1/sessions/x/revoke".to_owned()),
+        ("OPTIONS", "/v1/jwks".to_owned()),
+    ] {
         assert_envelope_answer(&send(method, &path, None), StatusCode::UNAUTHORIZED, "authorization_header_missing");
         assert_envelope_answer(&send(method, &path, Some("Bearer sk_test_wrong".into())), StatusCode::UNAUTHORIZED, "clerk_key_invalid");
         assert_envelope_answer(&send(method, &path, Some("Basic dXNlcjpwYXNz".into())), StatusCode::UNAUTHORIZED, "clerk_key_invalid");
@@ -1181,9 +1198,6 @@ fn the_request_log_never_shows_a_password() {
     assert!(!log.to_string().contains(secret), "the password is in the request log: {log}");
     let entry = log.as_array().unwrap().iter().rev().find(|e| e["method"] == "POST" && e["path"] == "/v1/users").expect("logged");
     let logged: Value = serde_json::from_str(entry["body"].as_str().unwrap()).expect("the logged body is still JSON");
-    assert_eq!(
-        logged,
-        json!({"email_address": ["pw@robustness.test"], "password": "[redacted]", "unsafe_metadata": {"password": "[redacted]"}})
-    );
+    assert_eq!(logged, json!({"email_address": ["pw@robustness.test"], "password": "[redacted]", "unsafe_metadata": {"password": "[redacted]"}}));
     assert!(h.state.log().entries().iter().all(|e| !e.body.contains(secret)));
 }

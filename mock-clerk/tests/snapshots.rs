@@ -55,8 +55,7 @@ impl Mock {
         assert_eq!(types, ["application/json"], "{what}: Content-Type must be exactly application/json");
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        let json = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|e| panic!("{what}: body is not JSON ({e}): {:?}", String::from_utf8_lossy(&bytes)));
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{what}: body is not JSON ({e}): {:?}", String::from_utf8_lossy(&bytes)));
         Answer { status, headers, json }
     }
 
@@ -226,16 +225,7 @@ fn cookie_value_redaction(value: Content, path: ContentPath<'_>) -> Content {
 fn redactions() -> Settings {
     let mut s = Settings::clone_current();
     s.set_sort_maps(true);
-    for sel in [
-        ".**.id",
-        ".**.user_id",
-        ".**.session_id",
-        ".**.client_id",
-        ".**.primary_email_address_id",
-        ".**.sub",
-        ".**.sid",
-        ".clerk_trace_id",
-    ] {
+    for sel in [".**.id", ".**.user_id", ".**.session_id", ".**.client_id", ".**.primary_email_address_id", ".**.sub", ".**.sid", ".clerk_trace_id"] {
         s.add_redaction(sel, dynamic_redaction(id_redaction));
     }
     for sel in [
@@ -383,9 +373,7 @@ async fn bapi_sessions_and_tokens() {
     assert_eq!((claims["sub"].as_str(), claims["sid"].as_str()), (Some(user_id), Some(sid.as_str())));
     assert_json_snapshot!("sessions_token", token);
 
-    let (status, token) = m
-        .bapi(Method::POST, &format!("/v1/sessions/{sid}/tokens/supabase"), Some(json!({"expires_in_seconds": 600})))
-        .await;
+    let (status, token) = m.bapi(Method::POST, &format!("/v1/sessions/{sid}/tokens/supabase"), Some(json!({"expires_in_seconds": 600}))).await;
     assert_eq!(status, StatusCode::OK);
     let claims = mock_clerk::tokens::decode_unverified(token["jwt"].as_str().unwrap()).unwrap().claims;
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 600);
@@ -437,17 +425,9 @@ async fn error_envelopes() {
     check("405_method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, m.bapi(Method::PUT, "/v1/users", None).await);
     // Without the secret key a wrong method is a 401 like any other Backend API call: no hint the route exists.
     check("401_wrong_method_missing_key", StatusCode::UNAUTHORIZED, m.call(Method::PATCH, "/v1/users", None, None).await);
-    check(
-        "401_wrong_method_wrong_key",
-        StatusCode::UNAUTHORIZED,
-        m.call(Method::PATCH, "/v1/users", Some("sk_test_wrong"), None).await,
-    );
+    check("401_wrong_method_wrong_key", StatusCode::UNAUTHORIZED, m.call(Method::PATCH, "/v1/users", Some("sk_test_wrong"), None).await);
     // The Frontend API and the control API need no secret key: a wrong method there stays a 405.
-    for (method, path) in [
-        (Method::POST, "/.well-known/jwks.json"),
-        (Method::POST, "/v1/client/handshake"),
-        (Method::PUT, "/__mock/instance"),
-    ] {
+    for (method, path) in [(Method::POST, "/.well-known/jwks.json"), (Method::POST, "/v1/client/handshake"), (Method::PUT, "/__mock/instance")] {
         let (status, body) = m.call(method.clone(), path, None, None).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}: {body}");
         assert_eq!(body["errors"][0]["code"], "request_method_not_allowed", "{method} {path}");
@@ -467,11 +447,7 @@ async fn error_envelopes() {
         StatusCode::UNPROCESSABLE_ENTITY,
         m.bapi(Method::POST, "/v1/users", Some(json!({"emailAddress": ["x@example.com"]}))).await,
     );
-    check(
-        "422_wrong_type",
-        StatusCode::UNPROCESSABLE_ENTITY,
-        m.bapi(Method::POST, "/v1/sessions", Some(json!({"user_id": 1}))).await,
-    );
+    check("422_wrong_type", StatusCode::UNPROCESSABLE_ENTITY, m.bapi(Method::POST, "/v1/sessions", Some(json!({"user_id": 1}))).await);
     check(
         "422_wrong_type_in_list",
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -485,11 +461,7 @@ async fn error_envelopes() {
 
     let (status, _) = m.bapi(Method::POST, &format!("/v1/sessions/{sid}/revoke"), None).await;
     assert_eq!(status, StatusCode::OK);
-    check(
-        "400_token_for_revoked_session",
-        StatusCode::BAD_REQUEST,
-        m.bapi(Method::POST, &format!("/v1/sessions/{sid}/tokens"), None).await,
-    );
+    check("400_token_for_revoked_session", StatusCode::BAD_REQUEST, m.bapi(Method::POST, &format!("/v1/sessions/{sid}/tokens"), None).await);
 
     let huge = Request::post("/v1/users")
         .header(header::AUTHORIZATION, format!("Bearer {}", m.secret_key))
@@ -513,9 +485,7 @@ async fn control_api() {
     assert_eq!(status, StatusCode::OK);
     assert_json_snapshot!("control_instance", instance);
 
-    let (status, signed_in) = m
-        .control(Method::POST, "/__mock/sign-in", Some(json!({"email": "ada@example.com", "first_name": "Ada"})))
-        .await;
+    let (status, signed_in) = m.control(Method::POST, "/__mock/sign-in", Some(json!({"email": "ada@example.com", "first_name": "Ada"}))).await;
     assert_eq!(status, StatusCode::OK);
     let claims = mock_clerk::tokens::decode_unverified(signed_in["token"].as_str().unwrap()).unwrap().claims;
     assert_eq!(claims["sid"], signed_in["session_id"]);
@@ -538,18 +508,16 @@ async fn control_api() {
     assert_eq!(c["iat"].as_i64().unwrap() - c["nbf"].as_i64().unwrap(), 10);
     assert_json_snapshot!("control_tokens", minted);
 
-    let (status, expired) = m
-        .control(Method::POST, "/__mock/tokens", Some(json!({"sub": "user_snapshot", "sid": "sess_snapshot", "broken": "expired"})))
-        .await;
+    let (status, expired) =
+        m.control(Method::POST, "/__mock/tokens", Some(json!({"sub": "user_snapshot", "sid": "sess_snapshot", "broken": "expired"}))).await;
     assert_eq!(status, StatusCode::OK);
     let c = &expired["claims"];
     let now_secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     assert!(c["exp"].as_i64().unwrap() <= now_secs - 120, "an expired token expired two minutes ago (beyond the 5 s skew)");
     assert_json_snapshot!("control_tokens_broken_expired", expired);
 
-    let (status, alg_none) = m
-        .control(Method::POST, "/__mock/tokens", Some(json!({"sub": "user_snapshot", "sid": "sess_snapshot", "broken": "alg-none"})))
-        .await;
+    let (status, alg_none) =
+        m.control(Method::POST, "/__mock/tokens", Some(json!({"sub": "user_snapshot", "sid": "sess_snapshot", "broken": "alg-none"}))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(alg_none["jwt"].as_str().unwrap().ends_with('.'));
     assert_json_snapshot!("control_tokens_broken_alg_none", alg_none);
@@ -573,9 +541,8 @@ async fn control_api() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(retired["kids"], json!([rotated["active_kid"]]));
 
-    let (status, faults) = m
-        .control(Method::POST, "/__mock/faults", Some(json!({"method": "GET", "path": "/v1/jwks", "status": 503, "retry_after": 2})))
-        .await;
+    let (status, faults) =
+        m.control(Method::POST, "/__mock/faults", Some(json!({"method": "GET", "path": "/v1/jwks", "status": 503, "retry_after": 2}))).await;
     assert_eq!(status, StatusCode::OK);
     assert_json_snapshot!("control_faults_add", faults);
     let injected = m.call_full(Method::GET, "/v1/jwks", Some(&m.secret_key.clone()), None).await;

@@ -19,8 +19,7 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("mock-clerk-startup-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("mock-clerk-startup-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Self(dir)
@@ -35,22 +34,12 @@ impl Drop for TempDir {
 
 fn pem(der: &[u8]) -> String {
     let body = STANDARD.encode(der);
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        lines.join("\n")
-    )
+    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"))
 }
 
 fn test_key_der() -> Vec<u8> {
-    let body: String = TEST_KEY_PEM
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
+    let body: String = TEST_KEY_PEM.lines().filter(|l| !l.starts_with("-----")).collect();
     STANDARD.decode(body).unwrap()
 }
 
@@ -61,45 +50,16 @@ fn bad_key_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let mut inconsistent = test_key_der();
     *inconsistent.last_mut().unwrap() ^= 0x01;
     let rng = aws_lc_rs::rand::SystemRandom::new();
-    let ec = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
-        &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-        &rng,
-    )
-    .unwrap();
+    let ec = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
     let rsa3072 = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa3072).unwrap();
-    let rsa3072: aws_lc_rs::encoding::Pkcs8V1Der<'static> =
-        aws_lc_rs::encoding::AsDer::as_der(&rsa3072).unwrap();
+    let rsa3072: aws_lc_rs::encoding::Pkcs8V1Der<'static> = aws_lc_rs::encoding::AsDer::as_der(&rsa3072).unwrap();
     vec![
-        (
-            "garbage",
-            b"not a key\n".to_vec(),
-            "holds no PRIVATE KEY block",
-        ),
-        (
-            "not-der",
-            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_vec(),
-            "block 0 is not a PKCS#8 RSA private key",
-        ),
-        (
-            "inconsistent",
-            pem(&inconsistent).into_bytes(),
-            "block 0 is not a PKCS#8 RSA private key",
-        ),
-        (
-            "second-block-bad",
-            format!("{TEST_KEY_PEM}{}", pem(&inconsistent)).into_bytes(),
-            "block 1 is not a PKCS#8 RSA private key",
-        ),
-        (
-            "ec-key",
-            pem(ec.as_ref()).into_bytes(),
-            "block 0 is not a PKCS#8 RSA private key",
-        ),
-        (
-            "rsa-3072",
-            pem(rsa3072.as_ref()).into_bytes(),
-            "is not RSA-2048 with e = 65537",
-        ),
+        ("garbage", b"not a key\n".to_vec(), "holds no PRIVATE KEY block"),
+        ("not-der", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_vec(), "block 0 is not a PKCS#8 RSA private key"),
+        ("inconsistent", pem(&inconsistent).into_bytes(), "block 0 is not a PKCS#8 RSA private key"),
+        ("second-block-bad", format!("{TEST_KEY_PEM}{}", pem(&inconsistent)).into_bytes(), "block 1 is not a PKCS#8 RSA private key"),
+        ("ec-key", pem(ec.as_ref()).into_bytes(), "block 0 is not a PKCS#8 RSA private key"),
+        ("rsa-3072", pem(rsa3072.as_ref()).into_bytes(), "is not RSA-2048 with e = 65537"),
     ]
 }
 
@@ -113,13 +73,7 @@ struct Run {
 /// regression shows as a failure, not as a hang).
 fn run(args: &[&str], key_file: &Path) -> Run {
     let mut command = Command::new(BINARY);
-    command
-        .args(args)
-        .arg("--key-file")
-        .arg(key_file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.args(args).arg("--key-file").arg(key_file).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (name, _) in std::env::vars() {
         if name.starts_with("MOCK_CLERK_") {
             command.env_remove(name);
@@ -133,27 +87,17 @@ fn run(args: &[&str], key_file: &Path) -> Run {
         text
     });
     let mut stdout = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-    {
+    for line in BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok) {
         if line.contains("listening on") {
             let _ = child.kill();
             let _ = child.wait();
-            panic!(
-                "mock-clerk {args:?} served with the key file {}: {line}",
-                key_file.display()
-            );
+            panic!("mock-clerk {args:?} served with the key file {}: {line}", key_file.display());
         }
         stdout.push_str(&line);
         stdout.push('\n');
     }
     let status = child.wait().expect("wait for mock-clerk");
-    Run {
-        code: status.code(),
-        stdout,
-        stderr: stderr.join().unwrap(),
-    }
+    Run { code: status.code(), stdout, stderr: stderr.join().unwrap() }
 }
 
 #[test]
@@ -172,42 +116,17 @@ fn a_bad_key_file_stops_every_command_before_anything_is_printed_or_served() {
         } else {
             std::fs::write(&key_file, &contents).unwrap();
         }
-        for command in [
-            &["serve", "--addr", addr.as_str()][..],
-            &["token"],
-            &["env"],
-            &["jwks"],
-        ] {
+        for command in [&["serve", "--addr", addr.as_str()][..], &["token"], &["env"], &["jwks"]] {
             let out = run(command, &key_file);
             let what = format!("{name}, mock-clerk {command:?}");
-            assert_eq!(
-                out.code,
-                Some(1),
-                "{what}: exit code; stderr {}",
-                out.stderr
-            );
-            assert_eq!(
-                out.stdout, "",
-                "{what}: nothing on stdout (no env block, no token)"
-            );
+            assert_eq!(out.code, Some(1), "{what}: exit code; stderr {}", out.stderr);
+            assert_eq!(out.stdout, "", "{what}: nothing on stdout (no env block, no token)");
             let key_error = format!("mock-clerk: key file {}", key_file.display());
-            assert!(
-                out.stderr.contains(&key_error) && out.stderr.contains(expected),
-                "{what}: {}",
-                out.stderr
-            );
-            assert!(
-                !out.stderr.contains("in use"),
-                "{what}: the key is checked before the port is bound: {}",
-                out.stderr
-            );
+            assert!(out.stderr.contains(&key_error) && out.stderr.contains(expected), "{what}: {}", out.stderr);
+            assert!(!out.stderr.contains("in use"), "{what}: the key is checked before the port is bound: {}", out.stderr);
         }
         if name != "a-directory" {
-            assert_eq!(
-                std::fs::read(&key_file).unwrap(),
-                contents,
-                "{name}: the bad key file is left as it was"
-            );
+            assert_eq!(std::fs::read(&key_file).unwrap(), contents, "{name}: the bad key file is left as it was");
         }
     }
 }
@@ -219,16 +138,8 @@ fn a_good_key_file_gets_as_far_as_the_port() {
     std::fs::write(&key_file, TEST_KEY_PEM).unwrap();
     // With the port taken, the start fails there: the step after the key check.
     let held = TcpListener::bind("127.0.0.1:0").unwrap();
-    let out = run(
-        &["serve", "--addr", &held.local_addr().unwrap().to_string()],
-        &key_file,
-    );
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
-        (Some(1), ""),
-        "{}",
-        out.stderr
-    );
+    let out = run(&["serve", "--addr", &held.local_addr().unwrap().to_string()], &key_file);
+    assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""), "{}", out.stderr);
     assert!(out.stderr.contains("in use"), "{}", out.stderr);
     // The same file prints a token.
     let out = run(&["token"], &key_file);

@@ -15,12 +15,7 @@ async fn one_port_answers_https_and_http() {
     let jwks: serde_json::Value = client.get(&https).send().await.unwrap().json().await.unwrap();
     assert_eq!(jwks["keys"][0]["kid"], clerk.active_kid());
 
-    let plain = reqwest::Client::new()
-        .get(format!("{}/v1/jwks", clerk.url()))
-        .bearer_auth(clerk.secret_key())
-        .send()
-        .await
-        .unwrap();
+    let plain = reqwest::Client::new().get(format!("{}/v1/jwks", clerk.url())).bearer_auth(clerk.secret_key()).send().await.unwrap();
     assert_eq!(plain.status(), 200);
     assert!(clerk.env().iter().all(|(k, _)| k != "NEXT_PUBLIC_CLERK_PROXY_URL"), "TLS mode keeps the plain key");
 }

@@ -23,13 +23,7 @@ fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-async fn call(
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-    bearer: Option<&str>,
-) -> (u16, Value) {
+async fn call(base: &str, method: reqwest::Method, path: &str, body: Option<Value>, bearer: Option<&str>) -> (u16, Value) {
     let mut req = http().request(method, format!("{base}{path}"));
     if let Some(b) = body {
         req = req.json(&b);
@@ -68,10 +62,7 @@ async fn a_failing_endpoint_is_retried_until_it_answers_and_every_attempt_is_log
     assert_eq!(statuses, [Some(503), Some(500), Some(200)]);
     assert_eq!(delivery.attempts[0].response, "answer 503");
     assert!(delivery.attempts.windows(2).all(|w| w[1].at >= w[0].at));
-    assert!(
-        clerk.webhook_messages().iter().any(|m| m.event_type == "session.created" && m.deliveries.is_empty()),
-        "filtered out, still logged"
-    );
+    assert!(clerk.webhook_messages().iter().any(|m| m.event_type == "session.created" && m.deliveries.is_empty()), "filtered out, still logged");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,8 +77,7 @@ async fn an_unreachable_endpoint_gets_all_eight_attempts_then_is_marked_failed()
         assert_eq!(d.attempts.len(), 8, "the first attempt and Svix's seven retries");
         assert!(d.attempts.iter().all(|a| a.status_code.is_none() && a.error.is_some()), "{:#?}", d.attempts);
     }
-    let (status, failed) =
-        call(&clerk.url(), reqwest::Method::GET, "/__mock/webhooks/messages?status=failed", None, None).await;
+    let (status, failed) = call(&clerk.url(), reqwest::Method::GET, "/__mock/webhooks/messages?status=failed", None, None).await;
     assert_eq!((status, failed.as_array().unwrap().len()), (200, 2), "both events listed as failed: {failed:#}");
     assert_eq!(clerk.session(&s.session_id).unwrap().status, mock_clerk::store::SessionStatus::Active);
 }
@@ -116,20 +106,12 @@ async fn redirects_huge_answers_and_slow_endpoints_are_bounded_and_logged() {
     release.notify_waiters();
     let by_url = |url: &str| message.deliveries.iter().find(|d| d.url == url).unwrap().clone();
     let r = by_url(&redirect.url());
-    assert_eq!(
-        (r.status, r.attempts[0].status_code),
-        (DeliveryStatus::Pending, Some(302)),
-        "a redirect is a failed attempt, not followed"
-    );
+    assert_eq!((r.status, r.attempts[0].status_code), (DeliveryStatus::Pending, Some(302)), "a redirect is a failed attempt, not followed");
     assert!(r.next_attempt_at.is_some());
     assert_eq!(redirect.received().len(), 1, "the Location was not followed");
     let h = by_url(&huge.url());
     assert_eq!((h.status, h.attempts[0].status_code), (DeliveryStatus::Succeeded, Some(200)));
-    assert_eq!(
-        h.attempts[0].response.len(),
-        mock_clerk::webhooks::delivery::RESPONSE_EXCERPT_BYTES,
-        "only an excerpt is read"
-    );
+    assert_eq!(h.attempts[0].response.len(), mock_clerk::webhooks::delivery::RESPONSE_EXCERPT_BYTES, "only an excerpt is read");
     let s = by_url(&slow.url());
     assert_eq!(s.status, DeliveryStatus::Pending);
     assert_eq!(s.attempts[0].error.as_deref(), Some("timed out after 300 ms"));
@@ -141,14 +123,8 @@ async fn an_api_answer_never_waits_for_its_webhook() {
     let release = Arc::new(Notify::new());
     receiver.script([Answer::Hold(release.clone())]);
     let clerk = MockClerk::builder().webhook_url(receiver.url()).start().await;
-    let (status, user) = call(
-        &clerk.url(),
-        reqwest::Method::POST,
-        "/v1/users",
-        Some(json!({"email_address": ["wait@example.com"]})),
-        Some(clerk.secret_key()),
-    )
-    .await;
+    let (status, user) =
+        call(&clerk.url(), reqwest::Method::POST, "/v1/users", Some(json!({"email_address": ["wait@example.com"]})), Some(clerk.secret_key())).await;
     assert_eq!(status, 200, "{user}");
     // The API has answered while its webhook is still held by the endpoint.
     assert_eq!(receiver.wait_for(1, SETTLE).await.len(), 1);
@@ -184,27 +160,16 @@ async fn the_control_api_adds_filters_sends_replays_signs_and_removes() {
 
     let signed_in = clerk.sign_in();
     assert!(clerk.webhooks_settled(SETTLE).await, "user.created delivered before user.deleted is sent");
-    let (status, sent) = call(
-        &base,
-        post.clone(),
-        "/__mock/webhooks/send",
-        Some(json!({"type": "user.deleted", "object_id": signed_in.user_id})),
-        None,
-    )
-    .await;
+    let (status, sent) =
+        call(&base, post.clone(), "/__mock/webhooks/send", Some(json!({"type": "user.deleted", "object_id": signed_in.user_id})), None).await;
     assert_eq!(status, 200, "{sent}");
     assert!(clerk.webhooks_settled(SETTLE).await);
-    let types: Vec<String> =
-        receiver.received().iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
+    let types: Vec<String> = receiver.received().iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
     assert_eq!(types, ["user.created", "user.deleted"], "filtered to the endpoint's events");
-    assert_eq!(
-        receiver.received()[1].json()["data"],
-        json!({"object": "user", "id": signed_in.user_id, "deleted": true, "external_id": null})
-    );
+    assert_eq!(receiver.received()[1].json()["data"], json!({"object": "user", "id": signed_in.user_id, "deleted": true, "external_id": null}));
 
     let sent_id = sent["id"].as_str().unwrap();
-    let (status, replayed) =
-        call(&base, post.clone(), &format!("/__mock/webhooks/messages/{sent_id}/replay"), None, None).await;
+    let (status, replayed) = call(&base, post.clone(), &format!("/__mock/webhooks/messages/{sent_id}/replay"), None, None).await;
     assert_eq!(status, 200, "{replayed}");
     assert!(clerk.webhooks_settled(SETTLE).await);
     let received = receiver.received();
@@ -215,20 +180,24 @@ async fn the_control_api_adds_filters_sends_replays_signs_and_removes() {
         "a replay is the same message"
     );
     let (_, one) = call(&base, get.clone(), &format!("/__mock/webhooks/messages/{sent_id}"), None, None).await;
-    let triggers: Vec<&str> =
-        one["deliveries"][0]["attempts"].as_array().unwrap().iter().map(|a| a["trigger"].as_str().unwrap()).collect();
+    let triggers: Vec<&str> = one["deliveries"][0]["attempts"].as_array().unwrap().iter().map(|a| a["trigger"].as_str().unwrap()).collect();
     assert_eq!(triggers, ["scheduled", "replay"]);
 
-    let (status, signed) = call(&base, post.clone(), "/__mock/webhooks/sign", Some(json!({"payload": {"a": 1}, "msg_id": "msg_1", "timestamp": 1614265330, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})), None).await;
+    let (status, signed) = call(
+        &base,
+        post.clone(),
+        "/__mock/webhooks/sign",
+        Some(json!({"payload": {"a": 1}, "msg_id": "msg_1", "timestamp": 1614265330, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(signed["body"], r#"{"a":1}"#);
-    let expected = mock_clerk::webhooks::signing::Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-        .unwrap()
-        .sign("msg_1", 1614265330, br#"{"a":1}"#);
+    let expected =
+        mock_clerk::webhooks::signing::Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap().sign("msg_1", 1614265330, br#"{"a":1}"#);
     assert_eq!(signed["headers"]["svix-signature"], expected.as_str());
 
-    let (status, deleted) =
-        call(&base, reqwest::Method::DELETE, &format!("/__mock/webhooks/endpoints/{endpoint_id}"), None, None).await;
+    let (status, deleted) = call(&base, reqwest::Method::DELETE, &format!("/__mock/webhooks/endpoints/{endpoint_id}"), None, None).await;
     assert_eq!((status, deleted["deleted"].as_bool()), (200, Some(true)));
     let (_, endpoints) = call(&base, get.clone(), "/__mock/webhooks/endpoints", None, None).await;
     assert_eq!(endpoints, json!([]));
@@ -255,15 +224,13 @@ async fn bad_endpoint_input_gets_clerks_error_envelope() {
         assert_eq!(err["errors"][0]["meta"]["param_name"], param);
         assert!(err["clerk_trace_id"].is_string());
     }
-    let (status, err) =
-        call(&base, post.clone(), "/__mock/webhooks/endpoints", Some(json!({"events": []})), None).await;
+    let (status, err) = call(&base, post.clone(), "/__mock/webhooks/endpoints", Some(json!({"events": []})), None).await;
     assert_eq!((status, err["errors"][0]["meta"]["param_name"].as_str()), (422, Some("url")), "{err}");
     let (status, err) = call(&base, reqwest::Method::DELETE, "/__mock/webhooks/endpoints/ep_nope", None, None).await;
     assert_eq!((status, err["errors"][0]["code"].as_str()), (404, Some("resource_not_found")));
     let (status, err) = call(&base, post.clone(), "/__mock/webhooks/messages/msg_nope/replay", None, None).await;
     assert_eq!((status, err["errors"][0]["code"].as_str()), (404, Some("resource_not_found")));
-    let (status, err) =
-        call(&base, post.clone(), "/__mock/webhooks/send", Some(json!({"type": "user.created"})), None).await;
+    let (status, err) = call(&base, post.clone(), "/__mock/webhooks/send", Some(json!({"type": "user.created"})), None).await;
     assert_eq!((status, err["errors"][0]["code"].as_str()), (422, Some("form_param_missing")), "{err}");
     assert!(clerk.webhook_endpoints().is_empty(), "nothing was added");
     let refused = MockClerk::builder().webhook_url("file:///etc/passwd").try_start().await;
@@ -320,12 +287,7 @@ impl Drop for Served {
 }
 
 async fn messages(base: &str) -> Vec<Value> {
-    call(base, reqwest::Method::GET, "/__mock/webhooks/messages", None, None)
-        .await
-        .1
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    call(base, reqwest::Method::GET, "/__mock/webhooks/messages", None, None).await.1.as_array().cloned().unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -352,8 +314,7 @@ async fn pending_deliveries_survive_a_kill_of_the_binary_with_a_state_file() {
     let until = tokio::time::Instant::now() + SETTLE;
     let before = loop {
         let m = messages(&first.url()).await;
-        if m.first().is_some_and(|m| m["deliveries"][0]["attempts"].as_array().is_some_and(|a| !a.is_empty()))
-            || tokio::time::Instant::now() > until
+        if m.first().is_some_and(|m| m["deliveries"][0]["attempts"].as_array().is_some_and(|a| !a.is_empty())) || tokio::time::Instant::now() > until
         {
             break m;
         }
@@ -369,15 +330,13 @@ async fn pending_deliveries_survive_a_kill_of_the_binary_with_a_state_file() {
     let until = tokio::time::Instant::now() + SETTLE;
     let after = loop {
         let m = messages(&second.url()).await;
-        if m.first().is_some_and(|m| m["deliveries"][0]["status"] == "succeeded") || tokio::time::Instant::now() > until
-        {
+        if m.first().is_some_and(|m| m["deliveries"][0]["status"] == "succeeded") || tokio::time::Instant::now() > until {
             break m;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(after[0]["id"], before[0]["id"], "the same message after the restart");
-    let statuses: Vec<Value> =
-        after[0]["deliveries"][0]["attempts"].as_array().unwrap().iter().map(|a| a["status_code"].clone()).collect();
+    let statuses: Vec<Value> = after[0]["deliveries"][0]["attempts"].as_array().unwrap().iter().map(|a| a["status_code"].clone()).collect();
     assert_eq!(statuses, [json!(503), json!(200)], "{after:#?}");
     let received = receiver.received();
     assert_eq!(received.len(), 2);

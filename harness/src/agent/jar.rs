@@ -217,8 +217,7 @@ impl CookieJar {
     /// [`CookieJar::header_for`] at a given time (Unix seconds).
     pub fn header_for_at(&self, url: &Url, now: i64) -> Option<String> {
         let cookies = self.cookies_for_at(url, now);
-        (!cookies.is_empty())
-            .then(|| cookies.iter().map(|c| format!("{}={}", c.name, c.value)).collect::<Vec<_>>().join("; "))
+        (!cookies.is_empty()).then(|| cookies.iter().map(|c| format!("{}={}", c.name, c.value)).collect::<Vec<_>>().join("; "))
     }
 }
 
@@ -234,8 +233,7 @@ fn domain_matches(host: &str, domain: &str) -> bool {
 /// RFC 6265 §5.1.4.
 fn path_matches(request_path: &str, cookie_path: &str) -> bool {
     request_path == cookie_path
-        || (request_path.starts_with(cookie_path)
-            && (cookie_path.ends_with('/') || request_path[cookie_path.len()..].starts_with('/')))
+        || (request_path.starts_with(cookie_path) && (cookie_path.ends_with('/') || request_path[cookie_path.len()..].starts_with('/')))
 }
 
 /// RFC 6265 §5.1.4: the directory of the request path.

@@ -153,13 +153,7 @@ impl AgentBuilder {
             .user_agent(USER_AGENT)
             .build()
             .map_err(AgentError::Client)?;
-        Ok(Agent {
-            client,
-            jar: Arc::default(),
-            bearer: Arc::default(),
-            raw_cookie: Arc::default(),
-            max_redirects: self.max_redirects,
-        })
+        Ok(Agent { client, jar: Arc::default(), bearer: Arc::default(), raw_cookie: Arc::default(), max_redirects: self.max_redirects })
     }
 }
 
@@ -212,7 +206,14 @@ impl Agent {
     }
 
     /// Like [`Agent::request`], following redirects one hop at a time.
-    pub async fn follow(&self, method: &str, url: &str, mode: &Mode, json: Option<&Value>, headers: &[(&str, &str)]) -> Result<Navigation, AgentError> {
+    pub async fn follow(
+        &self,
+        method: &str,
+        url: &str,
+        mode: &Mode,
+        json: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Navigation, AgentError> {
         let start = parse_url(url)?;
         let mut method = parse_method(method)?;
         let mut body = request_body(mode, json);
@@ -246,7 +247,16 @@ impl Agent {
 
     /// Sends one request. `start` is where the navigation began: its origin receives credentials.
     #[allow(clippy::too_many_arguments)]
-    async fn send(&self, method: &Method, url: &Url, start: &Url, mode: &Mode, body: Option<&str>, extra: &[(&str, &str)], hops: &[Hop]) -> Result<Hop, AgentError> {
+    async fn send(
+        &self,
+        method: &Method,
+        url: &Url,
+        start: &Url,
+        mode: &Mode,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+        hops: &[Hop],
+    ) -> Result<Hop, AgentError> {
         let same_origin = url.origin() == start.origin();
         let mut sent: Vec<(String, Vec<u8>)> = mode.headers(start).into_iter().map(|(n, v)| (n.to_owned(), v.into_bytes())).collect();
         let mut cookie = self.lock_jar().header_for(url).map(String::into_bytes);
@@ -296,11 +306,8 @@ impl Agent {
             Err(e) => return Err(transport(e)),
         };
         let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
+        let headers: Vec<(String, String)> =
+            response.headers().iter().map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
         let bytes = match response.bytes().await {
             Ok(b) => b,
             Err(e) => return Err(transport(e)),

@@ -18,8 +18,7 @@ async fn serve(router: Router) -> String {
 }
 
 async fn echo(method: HttpMethod, headers: HeaderMap, body: Bytes) -> axum::Json<Value> {
-    let headers: serde_json::Map<String, Value> =
-        headers.iter().map(|(n, v)| (n.to_string(), Value::from(v.to_str().unwrap_or("?")))).collect();
+    let headers: serde_json::Map<String, Value> = headers.iter().map(|(n, v)| (n.to_string(), Value::from(v.to_str().unwrap_or("?")))).collect();
     axum::Json(json!({"method": method.as_str(), "headers": headers, "body": String::from_utf8_lossy(&body)}))
 }
 
@@ -30,12 +29,16 @@ fn redirect(status: u16, to: &str) -> Response {
 fn app() -> Router {
     Router::new()
         .route("/echo", any(echo))
-        .route("/set", get(|| async { (AppendHeaders([(header::SET_COOKIE, "a=1; Path=/; HttpOnly; SameSite=Lax"), (header::SET_COOKIE, "bad-line")]), "ok") }))
+        .route(
+            "/set",
+            get(|| async { (AppendHeaders([(header::SET_COOKIE, "a=1; Path=/; HttpOnly; SameSite=Lax"), (header::SET_COOKIE, "bad-line")]), "ok") }),
+        )
         .route("/delete", get(|| async { [(header::SET_COOKIE, "a=; Path=/; Max-Age=0")] }))
         .route("/r/{status}", any(|Path(status): Path<u16>| async move { redirect(status, "/echo") }))
-        .route("/chain/{n}", get(|Path(n): Path<u32>| async move {
-            if n == 0 { redirect(302, "/echo") } else { redirect(307, &format!("/chain/{}", n - 1)) }
-        }))
+        .route(
+            "/chain/{n}",
+            get(|Path(n): Path<u32>| async move { if n == 0 { redirect(302, "/echo") } else { redirect(307, &format!("/chain/{}", n - 1)) } }),
+        )
         .route("/loop", get(|| async { redirect(302, "/loop") }))
         .route("/mailto", get(|| async { redirect(302, "mailto:someone@example.test") }))
 }
@@ -81,7 +84,8 @@ async fn request_sends_json_and_extra_headers_and_bearer() {
     let url = format!("{}/echo", serve(app()).await);
     let agent = Agent::new().unwrap();
     agent.set_bearer(Some("tok".into()));
-    let hop = agent.request("put", &url, &Mode::Fetch, Some(&json!({"title": "x"})), &[("X-Extra", "1"), ("Accept", "application/json")]).await.unwrap();
+    let hop =
+        agent.request("put", &url, &Mode::Fetch, Some(&json!({"title": "x"})), &[("X-Extra", "1"), ("Accept", "application/json")]).await.unwrap();
     let echoed: Value = hop.json().unwrap();
     assert_eq!(echoed["method"], "PUT");
     assert_eq!(echoed["body"], r#"{"title":"x"}"#);
@@ -149,7 +153,13 @@ async fn bearer_is_not_sent_across_origins() {
     let agent = Agent::new().unwrap();
     agent.set_bearer(Some("tok".into()));
     let target = format!("{b}/echo");
-    let router = Router::new().route("/go", get(move || { let t = target.clone(); async move { redirect(307, &t) } }));
+    let router = Router::new().route(
+        "/go",
+        get(move || {
+            let t = target.clone();
+            async move { redirect(307, &t) }
+        }),
+    );
     let hopper = serve(router).await;
     let nav = agent.navigate(&format!("{hopper}/go"), &Mode::Fetch).await.unwrap();
     assert_eq!(nav.first().request_header("authorization"), Some("Bearer tok"));

@@ -78,11 +78,7 @@ async fn run(args: Args) -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         return ExitCode::SUCCESS;
     }
-    let status = tokio::process::Command::new(&args.command[0])
-        .args(&args.command[1..])
-        .envs(stack.target_env())
-        .status()
-        .await;
+    let status = tokio::process::Command::new(&args.command[0]).args(&args.command[1..]).envs(stack.target_env()).status().await;
     drop(stack);
     match status {
         Ok(s) if s.success() => ExitCode::SUCCESS,

@@ -49,9 +49,7 @@ pub const FLAGS: [&str; 7] = [
 #[derive(Debug, thiserror::Error)]
 pub enum BrowserError {
     /// No Chromium to run.
-    #[error(
-        "no Chromium found ({searched}). Install it (Debian/Ubuntu: `apt-get install -y chromium`) or set CHROME to the browser's path"
-    )]
+    #[error("no Chromium found ({searched}). Install it (Debian/Ubuntu: `apt-get install -y chromium`) or set CHROME to the browser's path")]
     ChromiumNotFound {
         /// Where it was looked for.
         searched: String,

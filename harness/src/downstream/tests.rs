@@ -103,7 +103,8 @@ async fn remote_control_works_like_local() {
 async fn bad_scripts_and_urls_are_clear_errors() {
     let local = Downstream::start().await.unwrap();
     let (status, _, body) =
-        call(reqwest::Method::POST, format!("{}/__downstream/script", local.url()), Some(json!({"method": "GET", "path": "/x", "status": 200}))).await;
+        call(reqwest::Method::POST, format!("{}/__downstream/script", local.url()), Some(json!({"method": "GET", "path": "/x", "status": 200})))
+            .await;
     assert_eq!(status, 422);
     assert!(body.contains("400-599"), "{body}");
     let (status, _, _) = call(

@@ -124,10 +124,10 @@ impl RemoteIssuer {
             .pop_if_empty()
             .extend(["v1", "sessions", session_id]);
         let session: Value = self.answer(format!("GET /v1/sessions/{session_id}"), self.client.get(url).bearer_auth(secret)).await?;
-        session["status"].as_str().map(str::to_owned).ok_or_else(|| IssuerError::Decode {
-            op: format!("GET /v1/sessions/{session_id}"),
-            reason: "no status in the session".into(),
-        })
+        session["status"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| IssuerError::Decode { op: format!("GET /v1/sessions/{session_id}"), reason: "no status in the session".into() })
     }
 
     async fn answer<T: DeserializeOwned>(&self, op: String, request: reqwest::RequestBuilder) -> Result<T, IssuerError> {

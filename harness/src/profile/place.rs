@@ -75,7 +75,9 @@ impl Profile {
                 get(self.probes.get(key).ok_or_else(|| self.lacks(&format!("probes.{key}"), name))?)
             }
             other => {
-                return Err(format!("{other:?} is not a place: write a path (/…) or a place the profile names (the data page, the PUT API route, …)"));
+                return Err(format!(
+                    "{other:?} is not a place: write a path (/…) or a place the profile names (the data page, the PUT API route, …)"
+                ));
             }
         };
         if let Some(query) = query.filter(|q| !q.is_empty()) {

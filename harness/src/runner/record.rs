@@ -66,8 +66,9 @@ pub fn scenario_id(tags: &[String]) -> String {
     tags.iter()
         .map(|t| t.trim_start_matches('@'))
         .find(|t| {
-            t.split_once('-')
-                .is_some_and(|(a, n)| !a.is_empty() && a.chars().all(|c| c.is_ascii_uppercase()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            t.split_once('-').is_some_and(|(a, n)| {
+                !a.is_empty() && a.chars().all(|c| c.is_ascii_uppercase()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+            })
         })
         .map(|t| format!("@{t}"))
         .unwrap_or_default()
@@ -100,7 +101,10 @@ fn display_path(path: &std::path::Path) -> String {
 
 /// The text of a panic payload.
 pub fn panic_text(info: &event::Info) -> String {
-    info.downcast_ref::<String>().cloned().or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned())).unwrap_or_else(|| "a non-text panic".into())
+    info.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a non-text panic".into())
 }
 
 /// The failure message without the transcript (which follows a blank line).
@@ -136,7 +140,9 @@ impl Record {
                 self.running.insert(key, recorded);
             }
             Scenario::Step(step, ev) | Scenario::Background(step, ev) => self.step(&key, feature, &step, ev),
-            Scenario::Hook(kind, event::Hook::Failed(_, info)) => self.end(&key, Ending::Broken(format!("the {kind:?} hook failed: {}", panic_text(&info)))),
+            Scenario::Hook(kind, event::Hook::Failed(_, info)) => {
+                self.end(&key, Ending::Broken(format!("the {kind:?} hook failed: {}", panic_text(&info))))
+            }
             Scenario::Finished => {
                 if let Some(done) = self.running.remove(&key) {
                     self.scenarios.push(done);
@@ -179,7 +185,9 @@ impl<W: World> Writer<W> for Recorder {
         match event.map(Event::into_inner) {
             Err(e) => record.parse_errors.push(e.to_string()),
             Ok(Cucumber::Feature(feature, Feature::Scenario(scenario, ev))) => record.scenario(&feature, None, &scenario, ev.event),
-            Ok(Cucumber::Feature(feature, Feature::Rule(rule, Rule::Scenario(scenario, ev)))) => record.scenario(&feature, Some(&rule), &scenario, ev.event),
+            Ok(Cucumber::Feature(feature, Feature::Rule(rule, Rule::Scenario(scenario, ev)))) => {
+                record.scenario(&feature, Some(&rule), &scenario, ev.event)
+            }
             Ok(_) => {}
         }
     }

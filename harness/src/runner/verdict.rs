@@ -148,7 +148,9 @@ pub fn print(report: &Report, target_url: &str, profile: &Profile, quiet: bool, 
             }
             Outcome::Fixed(why) => format!("FIXED             {} {} — {why}", r.label(), r.scenario.name),
             Outcome::Failed(why) => format!("FAILED            {} {} ({}){}", r.label(), r.scenario.name, r.scenario.location, first_line(why)),
-            Outcome::FailedOtherwise(why) => format!("FAILED OTHERWISE  {} {} ({}){}", r.label(), r.scenario.name, r.scenario.location, first_line(why)),
+            Outcome::FailedOtherwise(why) => {
+                format!("FAILED OTHERWISE  {} {} ({}){}", r.label(), r.scenario.name, r.scenario.location, first_line(why))
+            }
             Outcome::Skipped(why) => format!("skipped           {} {} — the profile skips it: {why}", r.label(), r.scenario.name),
         };
         let _ = writeln!(out, "  {line}");
@@ -156,6 +158,11 @@ pub fn print(report: &Report, target_url: &str, profile: &Profile, quiet: bool, 
     let _ = writeln!(out, "{} expected failure(s) of this target, signed and matched (counted as skipped below)", report.expected_failures);
     let _ = writeln!(out, "suite wall time against {}: {:.2} s", profile.name, wall_time.as_secs_f64());
     // The closing line, last, in the plain form test-result readers know.
-    let _ =
-        writeln!(out, "{} passed, {} failed, {} skipped", report.passed, report.failed + report.parse_errors.len(), report.skipped + report.expected_failures);
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed, {} skipped",
+        report.passed,
+        report.failed + report.parse_errors.len(),
+        report.skipped + report.expected_failures
+    );
 }

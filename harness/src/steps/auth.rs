@@ -9,12 +9,7 @@ use crate::world::ConformanceWorld;
 
 pub(super) fn definitions() -> Vec<StepDef> {
     vec![
-        StepDef {
-            keyword: Keyword::Given,
-            pattern: r"^I am signed out$",
-            run: |_w, _ctx| async {}.boxed_local(),
-            example: "Given I am signed out",
-        },
+        StepDef { keyword: Keyword::Given, pattern: r"^I am signed out$", run: |_w, _ctx| async {}.boxed_local(), example: "Given I am signed out" },
         StepDef {
             keyword: Keyword::Given,
             pattern: r"^I am signed in$",

@@ -385,8 +385,12 @@ pub(super) fn definitions() -> Vec<StepDef> {
                     let calls = w.env.issuer.revoke_calls(&sid).await.unwrap_or_else(|e| w.fail(&format!("cannot read mock-clerk's log: {e}")));
                     w.check(calls == 1, || format!("mock-clerk received {calls} revoke(s) for my session"));
                     if let Some(other) = w.other.clone() {
-                        let others =
-                            w.env.issuer.revoke_calls(&other.session_id).await.unwrap_or_else(|e| w.fail(&format!("cannot read mock-clerk's log: {e}")));
+                        let others = w
+                            .env
+                            .issuer
+                            .revoke_calls(&other.session_id)
+                            .await
+                            .unwrap_or_else(|e| w.fail(&format!("cannot read mock-clerk's log: {e}")));
                         w.check(others == 0, || "my other session was revoked too".into());
                     }
                 }

@@ -11,7 +11,6 @@
 //!   only), so those requests are sent here, with the raw UTF-8 bytes a browser sends, following redirects one
 //!   hop at a time like the agent and keeping the jar up to date.
 
-
 use futures_util::FutureExt;
 use mock_clerk::cookies::{CLIENT_UAT, DEV_BROWSER, SESSION};
 use mock_clerk::{BrokenToken, MintRequest};
@@ -40,7 +39,8 @@ async fn forge(w: &mut ConformanceWorld, name: &str) -> String {
     let v = variant(w, name);
     let (user, session) = (w.me().user_id.clone(), w.me().session_id.clone());
     // Issued to the target's origin (`azp`), as clerk-js does: only the broken part differs from a real token.
-    let req = MintRequest { sub: Some(user.clone()), sid: Some(session.clone()), azp: Some(w.target_origin()), broken: Some(v), ..MintRequest::default() };
+    let req =
+        MintRequest { sub: Some(user.clone()), sid: Some(session.clone()), azp: Some(w.target_origin()), broken: Some(v), ..MintRequest::default() };
     let token = match w.env.issuer.mint(req).await {
         Ok(t) => t.jwt,
         Err(e) => w.fail(&format!("mock-clerk could not forge a {name} token: {e}")),
@@ -99,7 +99,11 @@ async fn go_malformed(w: &mut ConformanceWorld, method: &str, path: &str, mode: 
     let value = malformed(w, kind);
     remember(w, &String::from_utf8_lossy(&value));
     if !value.is_ascii() {
-        w.transcript.note(format!("sending a non-ASCII {} raw ({} bytes of UTF-8)", if carrier == Carrier::Cookie { "__session cookie" } else { "Bearer token" }, value.len()));
+        w.transcript.note(format!(
+            "sending a non-ASCII {} raw ({} bytes of UTF-8)",
+            if carrier == Carrier::Cookie { "__session cookie" } else { "Bearer token" },
+            value.len()
+        ));
     }
     match carrier {
         Carrier::Cookie => {
@@ -350,7 +354,9 @@ pub(super) fn definitions() -> Vec<StepDef> {
                                     continue;
                                 }
                                 let claims = mock_clerk::tokens::decode_unverified(&c.value).map(|d| d.claims).unwrap_or_default();
-                                w.check(claims["sid"] != sid.as_str(), || format!("{} {} set a new session token for my session {sid}", hop.status, hop.url));
+                                w.check(claims["sid"] != sid.as_str(), || {
+                                    format!("{} {} set a new session token for my session {sid}", hop.status, hop.url)
+                                });
                             }
                         }
                     }

@@ -29,8 +29,7 @@ pub struct Scratch(PathBuf);
 
 impl Scratch {
     pub fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("mock-clerk-bench-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("mock-clerk-bench-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create a scratch directory");
         Self(dir)
@@ -56,10 +55,7 @@ struct Served {
 impl Served {
     fn spawn(dir: &Path) -> Result<Self, String> {
         let mut command = Command::new(BINARY);
-        command
-            .args(["serve", "--addr", "127.0.0.1:0", "--key-file"])
-            .arg(dir.join("keys.pem"))
-            .current_dir(dir);
+        command.args(["serve", "--addr", "127.0.0.1:0", "--key-file"]).arg(dir.join("keys.pem")).current_dir(dir);
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("MOCK_CLERK_") {
                 command.env_remove(name);
@@ -67,15 +63,8 @@ impl Served {
         }
         // Its log (a line per request, as by default) goes to a file, as nginx's access log does.
         let log = std::fs::File::create(dir.join("mock-clerk.log")).map_err(|e| e.to_string())?;
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log);
-        let mut guard = ChildGuard::new(
-            command
-                .spawn()
-                .map_err(|e| format!("spawn {BINARY}: {e}"))?,
-        );
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log);
+        let mut guard = ChildGuard::new(command.spawn().map_err(|e| format!("spawn {BINARY}: {e}"))?);
         let stdout = guard.child().stdout.take().ok_or("no stdout")?;
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         // Reads stdout to EOF (the child's death), so the child never blocks on a full pipe.
@@ -87,68 +76,34 @@ impl Served {
         let addr = loop {
             let Ok(line) = rx.recv_timeout(Duration::from_secs(10)) else {
                 let log = std::fs::read_to_string(dir.join("mock-clerk.log")).unwrap_or_default();
-                return Err(format!(
-                    "mock-clerk printed no `listening on` line: {}",
-                    log.trim()
-                ));
+                return Err(format!("mock-clerk printed no `listening on` line: {}", log.trim()));
             };
             if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|_| format!("no address in {line:?}"))?;
+                break rest.split_whitespace().next().unwrap_or_default().parse().map_err(|_| format!("no address in {line:?}"))?;
             }
         };
-        Ok(Self {
-            _guard: guard,
-            addr,
-            secret: mock_clerk::handle::default_secret_key(mock_clerk::InstanceKind::Development),
-        })
+        Ok(Self { _guard: guard, addr, secret: mock_clerk::handle::default_secret_key(mock_clerk::InstanceKind::Development) })
     }
 }
 
 /// One request on a fresh connection; returns status and body.
-pub fn http_once(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Result<(u16, Vec<u8>), String> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
-        .map_err(|e| format!("connect {addr}: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
+pub fn http_once(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<(u16, Vec<u8>), String> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| e.to_string())?;
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
     stream.write_all(body).map_err(|e| e.to_string())?;
     let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .map_err(|e| e.to_string())?;
-    let head_end = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("no response head")?;
+    stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
+    let head_end = response.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no response head")?;
     let (status, length) = super::parse_head(&response[..head_end])?;
     let body = response[head_end + 4..].to_vec();
     if body.len() != length {
-        return Err(format!(
-            "body is {} bytes, content-length {length}",
-            body.len()
-        ));
+        return Err(format!("body is {} bytes, content-length {length}", body.len()));
     }
     Ok((status, body))
 }
@@ -172,18 +127,11 @@ fn start_nginx(dir: &Path, path: &str, body: &[u8]) -> Result<Nginx, String> {
     if !Path::new(NGINX).exists() {
         return Err(format!("{NGINX} is not installed"));
     }
-    let version = Command::new(NGINX)
-        .arg("-v")
-        .output()
-        .map_err(|e| e.to_string())?;
-    let version = String::from_utf8_lossy(&version.stderr)
-        .trim()
-        .trim_start_matches("nginx version: ")
-        .to_owned();
+    let version = Command::new(NGINX).arg("-v").output().map_err(|e| e.to_string())?;
+    let version = String::from_utf8_lossy(&version.stderr).trim().trim_start_matches("nginx version: ").to_owned();
     let root = dir.join("html");
     let file = root.join(path.trim_start_matches('/'));
-    std::fs::create_dir_all(file.parent().expect("a file under the root"))
-        .map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(file.parent().expect("a file under the root")).map_err(|e| e.to_string())?;
     std::fs::write(&file, body).map_err(|e| e.to_string())?;
     let port = free_port()?;
     // As root, nginx would switch its workers to `nobody`: they run as the current user instead.
@@ -220,18 +168,11 @@ fn start_nginx(dir: &Path, path: &str, body: &[u8]) -> Result<Nginx, String> {
         }
         match http_once(addr, "GET", path, &[], b"") {
             Ok((200, served)) if served == body => {
-                return Ok(Nginx {
-                    _guard: guard,
-                    addr,
-                    version,
-                });
+                return Ok(Nginx { _guard: guard, addr, version });
             }
             Ok((200, _)) => return Err("nginx answers 200 but not the same bytes".into()),
             Ok((status, _)) => {
-                return Err(format!(
-                    "nginx answers {status} (can its workers read {}?)",
-                    file.display()
-                ));
+                return Err(format!("nginx answers {status} (can its workers read {}?)", file.display()));
             }
             Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
             Err(e) => return Err(format!("nginx does not answer: {e}")),
@@ -242,11 +183,7 @@ fn start_nginx(dir: &Path, path: &str, body: &[u8]) -> Result<Nginx, String> {
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0")))
         .unwrap_or(false)
 }
 
@@ -269,16 +206,10 @@ enum Generator {
 fn generator() -> Generator {
     match Command::new("wrk").arg("--version").output() {
         Ok(out) => {
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
             Generator::Wrk(text.lines().next().unwrap_or("wrk").trim().to_owned())
         }
-        Err(e) => Generator::InProcess(format!(
-            "wrk not found ({e}): the in-process load generator instead"
-        )),
+        Err(e) => Generator::InProcess(format!("wrk not found ({e}): the in-process load generator instead")),
     }
 }
 
@@ -293,40 +224,21 @@ impl Generator {
     }
 
     /// The request on `addr`, for `plan.http_secs` seconds.
-    fn run(
-        &self,
-        dir: &Path,
-        addr: SocketAddr,
-        req: &Req<'_>,
-        plan: &Plan,
-    ) -> Result<Load, String> {
+    fn run(&self, dir: &Path, addr: SocketAddr, req: &Req<'_>, plan: &Plan) -> Result<Load, String> {
         match self {
             Generator::Wrk(_) => wrk(dir, addr, req, plan.http_secs),
             Generator::InProcess(_) => {
-                let mut request = format!(
-                    "{} {} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\n",
-                    req.method,
-                    req.path,
-                    req.body.len()
-                );
+                let mut request = format!("{} {} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\n", req.method, req.path, req.body.len());
                 for (name, value) in req.headers {
                     request.push_str(&format!("{name}: {value}\r\n"));
                 }
                 request.push_str("\r\n");
                 request.push_str(req.body);
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())?;
+                let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
                 let rate = runtime.block_on(super::load(addr, request.into_bytes(), plan));
                 match rate.first_error {
-                    Some(e) if rate.errors > 0 => {
-                        Err(format!("{} errors, first: {e}", rate.errors))
-                    }
-                    _ => Ok(Load {
-                        per_sec: rate.per_sec,
-                        requests: rate.ok,
-                    }),
+                    Some(e) if rate.errors > 0 => Err(format!("{} errors, first: {e}", rate.errors)),
+                    _ => Ok(Load { per_sec: rate.per_sec, requests: rate.ok }),
                 }
             }
         }
@@ -349,12 +261,7 @@ fn wrk(dir: &Path, addr: SocketAddr, req: &Req<'_>, secs: u32) -> Result<Load, S
     }
     std::fs::write(&script, lua).map_err(|e| e.to_string())?;
     let child = Command::new("wrk")
-        .args([
-            format!("-t{WRK_THREADS}"),
-            format!("-c{WRK_CONNECTIONS}"),
-            format!("-d{secs}s"),
-            "-s".into(),
-        ])
+        .args([format!("-t{WRK_THREADS}"), format!("-c{WRK_CONNECTIONS}"), format!("-d{secs}s"), "-s".into()])
         .arg(&script)
         .arg(format!("http://{addr}{}", req.path))
         .stdin(Stdio::null())
@@ -366,11 +273,7 @@ fn wrk(dir: &Path, addr: SocketAddr, req: &Req<'_>, secs: u32) -> Result<Load, S
     let stdout = drain(guard.child().stdout.take());
     let stderr = drain(guard.child().stderr.take());
     let status = guard.child().wait().map_err(|e| e.to_string())?;
-    let text = format!(
-        "{}{}",
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default()
-    );
+    let text = format!("{}{}", stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
     if !status.success() {
         return Err(format!("wrk exited with {status}: {text}"));
     }
@@ -379,10 +282,7 @@ fn wrk(dir: &Path, addr: SocketAddr, req: &Req<'_>, secs: u32) -> Result<Load, S
 
 /// Requests/s and the request count from wrk's report; any non-2xx answer or socket error makes the run invalid.
 fn parse_wrk(text: &str) -> Result<Load, String> {
-    if let Some(line) = text
-        .lines()
-        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
-    {
+    if let Some(line) = text.lines().find(|l| l.contains("Non-2xx") || l.contains("Socket errors")) {
         return Err(format!("wrk saw failures: {}", line.trim()));
     }
     let per_sec = text
@@ -404,10 +304,7 @@ pub fn check_wrk_parser() {
     let load = parse_wrk(ok).expect("parses");
     assert_eq!((load.per_sec, load.requests), (84707.31, 254151));
     assert!(parse_wrk(&format!("{ok}  Non-2xx or 3xx responses: 5\n")).is_err());
-    assert!(
-        parse_wrk("  Socket errors: connect 0, read 1, write 0, timeout 0\nRequests/sec: 1\n")
-            .is_err()
-    );
+    assert!(parse_wrk("  Socket errors: connect 0, read 1, write 0, timeout 0\nRequests/sec: 1\n").is_err());
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -460,41 +357,16 @@ pub fn bench_jwks(plan: &Plan) -> Versus {
         }
     };
     if let Some(n) = &nginx {
-        versus.reference_name = format!(
-            "nginx {} (static file, same {} bytes)",
-            n.version,
-            body.len()
-        );
+        versus.reference_name = format!("nginx {} (static file, same {} bytes)", n.version, body.len());
     }
-    let jwks = Req {
-        method: "GET",
-        path: "/v1/jwks",
-        headers: &headers,
-        body: "",
-    };
-    println!(
-        "jwks: {} rounds of {} s each, nginx then mock-clerk, load: {}",
-        plan.rounds, plan.http_secs, versus.generator
-    );
+    let jwks = Req { method: "GET", path: "/v1/jwks", headers: &headers, body: "" };
+    println!("jwks: {} rounds of {} s each, nginx then mock-clerk, load: {}", plan.rounds, plan.http_secs, versus.generator);
     for round in 1..=plan.rounds {
         if let Some(n) = &nginx {
-            versus.reference.push(
-                generator
-                    .run(dir.path(), n.addr, &jwks, plan)
-                    .map(|l| l.per_sec),
-            );
+            versus.reference.push(generator.run(dir.path(), n.addr, &jwks, plan).map(|l| l.per_sec));
         }
-        versus.subject.push(
-            generator
-                .run(dir.path(), served.addr, &jwks, plan)
-                .map(|l| l.per_sec),
-        );
-        println!(
-            "jwks round {round}/{}: nginx {}, mock-clerk {}",
-            plan.rounds,
-            show(versus.reference.last()),
-            show(versus.subject.last())
-        );
+        versus.subject.push(generator.run(dir.path(), served.addr, &jwks, plan).map(|l| l.per_sec));
+        println!("jwks round {round}/{}: nginx {}, mock-clerk {}", plan.rounds, show(versus.reference.last()), show(versus.subject.last()));
     }
     versus
 }
@@ -519,16 +391,8 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
             return versus;
         }
     };
-    let session = match http_once(
-        served.addr,
-        "POST",
-        "/__mock/sign-in",
-        &[("content-type", "application/json")],
-        b"{}",
-    ) {
-        Ok((200, body)) => serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["session_id"].as_str().map(str::to_owned)),
+    let session = match http_once(served.addr, "POST", "/__mock/sign-in", &[("content-type", "application/json")], b"{}") {
+        Ok((200, body)) => serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["session_id"].as_str().map(str::to_owned)),
         _ => None,
     };
     let Some(session) = session else {
@@ -537,10 +401,7 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
     };
     let path = format!("/v1/sessions/{session}/tokens");
     let auth = format!("Bearer {}", served.secret);
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("content-type", "application/json"),
-    ];
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
     match http_once(served.addr, "POST", &path, &headers, b"{}") {
         Ok((200, body)) if String::from_utf8_lossy(&body).contains("\"jwt\":\"ey") => {}
         other => {
@@ -548,34 +409,14 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
             return versus;
         }
     }
-    let mint = Req {
-        method: "POST",
-        path: &path,
-        headers: &headers,
-        body: "{}",
-    };
-    println!(
-        "http-mints: {} rounds, openssl -multi {multi} then mock-clerk ({} s), load: {}",
-        plan.rounds, plan.http_secs, versus.generator
-    );
+    let mint = Req { method: "POST", path: &path, headers: &headers, body: "{}" };
+    println!("http-mints: {} rounds, openssl -multi {multi} then mock-clerk ({} s), load: {}", plan.rounds, plan.http_secs, versus.generator);
     for round in 1..=plan.rounds {
-        let openssl = if plan.full {
-            openssl_reference(plan.openssl_secs, round == 1, Some(multi))
-        } else {
-            Err("skipped in smoke-test mode".into())
-        };
+        let openssl =
+            if plan.full { openssl_reference(plan.openssl_secs, round == 1, Some(multi)) } else { Err("skipped in smoke-test mode".into()) };
         versus.reference.push(openssl);
-        versus.subject.push(
-            generator
-                .run(dir.path(), served.addr, &mint, plan)
-                .map(|l| l.per_sec),
-        );
-        println!(
-            "http-mints round {round}/{}: openssl {}, mock-clerk {}",
-            plan.rounds,
-            show(versus.reference.last()),
-            show(versus.subject.last())
-        );
+        versus.subject.push(generator.run(dir.path(), served.addr, &mint, plan).map(|l| l.per_sec));
+        println!("http-mints round {round}/{}: openssl {}, mock-clerk {}", plan.rounds, show(versus.reference.last()), show(versus.subject.last()));
     }
     versus
 }
@@ -590,16 +431,9 @@ fn show(v: Option<&Result<f64, String>>) -> String {
 
 impl Versus {
     pub fn print(&self, label: &str) {
-        let best = |runs: &[Result<f64, String>]| {
-            runs.iter()
-                .filter_map(|r| r.as_ref().ok().copied())
-                .reduce(f64::max)
-        };
+        let best = |runs: &[Result<f64, String>]| runs.iter().filter_map(|r| r.as_ref().ok().copied()).reduce(f64::max);
         let list = |runs: &[Result<f64, String>]| {
-            runs.iter()
-                .map(|r| r.as_ref().map_or("failed".into(), |v| format!("{v:.0}")))
-                .collect::<Vec<_>>()
-                .join(" ")
+            runs.iter().map(|r| r.as_ref().map_or("failed".into(), |v| format!("{v:.0}"))).collect::<Vec<_>>().join(" ")
         };
         let n = self.subject.len();
         if let Some(note) = &self.note {
@@ -613,19 +447,11 @@ impl Versus {
                 format!("{label}: {} (best of {n})", self.reference_name),
                 list(&self.reference)
             ),
-            None => println!(
-                "{:<56} {:>9} /s | reference unavailable: ratio skipped",
-                format!("{label}: {}", self.reference_name),
-                "n/a"
-            ),
+            None => println!("{:<56} {:>9} /s | reference unavailable: ratio skipped", format!("{label}: {}", self.reference_name), "n/a"),
         }
         if let Some(s) = subject {
             let ratio = reference.map_or("ratio n/a".into(), |r| {
-                format!(
-                    "ratio {:.2} (target ≥ {HTTP_TARGET_RATIO:.2}: {})",
-                    s / r,
-                    verdict(s / r >= HTTP_TARGET_RATIO)
-                )
+                format!("ratio {:.2} (target ≥ {HTTP_TARGET_RATIO:.2}: {})", s / r, verdict(s / r >= HTTP_TARGET_RATIO))
             });
             let per_round: Vec<String> = self
                 .reference
@@ -643,18 +469,9 @@ impl Versus {
                 per_round.join(" ")
             );
         } else {
-            println!(
-                "{label}: {} failed: {}",
-                self.subject_name,
-                list(&self.subject)
-            );
+            println!("{label}: {} failed: {}", self.subject_name, list(&self.subject));
         }
-        for failure in self
-            .reference
-            .iter()
-            .chain(&self.subject)
-            .filter_map(|r| r.as_ref().err())
-        {
+        for failure in self.reference.iter().chain(&self.subject).filter_map(|r| r.as_ref().err()) {
             println!("{label}:   failed run: {failure}");
         }
         println!("{:<56} {}", format!("{label}:   (load)"), self.generator);

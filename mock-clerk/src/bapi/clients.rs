@@ -11,9 +11,6 @@ use crate::state::AppState;
 
 pub(super) async fn handshake_payload(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let nonce = query_one(&query_pairs(query.as_deref()), "nonce").ok_or_else(|| ApiError::FormParamMissing("nonce".into()))?;
-    let directives = state
-        .store()
-        .take_nonce(&nonce)
-        .ok_or(ApiError::ResourceNotFound { kind: "handshake nonce", id: nonce })?;
+    let directives = state.store().take_nonce(&nonce).ok_or(ApiError::ResourceNotFound { kind: "handshake nonce", id: nonce })?;
     Ok(ok_json(&json!({ "directives": directives })))
 }

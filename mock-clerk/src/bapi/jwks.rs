@@ -17,9 +17,6 @@ pub(super) async fn get_jwks(State(state): State<AppState>) -> Response {
 /// the JSON content type: nothing is serialised or copied per request.
 pub fn jwks_response(state: &AppState) -> Response {
     let mut response = Response::new(Body::from(state.keys().jwks_json()));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(JSON_CONTENT_TYPE),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
     response
 }

@@ -50,11 +50,7 @@ async fn require_secret_key(State(state): State<AppState>, req: Request, next: N
 /// [`ApiError::AuthorizationHeaderMissing`], anything but this instance's secret key [`ApiError::SecretKeyInvalid`].
 /// Every Backend API answer passes it first, the 405 for a method a route lacks included.
 pub fn check_secret_key(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(ApiError::AuthorizationHeaderMissing)?
-        .to_str()
-        .map_err(|_| ApiError::SecretKeyInvalid)?;
+    let given = headers.get(header::AUTHORIZATION).ok_or(ApiError::AuthorizationHeaderMissing)?.to_str().map_err(|_| ApiError::SecretKeyInvalid)?;
     let token = given.strip_prefix("Bearer ").ok_or(ApiError::SecretKeyInvalid)?;
     if !constant_time_eq(token.trim().as_bytes(), state.instance().secret_key().as_bytes()) {
         return Err(ApiError::SecretKeyInvalid);

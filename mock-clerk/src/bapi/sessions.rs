@@ -20,10 +20,10 @@ pub(super) async fn list(State(state): State<AppState>, RawQuery(query): RawQuer
     let pairs = query_pairs(query.as_deref());
     let status = match query_one(&pairs, "status") {
         None => None,
-        Some(s) => Some(SessionStatus::parse(&s).ok_or_else(|| ApiError::FormParamInvalid {
-            param: "status".into(),
-            message: format!("{s:?} is not a session status"),
-        })?),
+        Some(s) => Some(
+            SessionStatus::parse(&s)
+                .ok_or_else(|| ApiError::FormParamInvalid { param: "status".into(), message: format!("{s:?} is not a session status") })?,
+        ),
     };
     let filter = SessionQuery { user_id: query_one(&pairs, "user_id"), client_id: query_one(&pairs, "client_id"), status };
     if filter.user_id.is_none() && filter.client_id.is_none() {
@@ -84,7 +84,11 @@ pub(super) async fn token(State(state): State<AppState>, Id(id): Id, JsonBody(bo
 
 /// `POST /v1/sessions/{id}/tokens/{template}`: any template name is accepted and minted with the session
 /// claims (mock-clerk has no dashboard to define templates).
-pub(super) async fn template_token(State(state): State<AppState>, IdPair(id, _template): IdPair, JsonBody(body): JsonBody<TokenBody>) -> Result<Response, ApiError> {
+pub(super) async fn template_token(
+    State(state): State<AppState>,
+    IdPair(id, _template): IdPair,
+    JsonBody(body): JsonBody<TokenBody>,
+) -> Result<Response, ApiError> {
     mint_for_session(&state, &id, body)
 }
 
@@ -131,12 +135,16 @@ pub(super) struct RefreshBody {
 /// `POST /v1/sessions/{id}/refresh[?suffixed_cookies=true]` (`SessionApi.ts` `refreshSession`, called by
 /// `request.ts` when an expired token meets a `__refresh_<suffix>` cookie on a GET). The expired token must be
 /// ours and name this session; the refresh token must be the session's; the session must still be active.
-pub(super) async fn refresh(State(state): State<AppState>, Id(id): Id, RawQuery(query): RawQuery, JsonBody(body): JsonBody<RefreshBody>) -> Result<Response, ApiError> {
+pub(super) async fn refresh(
+    State(state): State<AppState>,
+    Id(id): Id,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody<RefreshBody>,
+) -> Result<Response, ApiError> {
     let _ = (&body.request_origin, &body.request_originating_ip, &body.request_headers);
     let sid_in_token = {
         let keys = state.keys();
-        crate::tokens::verify_signature(&keys, &body.expired_token)
-            .and_then(|d| d.claims.get("sid").and_then(Value::as_str).map(str::to_owned))
+        crate::tokens::verify_signature(&keys, &body.expired_token).and_then(|d| d.claims.get("sid").and_then(Value::as_str).map(str::to_owned))
     };
     if sid_in_token.as_deref() != Some(id.as_str()) {
         return Err(ApiError::FormParamInvalid {

@@ -17,10 +17,7 @@ fn user_query(query: Option<&str>) -> Result<(UserQuery, usize, usize), ApiError
     let pairs = query_pairs(query);
     let limit = query_usize(&pairs, "limit")?.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::FormParamInvalid {
-            param: "limit".into(),
-            message: format!("limit must be between 1 and {MAX_LIMIT}"),
-        });
+        return Err(ApiError::FormParamInvalid { param: "limit".into(), message: format!("limit must be between 1 and {MAX_LIMIT}") });
     }
     let offset = query_usize(&pairs, "offset")?.unwrap_or(0);
     let filter = UserQuery {
@@ -87,7 +84,11 @@ pub(super) struct MetadataPatch {
 
 /// `PATCH /v1/users/{id}/metadata` (`updateUserMetadata`): each object is deep-merged into the stored one, a
 /// `null` value deletes its key (Clerk's rule); emits `user.updated`.
-pub(super) async fn update_metadata(State(state): State<AppState>, Id(id): Id, JsonBody(patch): JsonBody<MetadataPatch>) -> Result<Response, ApiError> {
+pub(super) async fn update_metadata(
+    State(state): State<AppState>,
+    Id(id): Id,
+    JsonBody(patch): JsonBody<MetadataPatch>,
+) -> Result<Response, ApiError> {
     let now = state.clock().now_ms();
     let mut store = state.store();
     let user = store.user(&id)?;

@@ -71,26 +71,16 @@ pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiErro
         let user_id = match req.user_id {
             Some(id) => store.user(&id)?.id.clone(),
             None => {
-                let new = NewUser {
-                    email_address: req.email.into_iter().collect(),
-                    first_name: req.first_name,
-                    ..NewUser::default()
-                };
+                let new = NewUser { email_address: req.email.into_iter().collect(), first_name: req.first_name, ..NewUser::default() };
                 store.create_user(new, now)?.id
             }
         };
         let session = store.create_session(&user_id, now)?;
-        let dev_browser =
-            state.instance().is_development().then(|| store.create_dev_browser(Some(&session.client_id), now));
+        let dev_browser = state.instance().is_development().then(|| store.create_dev_browser(Some(&session.client_id), now));
         let refresh_token = store.refresh_token(&session.id);
         (user_id, session, dev_browser, refresh_token)
     };
-    let spec = TokenSpec {
-        ttl: req.ttl_seconds.map(Duration::from_secs),
-        azp: req.azp,
-        extra: req.claims,
-        ..TokenSpec::new(&user_id, &session.id)
-    };
+    let spec = TokenSpec { ttl: req.ttl_seconds.map(Duration::from_secs), azp: req.azp, extra: req.claims, ..TokenSpec::new(&user_id, &session.id) };
     let Minted { token, iat } = state.mint(&spec);
     let mut jar = vec![Cookie::new(cookies::SESSION, &token), Cookie::new(cookies::CLIENT_UAT, iat.to_string())];
     if let Some(dvb) = dev_browser {

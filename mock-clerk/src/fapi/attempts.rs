@@ -21,10 +21,7 @@ pub const MAX_CODE_ATTEMPTS: u32 = 5;
 
 /// Where `@clerk/clerk-js` and `@clerk/ui` are installed (`fixtures/clerk-bundles/node_modules`).
 pub fn default_bundle_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../fixtures/clerk-bundles/node_modules"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/clerk-bundles/node_modules"))
 }
 
 /// A verification in progress (`VerificationJSON`).
@@ -43,21 +40,11 @@ pub struct Verification {
 impl Verification {
     /// A code was sent.
     pub fn code_sent(strategy: &str, now: i64) -> Self {
-        Self {
-            strategy: strategy.to_owned(),
-            status: "unverified",
-            attempts: 0,
-            expire_at: Some(now + CODE_LIFETIME_MS),
-        }
+        Self { strategy: strategy.to_owned(), status: "unverified", attempts: 0, expire_at: Some(now + CODE_LIFETIME_MS) }
     }
     /// Verified now.
     pub fn verified(strategy: &str) -> Self {
-        Self {
-            strategy: strategy.to_owned(),
-            status: "verified",
-            attempts: 0,
-            expire_at: None,
-        }
+        Self { strategy: strategy.to_owned(), status: "verified", attempts: 0, expire_at: None }
     }
 }
 
@@ -166,35 +153,23 @@ impl Attempts {
     pub fn new_sign_up(&mut self, client_id: &str, now: i64) -> &mut SignUpAttempt {
         let id = new_id("sua");
         self.current.entry(client_id.to_owned()).or_default().1 = Some(id.clone());
-        self.sign_ups.entry(id.clone()).or_insert(SignUpAttempt {
-            id,
-            client_id: client_id.to_owned(),
-            created_at: now,
-            ..Default::default()
-        })
+        self.sign_ups.entry(id.clone()).or_insert(SignUpAttempt { id, client_id: client_id.to_owned(), created_at: now, ..Default::default() })
     }
 
     /// A client's sign-in by id, only if it is that client's.
     pub fn sign_in_of(&mut self, client_id: &str, id: &str) -> Option<&mut SignInAttempt> {
-        self.sign_ins
-            .get_mut(id)
-            .filter(|a| a.client_id == client_id)
+        self.sign_ins.get_mut(id).filter(|a| a.client_id == client_id)
     }
 
     /// A client's sign-up by id, only if it is that client's.
     pub fn sign_up_of(&mut self, client_id: &str, id: &str) -> Option<&mut SignUpAttempt> {
-        self.sign_ups
-            .get_mut(id)
-            .filter(|a| a.client_id == client_id)
+        self.sign_ups.get_mut(id).filter(|a| a.client_id == client_id)
     }
 
     /// The client's current sign-in and sign-up.
     pub fn current_of(&self, client_id: &str) -> (Option<&SignInAttempt>, Option<&SignUpAttempt>) {
         match self.current.get(client_id) {
-            Some((si, su)) => (
-                si.as_ref().and_then(|id| self.sign_ins.get(id)),
-                su.as_ref().and_then(|id| self.sign_ups.get(id)),
-            ),
+            Some((si, su)) => (si.as_ref().and_then(|id| self.sign_ins.get(id)), su.as_ref().and_then(|id| self.sign_ups.get(id))),
             None => (None, None),
         }
     }
@@ -205,13 +180,7 @@ impl Attempts {
     }
 
     /// Records a code sent for an attempt and returns it.
-    pub fn send_code(
-        &mut self,
-        identifier: &str,
-        strategy: &str,
-        attempt_id: &str,
-        now: i64,
-    ) -> String {
+    pub fn send_code(&mut self, identifier: &str, strategy: &str, attempt_id: &str, now: i64) -> String {
         self.codes.push(SentCode {
             identifier: identifier.to_owned(),
             code: TEST_CODE.to_owned(),
@@ -224,10 +193,8 @@ impl Attempts {
 
     /// Drops attempts older than [`ATTEMPT_ABANDON_MS`].
     pub fn prune(&mut self, now: i64) {
-        self.sign_ins
-            .retain(|_, a| now - a.created_at < ATTEMPT_ABANDON_MS);
-        self.sign_ups
-            .retain(|_, a| now - a.created_at < ATTEMPT_ABANDON_MS);
+        self.sign_ins.retain(|_, a| now - a.created_at < ATTEMPT_ABANDON_MS);
+        self.sign_ups.retain(|_, a| now - a.created_at < ATTEMPT_ABANDON_MS);
     }
 }
 
@@ -240,10 +207,7 @@ pub struct FapiState {
 
 impl Default for FapiState {
     fn default() -> Self {
-        Self {
-            attempts: Mutex::new(Attempts::default()),
-            bundle_dir: Mutex::new(default_bundle_dir()),
-        }
+        Self { attempts: Mutex::new(Attempts::default()), bundle_dir: Mutex::new(default_bundle_dir()) }
     }
 }
 
@@ -254,10 +218,7 @@ impl FapiState {
     }
     /// Where the bundles are served from.
     pub fn bundle_dir(&self) -> PathBuf {
-        self.bundle_dir
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.bundle_dir.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
     /// Serves the bundles from `dir` (the `node_modules` directory holding `@clerk/clerk-js` and `@clerk/ui`).
     pub fn set_bundle_dir(&self, dir: PathBuf) {
@@ -279,10 +240,7 @@ mod tests {
         let id = a.new_sign_in("client_a", 0).id.clone();
         assert!(a.sign_in_of("client_a", &id).is_some());
         assert!(a.sign_in_of("client_b", &id).is_none());
-        assert_eq!(
-            a.current_of("client_a").0.map(|s| s.id.as_str()),
-            Some(id.as_str())
-        );
+        assert_eq!(a.current_of("client_a").0.map(|s| s.id.as_str()), Some(id.as_str()));
         a.clear_client("client_a");
         assert!(a.current_of("client_a").0.is_none());
     }
@@ -290,10 +248,7 @@ mod tests {
     #[test]
     fn codes_are_deterministic_and_recorded() {
         let mut a = Attempts::default();
-        assert_eq!(
-            a.send_code("ada@example.com", "email_code", "sia_1", 5),
-            TEST_CODE
-        );
+        assert_eq!(a.send_code("ada@example.com", "email_code", "sia_1", 5), TEST_CODE);
         assert_eq!(a.codes[0].identifier, "ada@example.com");
         a.prune(ATTEMPT_ABANDON_MS + 10);
     }

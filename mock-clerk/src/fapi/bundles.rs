@@ -88,47 +88,24 @@ pub(super) async fn serve(
     let dist = package_dir.join("dist");
     let path = resolve(&dist, &file).ok_or_else(|| FapiError::BundleNotFound(shown.clone()))?;
     // Symlinks must not lead out of the package either.
-    let real = tokio::fs::canonicalize(&path)
-        .await
-        .map_err(|_| FapiError::BundleNotFound(shown.clone()))?;
-    let real_dist = tokio::fs::canonicalize(&dist)
-        .await
-        .map_err(|_| FapiError::BundleNotFound(shown.clone()))?;
+    let real = tokio::fs::canonicalize(&path).await.map_err(|_| FapiError::BundleNotFound(shown.clone()))?;
+    let real_dist = tokio::fs::canonicalize(&dist).await.map_err(|_| FapiError::BundleNotFound(shown.clone()))?;
     if !real.starts_with(&real_dist) {
         return Err(FapiError::BundleNotFound(shown));
     }
-    let meta = tokio::fs::metadata(&real)
-        .await
-        .map_err(|_| FapiError::BundleNotFound(shown.clone()))?;
+    let meta = tokio::fs::metadata(&real).await.map_err(|_| FapiError::BundleNotFound(shown.clone()))?;
     if !meta.is_file() {
         return Err(FapiError::BundleNotFound(shown));
     }
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
     let etag = format!("\"{installed}-{:x}-{mtime:x}\"", meta.len());
-    let cache = if version == installed {
-        IMMUTABLE
-    } else {
-        SHORT
-    };
-    let mut response = if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
+    let cache = if version == installed { IMMUTABLE } else { SHORT };
+    let mut response = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let bytes = tokio::fs::read(&real)
-            .await
-            .map_err(|_| FapiError::BundleNotFound(shown))?;
+        let bytes = tokio::fs::read(&real).await.map_err(|_| FapiError::BundleNotFound(shown))?;
         let mut r = Body::from(bytes).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(content_type(&file)),
-        );
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&file)));
         r
     };
     let h = response.headers_mut();
@@ -136,10 +113,7 @@ pub(super) async fn serve(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     Ok(response)
 }
 
@@ -147,12 +121,8 @@ pub(super) async fn serve(
 pub(super) async fn avatar() -> Response {
     const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#6c47ff"/><circle cx="32" cy="25" r="11" fill="#fff"/><path d="M12 56c3-11 11-17 20-17s17 6 20 17z" fill="#fff"/></svg>"##;
     let mut r = SVG.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(SHORT));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(SHORT));
     r
 }
 
@@ -163,38 +133,17 @@ mod tests {
     #[test]
     fn traversal_and_hidden_files_are_refused() {
         let dist = Path::new("/b/dist");
-        assert_eq!(
-            resolve(dist, "clerk.browser.js"),
-            Some(PathBuf::from("/b/dist/clerk.browser.js"))
-        );
-        assert_eq!(
-            resolve(dist, "types/index.d.ts"),
-            Some(PathBuf::from("/b/dist/types/index.d.ts"))
-        );
-        for bad in [
-            "../package.json",
-            "a/../../x",
-            "/etc/passwd",
-            ".env",
-            "a/.git/config",
-            "",
-            "a\\..\\b",
-            "./x",
-        ] {
+        assert_eq!(resolve(dist, "clerk.browser.js"), Some(PathBuf::from("/b/dist/clerk.browser.js")));
+        assert_eq!(resolve(dist, "types/index.d.ts"), Some(PathBuf::from("/b/dist/types/index.d.ts")));
+        for bad in ["../package.json", "a/../../x", "/etc/passwd", ".env", "a/.git/config", "", "a\\..\\b", "./x"] {
             assert_eq!(resolve(dist, bad), None, "{bad}");
         }
     }
 
     #[test]
     fn scripts_are_javascript() {
-        assert_eq!(
-            content_type("clerk.browser.js"),
-            "text/javascript; charset=utf-8"
-        );
+        assert_eq!(content_type("clerk.browser.js"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("x.js.map"), "application/json");
-        assert_eq!(
-            script_path("ui", "1", "ui.browser.js"),
-            "/npm/@clerk/ui@1/dist/ui.browser.js"
-        );
+        assert_eq!(script_path("ui", "1", "ui.browser.js"), "/npm/@clerk/ui@1/dist/ui.browser.js");
     }
 }

@@ -12,9 +12,7 @@ use crate::store::SessionStatus;
 
 /// `GET /v1/client`: `{"response": client}`, or `{"response": null}` for a browser without one.
 pub(super) async fn get(State(state): State<AppState>, browser: Browser) -> Response {
-    let client = browser.client_id.as_deref().map_or(Value::Null, |id| {
-        client_json(&state, id, browser.origin.as_deref())
-    });
+    let client = browser.client_id.as_deref().map_or(Value::Null, |id| client_json(&state, id, browser.origin.as_deref()));
     browser.respond(&state, json!({"response": client, "client": null}))
 }
 
@@ -27,21 +25,14 @@ pub(super) async fn put(State(state): State<AppState>, mut browser: Browser) -> 
 
 /// `DELETE /v1/client`: signs every session on the client out (`ended`), forgets its attempts and clears the
 /// client cookie (clerk-js `signOut()` in single-session mode).
-pub(super) async fn delete(
-    State(state): State<AppState>,
-    mut browser: Browser,
-) -> Result<Response, FapiError> {
+pub(super) async fn delete(State(state): State<AppState>, mut browser: Browser) -> Result<Response, FapiError> {
     let Some(id) = browser.client_id.clone() else {
         return Ok(browser.respond(&state, json!({"response": null, "client": null})));
     };
     let now = state.clock().now_ms();
     {
         let mut store = state.store();
-        let ids: Vec<String> = store
-            .active_sessions_on_client(&id, now)
-            .iter()
-            .map(|s| s.id.to_string())
-            .collect();
+        let ids: Vec<String> = store.active_sessions_on_client(&id, now).iter().map(|s| s.id.to_string()).collect();
         for sid in ids {
             store.finish_session(&sid, SessionStatus::Ended, now)?;
         }
@@ -56,19 +47,12 @@ pub(super) async fn delete(
 }
 
 /// `DELETE /v1/client/sessions`: removes every session on the client (`removed`).
-pub(super) async fn remove_sessions(
-    State(state): State<AppState>,
-    browser: Browser,
-) -> Result<Response, FapiError> {
+pub(super) async fn remove_sessions(State(state): State<AppState>, browser: Browser) -> Result<Response, FapiError> {
     let id = browser.client()?.to_owned();
     let now = state.clock().now_ms();
     {
         let mut store = state.store();
-        let ids: Vec<String> = store
-            .active_sessions_on_client(&id, now)
-            .iter()
-            .map(|s| s.id.to_string())
-            .collect();
+        let ids: Vec<String> = store.active_sessions_on_client(&id, now).iter().map(|s| s.id.to_string()).collect();
         for sid in ids {
             store.finish_session(&sid, SessionStatus::Removed, now)?;
         }

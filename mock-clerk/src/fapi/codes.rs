@@ -12,14 +12,6 @@ use crate::state::AppState;
 pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let wanted = query_one(&query_pairs(query.as_deref()), "identifier");
     let attempts = state.fapi().attempts();
-    let codes: Vec<_> = attempts
-        .codes
-        .iter()
-        .filter(|c| {
-            wanted
-                .as_deref()
-                .is_none_or(|w| c.identifier.eq_ignore_ascii_case(w))
-        })
-        .collect();
+    let codes: Vec<_> = attempts.codes.iter().filter(|c| wanted.as_deref().is_none_or(|w| c.identifier.eq_ignore_ascii_case(w))).collect();
     ok_json(&serde_json::to_value(codes).expect("serialises"))
 }

@@ -53,10 +53,7 @@ pub fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 fn cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    cookies
-        .iter()
-        .find(|(k, v)| k == name && !v.is_empty())
-        .map(|(_, v)| v.as_str())
+    cookies.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
 }
 
 impl FromRequestParts<AppState> for Browser {
@@ -69,56 +66,25 @@ impl FromRequestParts<AppState> for Browser {
             query_one(&pairs, cookies::DEV_BROWSER)
                 .filter(|v| !v.is_empty())
                 .or_else(|| cookie(&jar, cookies::DEV_BROWSER).map(str::to_owned))
-                .or_else(|| {
-                    cookie(
-                        &jar,
-                        &cookies::suffixed(cookies::DEV_BROWSER, state.instance().cookie_suffix()),
-                    )
-                    .map(str::to_owned)
-                })
+                .or_else(|| cookie(&jar, &cookies::suffixed(cookies::DEV_BROWSER, state.instance().cookie_suffix())).map(str::to_owned))
         } else {
             None
         };
         let from_cookie = cookie(&jar, CLIENT_COOKIE).and_then(|jwt| {
             let keys = state.keys();
             let decoded = verify_signature(&keys, jwt)?;
-            decoded
-                .claims
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
+            decoded.claims.get("id").and_then(Value::as_str).map(str::to_owned)
         });
         let client_id = {
             let store = state.store();
-            let from_dev_browser = dev_browser
-                .as_deref()
-                .and_then(|d| store.dev_browser(d)?.client_id.clone());
-            from_cookie
-                .or(from_dev_browser)
-                .filter(|id| store.client(id).is_some())
+            let from_dev_browser = dev_browser.as_deref().and_then(|d| store.dev_browser(d)?.client_id.clone());
+            from_cookie.or(from_dev_browser).filter(|id| store.client(id).is_some())
         };
-        let origin = parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .filter(|o| *o != "null")
-            .map(str::to_owned)
-            .or_else(|| {
-                let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
-                Some(
-                    url::Url::parse(referer)
-                        .ok()?
-                        .origin()
-                        .ascii_serialization(),
-                )
-            });
-        Ok(Self {
-            client_id,
-            dev_browser,
-            origin,
-            new_client: false,
-            cleared: false,
-        })
+        let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| *o != "null").map(str::to_owned).or_else(|| {
+            let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
+            Some(url::Url::parse(referer).ok()?.origin().ascii_serialization())
+        });
+        Ok(Self { client_id, dev_browser, origin, new_client: false, cleared: false })
     }
 }
 
@@ -146,9 +112,7 @@ impl Browser {
 
     /// `{"response": …, "client": …}`, with the client cookie when it changed.
     pub fn answer(&self, state: &AppState, response: Value) -> Response {
-        let client = self.client_id.as_deref().map_or(Value::Null, |id| {
-            super::views::client_json(state, id, self.origin.as_deref())
-        });
+        let client = self.client_id.as_deref().map_or(Value::Null, |id| super::views::client_json(state, id, self.origin.as_deref()));
         self.respond(state, json!({"response": response, "client": client}))
     }
 
@@ -158,15 +122,9 @@ impl Browser {
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.cleared {
-            headers.append(
-                header::SET_COOKIE,
-                HeaderValue::from_static("__client=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-            );
+            headers.append(header::SET_COOKIE, HeaderValue::from_static("__client=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
         } else if let (true, Some(id)) = (self.new_client, &self.client_id) {
-            let value = format!(
-                "{CLIENT_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={CLIENT_COOKIE_MAX_AGE}",
-                client_cookie(state, id)
-            );
+            let value = format!("{CLIENT_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={CLIENT_COOKIE_MAX_AGE}", client_cookie(state, id));
             if let Ok(v) = HeaderValue::from_str(&value) {
                 headers.append(header::SET_COOKIE, v);
             }
@@ -192,10 +150,7 @@ mod tests {
     #[test]
     fn cookies_are_split_and_trimmed() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; __client=x.y.z ;b="),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; __client=x.y.z ;b="));
         let jar = request_cookies(&h);
         assert_eq!(cookie(&jar, "__client"), Some("x.y.z"));
         assert_eq!(cookie(&jar, "b"), None);

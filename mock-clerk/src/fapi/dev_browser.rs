@@ -19,7 +19,5 @@ pub(super) async fn create(State(state): State<AppState>) -> Result<Response, Fa
     }
     let now = state.clock().now_ms();
     let id = state.store().create_dev_browser(None, now);
-    Ok(ok_json(
-        &json!({"object": "dev_browser", "id": id, "token": id}),
-    ))
+    Ok(ok_json(&json!({"object": "dev_browser", "id": id, "token": id})))
 }

@@ -16,9 +16,7 @@ use crate::state::AppState;
 
 fn template() -> &'static Value {
     static TEMPLATE: OnceLock<Value> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        serde_json::from_str(include_str!("environment.json")).expect("environment.json is JSON")
-    })
+    TEMPLATE.get_or_init(|| serde_json::from_str(include_str!("environment.json")).expect("environment.json is JSON"))
 }
 
 /// The environment of this instance.
@@ -35,9 +33,7 @@ pub fn environment_json(state: &AppState) -> Value {
 /// `GET /v1/environment` (and the `PATCH` clerk-js sends in development): never cached.
 pub(super) async fn get(State(state): State<AppState>) -> Response {
     let mut response = ok_json(&environment_json(&state));
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -48,20 +44,11 @@ mod tests {
     #[test]
     fn template_has_what_clerk_js_reads() {
         let env = template();
-        for key in [
-            "auth_config",
-            "display_config",
-            "user_settings",
-            "organization_settings",
-            "commerce_settings",
-            "api_keys_settings",
-            "protect_config",
-        ] {
+        for key in
+            ["auth_config", "display_config", "user_settings", "organization_settings", "commerce_settings", "api_keys_settings", "protect_config"]
+        {
             assert!(env[key].is_object(), "{key}");
         }
-        assert_eq!(
-            env["user_settings"]["attributes"]["email_address"]["verifications"][0],
-            "email_code"
-        );
+        assert_eq!(env["user_settings"]["attributes"]["email_address"]["verifications"][0], "email_code");
     }
 }

@@ -79,17 +79,11 @@ impl FapiError {
                 "Password is incorrect. Try again, or use another method.".to_owned(),
                 json!({"param_name": "password"}),
             ),
-            Self::CodeIncorrect => (
-                "form_code_incorrect",
-                "is incorrect",
-                "Incorrect code".to_owned(),
-                json!({"param_name": "code"}),
-            ),
+            Self::CodeIncorrect => ("form_code_incorrect", "is incorrect", "Incorrect code".to_owned(), json!({"param_name": "code"})),
             Self::VerificationFailed => (
                 "verification_failed",
                 "failed",
-                "Too many failed attempts. You have to try again with the same or another method."
-                    .to_owned(),
+                "Too many failed attempts. You have to try again with the same or another method.".to_owned(),
                 json!({"param_name": "code"}),
             ),
             Self::StrategyNotAllowed(s) => (
@@ -98,12 +92,7 @@ impl FapiError {
                 format!("The verification strategy {s} is not valid for this account."),
                 json!({"param_name": "strategy"}),
             ),
-            Self::NotReady(why) => (
-                "verification_not_ready",
-                "is not ready",
-                (*why).to_owned(),
-                json!({}),
-            ),
+            Self::NotReady(why) => ("verification_not_ready", "is not ready", (*why).to_owned(), json!({})),
             Self::PasswordTooShort => (
                 "form_password_length_too_short",
                 "Passwords must be 8 characters or more.",
@@ -116,24 +105,14 @@ impl FapiError {
                 "That email address is taken. Please try another.".to_owned(),
                 json!({"param_name": "email_address"}),
             ),
-            Self::SignedOut => (
-                "signed_out",
-                "Signed out",
-                "You are signed out: this browser has no active session with that id.".to_owned(),
-                json!({}),
-            ),
-            Self::BundleNotFound(path) => (
-                "resource_not_found",
-                "not found",
-                format!("No bundle file exists at {path}."),
-                json!({}),
-            ),
+            Self::SignedOut => {
+                ("signed_out", "Signed out", "You are signed out: this browser has no active session with that id.".to_owned(), json!({}))
+            }
+            Self::BundleNotFound(path) => ("resource_not_found", "not found", format!("No bundle file exists at {path}."), json!({})),
             Self::BundlesMissing(dir) => (
                 "resource_not_found",
                 "not found",
-                format!(
-                    "The Clerk browser bundles are not installed in {dir}: run `npm ci --prefix fixtures/clerk-bundles` or pass --bundle-dir."
-                ),
+                format!("The Clerk browser bundles are not installed in {dir}: run `npm ci --prefix fixtures/clerk-bundles` or pass --bundle-dir."),
                 json!({}),
             ),
         };
@@ -153,13 +132,8 @@ impl IntoResponse for FapiError {
 impl From<crate::store::StoreError> for FapiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::IdentifierTaken {
-                param: "email_address",
-                ..
-            } => Self::EmailTaken,
-            crate::store::StoreError::InvalidParam {
-                param: "password", ..
-            } => Self::PasswordTooShort,
+            crate::store::StoreError::IdentifierTaken { param: "email_address", .. } => Self::EmailTaken,
+            crate::store::StoreError::InvalidParam { param: "password", .. } => Self::PasswordTooShort,
             other => Self::Api(other.into()),
         }
     }
@@ -180,11 +154,6 @@ mod tests {
             assert_eq!(e.envelope()["errors"][0]["code"], code);
         }
         assert_eq!(FapiError::SignedOut.status(), StatusCode::UNAUTHORIZED);
-        assert!(
-            FapiError::BundlesMissing("x".into()).envelope()["errors"][0]["long_message"]
-                .as_str()
-                .unwrap()
-                .contains("npm ci")
-        );
+        assert!(FapiError::BundlesMissing("x".into()).envelope()["errors"][0]["long_message"].as_str().unwrap().contains("npm ci"));
     }
 }

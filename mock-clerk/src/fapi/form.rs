@@ -17,14 +17,8 @@ pub struct Form(pub Vec<(String, String)>);
 impl<S: Send + Sync> FromRequest<S> for Form {
     type Rejection = FapiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, FapiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::MalformedJson(e.body_text()))?;
+        let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json"));
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::MalformedJson(e.body_text()))?;
         if is_json {
             let value = crate::extract::parse_json::<serde_json::Map<String, Value>>(&bytes)?;
             let pairs = value
@@ -40,28 +34,19 @@ impl<S: Send + Sync> FromRequest<S> for Form {
                 .collect();
             return Ok(Self(pairs));
         }
-        Ok(Self(
-            form_urlencoded::parse(&bytes)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        ))
+        Ok(Self(form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()))
     }
 }
 
 impl Form {
     /// The last non-empty value of a field.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
+        self.0.iter().rev().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
     }
 
     /// A field that must be there.
     pub fn require(&self, name: &str) -> Result<&str, FapiError> {
-        self.get(name)
-            .ok_or_else(|| ApiError::FormParamMissing(name.to_owned()).into())
+        self.get(name).ok_or_else(|| ApiError::FormParamMissing(name.to_owned()).into())
     }
 }
 

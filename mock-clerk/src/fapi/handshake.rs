@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 
 use crate::cookies::{self, signed_in_directives, signed_out_directives};
 use crate::error::ApiError;
-use crate::instance::Instance;
 use crate::extract::{query_one, query_pairs};
+use crate::instance::Instance;
 use crate::state::AppState;
 use crate::tokens::{TokenSpec, sign_rs256, verify_signature};
 
@@ -111,10 +111,7 @@ pub(crate) async fn handshake(State(state): State<AppState>, RawQuery(query): Ra
     let mut redirect = url::Url::parse(&redirect)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| ApiError::FormParamInvalid {
-            param: "redirect_url".into(),
-            message: "redirect_url must be an absolute http(s) URL".into(),
-        })?;
+        .ok_or_else(|| ApiError::FormParamInvalid { param: "redirect_url".into(), message: "redirect_url must be an absolute http(s) URL".into() })?;
     let transport = Transport::for_app(state.instance(), &redirect)?;
     let suffix = (query_one(&pairs, "suffixed_cookies").as_deref() == Some("true")).then(|| state.instance().cookie_suffix().to_owned());
     let session_token = query_one(&pairs, cookies::SESSION).filter(|t| !t.is_empty());
@@ -138,9 +135,8 @@ pub(crate) async fn handshake(State(state): State<AppState>, RawQuery(query): Ra
             redirect.query_pairs_mut().append_pair(name, &value);
         }
         Transport::Cookie { domain } => {
-            let cookie = HeaderValue::from_str(&cookies::handshake_cookie(name, &value, domain.as_deref())).map_err(|_| ApiError::FormParamInvalid {
-                param: "redirect_url".into(),
-                message: "redirect_url's domain cannot be put in a cookie".into(),
+            let cookie = HeaderValue::from_str(&cookies::handshake_cookie(name, &value, domain.as_deref())).map_err(|_| {
+                ApiError::FormParamInvalid { param: "redirect_url".into(), message: "redirect_url's domain cannot be put in a cookie".into() }
             })?;
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
@@ -233,7 +229,8 @@ mod tests {
     }
 
     async fn get(state: &AppState, redirect_url: &str, format: &str) -> (StatusCode, HeaderMap, String) {
-        let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("redirect_url", redirect_url).append_pair("format", format).finish();
+        let query =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("redirect_url", redirect_url).append_pair("format", format).finish();
         let req = Request::get(format!("{HANDSHAKE_PATH}?{query}")).body(Body::empty()).unwrap();
         let res = crate::server::app(state.clone()).oneshot(req).await.unwrap();
         let (parts, body) = res.into_parts();

@@ -32,12 +32,7 @@ use crate::state::AppState;
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// Path prefixes of the Frontend API resources under `/v1` (the rest of `/v1` is the Backend API's).
-pub const FRONTEND_PREFIXES: [&str; 4] = [
-    "/v1/client",
-    "/v1/environment",
-    "/v1/me",
-    dev_browser::DEV_BROWSER_PATH,
-];
+pub const FRONTEND_PREFIXES: [&str; 4] = ["/v1/client", "/v1/environment", "/v1/me", dev_browser::DEV_BROWSER_PATH];
 
 /// Whether `path` is a Frontend API path (`/v1/client…`, `/v1/environment`, `/v1/me…`, `/v1/dev_browser`,
 /// the bundles, the JWKS): CORS applies, and no secret key is asked for.
@@ -50,12 +45,8 @@ pub const FRONTEND_PREFIXES: [&str; 4] = [
 /// assert!(!is_frontend_path("/v1/users"));
 /// ```
 pub fn is_frontend_path(path: &str) -> bool {
-    FRONTEND_PREFIXES.iter().any(|p| {
-        path == *p
-            || path
-                .strip_prefix(p)
-                .is_some_and(|rest| rest.starts_with('/'))
-    }) || path.starts_with("/npm/")
+    FRONTEND_PREFIXES.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+        || path.starts_with("/npm/")
         || path == views::AVATAR_PATH
         || path == JWKS_PATH
 }
@@ -65,56 +56,24 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(JWKS_PATH, get(jwks))
         .route(handshake::HANDSHAKE_PATH, get(handshake::handshake))
-        .route(
-            "/v1/environment",
-            get(environment::get)
-                .patch(environment::get)
-                .post(environment::get),
-        )
+        .route("/v1/environment", get(environment::get).patch(environment::get).post(environment::get))
         .route(dev_browser::DEV_BROWSER_PATH, post(dev_browser::create))
-        .route(
-            "/v1/client",
-            get(client::get)
-                .put(client::put)
-                .post(client::put)
-                .delete(client::delete),
-        )
-        .route(
-            "/v1/client/sessions",
-            axum::routing::delete(client::remove_sessions),
-        )
+        .route("/v1/client", get(client::get).put(client::put).post(client::put).delete(client::delete))
+        .route("/v1/client/sessions", axum::routing::delete(client::remove_sessions))
         .route("/v1/client/sessions/{id}", get(sessions::get))
         .route("/v1/client/sessions/{id}/touch", post(sessions::touch))
         .route("/v1/client/sessions/{id}/tokens", post(sessions::token))
-        .route(
-            "/v1/client/sessions/{id}/tokens/{template}",
-            post(sessions::template_token),
-        )
+        .route("/v1/client/sessions/{id}/tokens/{template}", post(sessions::template_token))
         .route("/v1/client/sessions/{id}/end", post(sessions::end))
         .route("/v1/client/sessions/{id}/remove", post(sessions::remove))
         .route("/v1/client/sign_ins", post(sign_ins::create))
         .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
-        .route(
-            "/v1/client/sign_ins/{id}/prepare_first_factor",
-            post(sign_ins::prepare_first_factor),
-        )
-        .route(
-            "/v1/client/sign_ins/{id}/attempt_first_factor",
-            post(sign_ins::attempt_first_factor),
-        )
+        .route("/v1/client/sign_ins/{id}/prepare_first_factor", post(sign_ins::prepare_first_factor))
+        .route("/v1/client/sign_ins/{id}/attempt_first_factor", post(sign_ins::attempt_first_factor))
         .route("/v1/client/sign_ups", post(sign_ups::create))
-        .route(
-            "/v1/client/sign_ups/{id}",
-            get(sign_ups::get).patch(sign_ups::update),
-        )
-        .route(
-            "/v1/client/sign_ups/{id}/prepare_verification",
-            post(sign_ups::prepare_verification),
-        )
-        .route(
-            "/v1/client/sign_ups/{id}/attempt_verification",
-            post(sign_ups::attempt_verification),
-        )
+        .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
+        .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare_verification))
+        .route("/v1/client/sign_ups/{id}/attempt_verification", post(sign_ups::attempt_verification))
         .route("/v1/me", get(me::get).patch(me::update))
         .route("/npm/@clerk/{spec}/dist/{*file}", get(bundles::serve))
         .route(views::AVATAR_PATH, get(bundles::avatar))
@@ -131,10 +90,7 @@ async fn jwks(State(state): State<AppState>) -> Response {
 /// `credentials: "include"`, so Frontend API answers name the caller's origin (`Access-Control-Allow-Origin:
 /// <Origin>`, never `*`) and allow credentials; preflights are answered here.
 pub fn wrap(inner: Router) -> Router {
-    let service = tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(cors))
-        .map_request(override_method)
-        .service(inner);
+    let service = tower::ServiceBuilder::new().layer(axum::middleware::from_fn(cors)).map_request(override_method).service(inner);
     Router::new().fallback_service(service)
 }
 
@@ -152,10 +108,7 @@ fn override_method(mut req: Request) -> Request {
 
 fn cors_headers(headers: &mut HeaderMap, origin: &HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        HeaderValue::from_static("true"),
-    );
+    headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
 }
 
@@ -171,22 +124,10 @@ async fn cors(req: Request, next: Next) -> Response {
         let mut r = StatusCode::NO_CONTENT.into_response();
         let h = r.headers_mut();
         cors_headers(h, origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-        );
-        let asked = req
-            .headers()
-            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .cloned();
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            asked.unwrap_or(HeaderValue::from_static("content-type")),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+        let asked = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("content-type")));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         return r;
     }
     let mut response = next.run(req).await;

@@ -21,16 +21,9 @@ fn own_session(state: &AppState, browser: &Browser, id: &str) -> Result<Session,
     let client = browser.client()?;
     let now = state.clock().now_ms();
     let store = state.store();
-    let session = store.session(id).map_err(|_| ApiError::ResourceNotFound {
-        kind: "session",
-        id: id.to_owned(),
-    })?;
+    let session = store.session(id).map_err(|_| ApiError::ResourceNotFound { kind: "session", id: id.to_owned() })?;
     if session.client_id != client {
-        return Err(ApiError::ResourceNotFound {
-            kind: "session",
-            id: id.to_owned(),
-        }
-        .into());
+        return Err(ApiError::ResourceNotFound { kind: "session", id: id.to_owned() }.into());
     }
     if session.status_at(now) != SessionStatus::Active {
         return Err(FapiError::SignedOut);
@@ -48,21 +41,13 @@ fn session_answer(state: &AppState, browser: &Browser, id: &str) -> Result<Respo
 }
 
 /// `GET /v1/client/sessions/{id}`.
-pub(super) async fn get(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-) -> Result<Response, FapiError> {
+pub(super) async fn get(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
     own_session(&state, &browser, &id)?;
     session_answer(&state, &browser, &id)
 }
 
 /// `POST /v1/client/sessions/{id}/touch`: the session becomes the client's active one (`setActive`).
-pub(super) async fn touch(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-) -> Result<Response, FapiError> {
+pub(super) async fn touch(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
     let session = own_session(&state, &browser, &id)?;
     let now = state.clock().now_ms();
     {
@@ -74,11 +59,7 @@ pub(super) async fn touch(
 }
 
 /// `POST /v1/client/sessions/{id}/tokens`: `{"object":"token","jwt":…}`.
-pub(super) async fn token(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-) -> Result<Response, FapiError> {
+pub(super) async fn token(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
     let session = own_session(&state, &browser, &id)?;
     state.store().touch_session(&id, state.clock().now_ms());
     let jwt = session_token(&state, &session, browser.origin.as_deref());
@@ -87,39 +68,19 @@ pub(super) async fn token(
 
 /// `POST /v1/client/sessions/{id}/tokens/{template}`: mock-clerk has no JWT templates; the template's name is
 /// refused as Clerk refuses an unknown template.
-pub(super) async fn template_token(
-    State(state): State<AppState>,
-    browser: Browser,
-    IdPair(id, template): IdPair,
-) -> Result<Response, FapiError> {
+pub(super) async fn template_token(State(state): State<AppState>, browser: Browser, IdPair(id, template): IdPair) -> Result<Response, FapiError> {
     own_session(&state, &browser, &id)?;
-    Err(ApiError::ResourceNotFound {
-        kind: "JWT template",
-        id: template,
-    }
-    .into())
+    Err(ApiError::ResourceNotFound { kind: "JWT template", id: template }.into())
 }
 
-async fn finish(
-    state: AppState,
-    browser: Browser,
-    id: String,
-    status: SessionStatus,
-) -> Result<Response, FapiError> {
+async fn finish(state: AppState, browser: Browser, id: String, status: SessionStatus) -> Result<Response, FapiError> {
     let client = browser.client()?.to_owned();
     let now = state.clock().now_ms();
     {
         let mut store = state.store();
-        let session = store.session(&id).map_err(|_| ApiError::ResourceNotFound {
-            kind: "session",
-            id: id.clone(),
-        })?;
+        let session = store.session(&id).map_err(|_| ApiError::ResourceNotFound { kind: "session", id: id.clone() })?;
         if session.client_id != client {
-            return Err(ApiError::ResourceNotFound {
-                kind: "session",
-                id,
-            }
-            .into());
+            return Err(ApiError::ResourceNotFound { kind: "session", id }.into());
         }
         store.finish_session(&id, status, now)?;
         store.touch_client(&client, now);
@@ -128,19 +89,11 @@ async fn finish(
 }
 
 /// `POST /v1/client/sessions/{id}/end`: signs this session out (`ended`).
-pub(super) async fn end(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-) -> Result<Response, FapiError> {
+pub(super) async fn end(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
     finish(state, browser, id, SessionStatus::Ended).await
 }
 
 /// `POST /v1/client/sessions/{id}/remove`: removes it from the client (`removed`).
-pub(super) async fn remove(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-) -> Result<Response, FapiError> {
+pub(super) async fn remove(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
     finish(state, browser, id, SessionStatus::Removed).await
 }

@@ -15,11 +15,7 @@ use crate::extract::Id;
 use crate::state::AppState;
 
 fn not_found(id: &str) -> FapiError {
-    ApiError::ResourceNotFound {
-        kind: "sign_in",
-        id: id.to_owned(),
-    }
-    .into()
+    ApiError::ResourceNotFound { kind: "sign_in", id: id.to_owned() }.into()
 }
 
 fn answer(state: &AppState, browser: &Browser, id: &str) -> Result<Response, FapiError> {
@@ -34,22 +30,12 @@ fn answer(state: &AppState, browser: &Browser, id: &str) -> Result<Response, Fap
 
 /// `POST /v1/client/sign_ins`: `identifier`, and optionally `strategy` with `password` (one step) or
 /// `email_code` (prepared at once).
-pub(super) async fn create(
-    State(state): State<AppState>,
-    mut browser: Browser,
-    form: Form,
-) -> Result<Response, FapiError> {
+pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, form: Form) -> Result<Response, FapiError> {
     let client = browser.ensure_client(&state);
     let now = state.clock().now_ms();
     let identifier = form.get("identifier").map(str::trim).map(str::to_owned);
     let user_id = match &identifier {
-        Some(email) => Some(
-            state
-                .store()
-                .user_by_email(email)
-                .map(|u| u.id.to_string())
-                .ok_or(FapiError::IdentifierNotFound)?,
-        ),
+        Some(email) => Some(state.store().user_by_email(email).map(|u| u.id.to_string()).ok_or(FapiError::IdentifierNotFound)?),
         None => None,
     };
     let id = {
@@ -61,9 +47,7 @@ pub(super) async fn create(
         attempt.id.clone()
     };
     match form.get("strategy") {
-        Some("password") if form.get("password").is_some() => {
-            attempt_factor(&state, &browser, &id, &form)?
-        }
+        Some("password") if form.get("password").is_some() => attempt_factor(&state, &browser, &id, &form)?,
         Some("email_code") => prepare_factor(&state, &browser, &id, &form)?,
         _ => {}
     }
@@ -71,49 +55,26 @@ pub(super) async fn create(
 }
 
 /// `GET /v1/client/sign_ins/{id}`.
-pub(super) async fn get(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-) -> Result<Response, FapiError> {
+pub(super) async fn get(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
     let client = browser.client()?;
-    state
-        .fapi()
-        .attempts()
-        .sign_in_of(client, &id)
-        .ok_or_else(|| not_found(&id))?;
+    state.fapi().attempts().sign_in_of(client, &id).ok_or_else(|| not_found(&id))?;
     answer(&state, &browser, &id)
 }
 
 /// `POST /v1/client/sign_ins/{id}/prepare_first_factor`: `strategy=email_code` sends the code.
-pub(super) async fn prepare_first_factor(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-    form: Form,
-) -> Result<Response, FapiError> {
+pub(super) async fn prepare_first_factor(State(state): State<AppState>, browser: Browser, Id(id): Id, form: Form) -> Result<Response, FapiError> {
     prepare_factor(&state, &browser, &id, &form)?;
     answer(&state, &browser, &id)
 }
 
 /// `POST /v1/client/sign_ins/{id}/attempt_first_factor`: `strategy=password&password=…` or
 /// `strategy=email_code&code=…`.
-pub(super) async fn attempt_first_factor(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-    form: Form,
-) -> Result<Response, FapiError> {
+pub(super) async fn attempt_first_factor(State(state): State<AppState>, browser: Browser, Id(id): Id, form: Form) -> Result<Response, FapiError> {
     attempt_factor(&state, &browser, &id, &form)?;
     answer(&state, &browser, &id)
 }
 
-fn prepare_factor(
-    state: &AppState,
-    browser: &Browser,
-    id: &str,
-    form: &Form,
-) -> Result<(), FapiError> {
+fn prepare_factor(state: &AppState, browser: &Browser, id: &str, form: &Form) -> Result<(), FapiError> {
     let client = browser.client()?;
     let strategy = form.require("strategy")?;
     if strategy != "email_code" {
@@ -122,28 +83,15 @@ fn prepare_factor(
     let now = state.clock().now_ms();
     let store = state.store();
     let mut attempts = state.fapi().attempts();
-    let attempt = attempts
-        .sign_in_of(client, id)
-        .ok_or_else(|| not_found(id))?;
-    let user_id = attempt.user_id.clone().ok_or(FapiError::NotReady(
-        "Identify the user before preparing a first factor.",
-    ))?;
+    let attempt = attempts.sign_in_of(client, id).ok_or_else(|| not_found(id))?;
+    let user_id = attempt.user_id.clone().ok_or(FapiError::NotReady("Identify the user before preparing a first factor."))?;
     let user = store.user(&user_id)?;
     let email = match form.get("email_address_id") {
-        Some(eid) => user
-            .email_addresses
-            .iter()
-            .find(|(i, _)| i == eid)
-            .map(|(_, e)| e.clone())
-            .ok_or_else(|| ApiError::FormParamInvalid {
-                param: "email_address_id".into(),
-                message: "not one of this user's email addresses".into(),
-            })?,
-        None => user
-            .email_addresses
-            .first()
-            .map(|(_, e)| e.clone())
-            .ok_or(FapiError::StrategyNotAllowed(strategy.to_owned()))?,
+        Some(eid) => user.email_addresses.iter().find(|(i, _)| i == eid).map(|(_, e)| e.clone()).ok_or_else(|| ApiError::FormParamInvalid {
+            param: "email_address_id".into(),
+            message: "not one of this user's email addresses".into(),
+        })?,
+        None => user.email_addresses.first().map(|(_, e)| e.clone()).ok_or(FapiError::StrategyNotAllowed(strategy.to_owned()))?,
     };
     attempt.first_factor = Some(Verification::code_sent(strategy, now));
     let attempt_id = attempt.id.clone();
@@ -151,26 +99,17 @@ fn prepare_factor(
     Ok(())
 }
 
-fn attempt_factor(
-    state: &AppState,
-    browser: &Browser,
-    id: &str,
-    form: &Form,
-) -> Result<(), FapiError> {
+fn attempt_factor(state: &AppState, browser: &Browser, id: &str, form: &Form) -> Result<(), FapiError> {
     let client = browser.client()?.to_owned();
     let strategy = form.require("strategy")?.to_owned();
     let now = state.clock().now_ms();
     let mut store = state.store();
     let mut attempts = state.fapi().attempts();
-    let attempt = attempts
-        .sign_in_of(&client, id)
-        .ok_or_else(|| not_found(id))?;
+    let attempt = attempts.sign_in_of(&client, id).ok_or_else(|| not_found(id))?;
     if attempt.created_session_id.is_some() {
         return Err(FapiError::NotReady("This sign-in is already complete."));
     }
-    let user_id = attempt.user_id.clone().ok_or(FapiError::NotReady(
-        "Identify the user before attempting a first factor.",
-    ))?;
+    let user_id = attempt.user_id.clone().ok_or(FapiError::NotReady("Identify the user before attempting a first factor."))?;
     match strategy.as_str() {
         "password" => {
             let password = form.require("password")?;
@@ -188,9 +127,7 @@ fn attempt_factor(
                 .first_factor
                 .as_mut()
                 .filter(|v| v.strategy == "email_code")
-                .ok_or(FapiError::NotReady(
-                    "Prepare the email_code first factor before attempting it.",
-                ))?;
+                .ok_or(FapiError::NotReady("Prepare the email_code first factor before attempting it."))?;
             check_code(verification, code, now)?;
         }
         other => return Err(FapiError::StrategyNotAllowed(other.to_owned())),
@@ -208,11 +145,7 @@ pub(super) fn check_code(v: &mut Verification, code: &str, now: i64) -> Result<(
         return Ok(());
     }
     if v.status == "failed" || v.expire_at.is_some_and(|at| now >= at) {
-        v.status = if v.status == "failed" {
-            "failed"
-        } else {
-            "expired"
-        };
+        v.status = if v.status == "failed" { "failed" } else { "expired" };
         return Err(FapiError::VerificationFailed);
     }
     if code.trim() != super::attempts::TEST_CODE {

@@ -17,11 +17,7 @@ use crate::state::AppState;
 use crate::store::NewUser;
 
 fn not_found(id: &str) -> FapiError {
-    ApiError::ResourceNotFound {
-        kind: "sign_up",
-        id: id.to_owned(),
-    }
-    .into()
+    ApiError::ResourceNotFound { kind: "sign_up", id: id.to_owned() }.into()
 }
 
 fn answer(state: &AppState, browser: &Browser, id: &str) -> Result<Response, FapiError> {
@@ -37,11 +33,7 @@ fn apply(state: &AppState, attempt: &mut SignUpAttempt, form: &Form) -> Result<(
     if let Some(email) = form.get("email_address").map(str::trim) {
         let (local, domain) = email.split_once('@').unwrap_or_default();
         if local.is_empty() || !domain.contains('.') || email.chars().any(char::is_whitespace) {
-            return Err(ApiError::FormParamInvalid {
-                param: "email_address".into(),
-                message: "must be a valid email address".into(),
-            }
-            .into());
+            return Err(ApiError::FormParamInvalid { param: "email_address".into(), message: "must be a valid email address".into() }.into());
         }
         if state.store().user_by_email(email).is_some() {
             return Err(FapiError::EmailTaken);
@@ -64,21 +56,14 @@ fn apply(state: &AppState, attempt: &mut SignUpAttempt, form: &Form) -> Result<(
         attempt.last_name = Some(v.to_owned());
     }
     if let Some(v) = form.get("unsafe_metadata") {
-        attempt.unsafe_metadata =
-            serde_json::from_str(v).map_err(|_| ApiError::FormParamInvalid {
-                param: "unsafe_metadata".into(),
-                message: "must be a JSON object".into(),
-            })?;
+        attempt.unsafe_metadata = serde_json::from_str(v)
+            .map_err(|_| ApiError::FormParamInvalid { param: "unsafe_metadata".into(), message: "must be a JSON object".into() })?;
     }
     Ok(())
 }
 
 /// `POST /v1/client/sign_ups`.
-pub(super) async fn create(
-    State(state): State<AppState>,
-    mut browser: Browser,
-    form: Form,
-) -> Result<Response, FapiError> {
+pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, form: Form) -> Result<Response, FapiError> {
     let client = browser.ensure_client(&state);
     let now = state.clock().now_ms();
     let mut draft = SignUpAttempt::default();
@@ -88,12 +73,7 @@ pub(super) async fn create(
         attempts.prune(now);
         let attempt = attempts.new_sign_up(&client, now);
         let id = attempt.id.clone();
-        *attempt = SignUpAttempt {
-            id: id.clone(),
-            client_id: client.clone(),
-            created_at: now,
-            ..draft
-        };
+        *attempt = SignUpAttempt { id: id.clone(), client_id: client.clone(), created_at: now, ..draft };
         id
     };
     if form.get("strategy") == Some("email_code") {
@@ -103,33 +83,15 @@ pub(super) async fn create(
 }
 
 /// `GET /v1/client/sign_ups/{id}`.
-pub(super) async fn get(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-) -> Result<Response, FapiError> {
-    state
-        .fapi()
-        .attempts()
-        .sign_up_of(browser.client()?, &id)
-        .ok_or_else(|| not_found(&id))?;
+pub(super) async fn get(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
+    state.fapi().attempts().sign_up_of(browser.client()?, &id).ok_or_else(|| not_found(&id))?;
     answer(&state, &browser, &id)
 }
 
 /// `PATCH /v1/client/sign_ups/{id}`: more fields.
-pub(super) async fn update(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-    form: Form,
-) -> Result<Response, FapiError> {
+pub(super) async fn update(State(state): State<AppState>, browser: Browser, Id(id): Id, form: Form) -> Result<Response, FapiError> {
     let client = browser.client()?.to_owned();
-    let mut draft = state
-        .fapi()
-        .attempts()
-        .sign_up_of(&client, &id)
-        .ok_or_else(|| not_found(&id))?
-        .clone();
+    let mut draft = state.fapi().attempts().sign_up_of(&client, &id).ok_or_else(|| not_found(&id))?.clone();
     apply(&state, &mut draft, &form)?;
     if let Some(a) = state.fapi().attempts().sign_up_of(&client, &id) {
         *a = draft;
@@ -138,12 +100,7 @@ pub(super) async fn update(
 }
 
 /// `POST /v1/client/sign_ups/{id}/prepare_verification`: `strategy=email_code` sends the code.
-pub(super) async fn prepare_verification(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-    form: Form,
-) -> Result<Response, FapiError> {
+pub(super) async fn prepare_verification(State(state): State<AppState>, browser: Browser, Id(id): Id, form: Form) -> Result<Response, FapiError> {
     let strategy = form.require("strategy")?;
     if strategy != "email_code" {
         return Err(FapiError::StrategyNotAllowed(strategy.to_owned()));
@@ -155,12 +112,8 @@ pub(super) async fn prepare_verification(
 fn prepare(state: &AppState, browser: &Browser, id: &str) -> Result<(), FapiError> {
     let now = state.clock().now_ms();
     let mut attempts = state.fapi().attempts();
-    let attempt = attempts
-        .sign_up_of(browser.client()?, id)
-        .ok_or_else(|| not_found(id))?;
-    let email = attempt.email_address.clone().ok_or(FapiError::NotReady(
-        "Add an email address before preparing its verification.",
-    ))?;
+    let attempt = attempts.sign_up_of(browser.client()?, id).ok_or_else(|| not_found(id))?;
+    let email = attempt.email_address.clone().ok_or(FapiError::NotReady("Add an email address before preparing its verification."))?;
     attempt.email_verification = Some(Verification::code_sent("email_code", now));
     attempts.send_code(&email, "email_code", id, now);
     Ok(())
@@ -168,12 +121,7 @@ fn prepare(state: &AppState, browser: &Browser, id: &str) -> Result<(), FapiErro
 
 /// `POST /v1/client/sign_ups/{id}/attempt_verification`: `strategy=email_code&code=…`; with every required
 /// field present, the user and its session are created.
-pub(super) async fn attempt_verification(
-    State(state): State<AppState>,
-    browser: Browser,
-    Id(id): Id,
-    form: Form,
-) -> Result<Response, FapiError> {
+pub(super) async fn attempt_verification(State(state): State<AppState>, browser: Browser, Id(id): Id, form: Form) -> Result<Response, FapiError> {
     let client = browser.client()?.to_owned();
     let strategy = form.require("strategy")?;
     if strategy != "email_code" {
@@ -183,15 +131,9 @@ pub(super) async fn attempt_verification(
     let now = state.clock().now_ms();
     let mut store = state.store();
     let mut attempts = state.fapi().attempts();
-    let attempt = attempts
-        .sign_up_of(&client, &id)
-        .ok_or_else(|| not_found(&id))?;
-    let verification = attempt
-        .email_verification
-        .as_mut()
-        .ok_or(FapiError::NotReady(
-            "Prepare the email address verification before attempting it.",
-        ))?;
+    let attempt = attempts.sign_up_of(&client, &id).ok_or_else(|| not_found(&id))?;
+    let verification =
+        attempt.email_verification.as_mut().ok_or(FapiError::NotReady("Prepare the email address verification before attempting it."))?;
     check_code(verification, code, now)?;
     if attempt.created_user_id.is_none()
         && let (Some(email), Some(_)) = (&attempt.email_address, &attempt.password)

@@ -14,10 +14,7 @@ pub const AVATAR_PATH: &str = "/img/avatar.svg";
 /// A session token for a Frontend API session, minted with the one mint function ([`AppState::mint`]);
 /// `azp` is the page's origin, as Clerk stamps it.
 pub fn session_token(state: &AppState, session: &Session, origin: Option<&str>) -> String {
-    let spec = TokenSpec {
-        azp: origin.map(str::to_owned),
-        ..TokenSpec::new(session.user_id.as_str(), session.id.as_str())
-    };
+    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::new(session.user_id.as_str(), session.id.as_str()) };
     state.mint(&spec).token
 }
 
@@ -70,12 +67,7 @@ pub fn public_user_data(state: &AppState, user: &User) -> Value {
 }
 
 /// `SessionJSON` with a fresh `last_active_token` (clerk-js takes it as the session's first token).
-pub fn session_json(
-    state: &AppState,
-    store: &Store,
-    session: &Session,
-    origin: Option<&str>,
-) -> Value {
+pub fn session_json(state: &AppState, store: &Store, session: &Session, origin: Option<&str>) -> Value {
     let now = state.clock().now_ms();
     let user = store.user(&session.user_id).ok();
     json!({
@@ -142,15 +134,8 @@ pub fn sign_up_json(a: &SignUpAttempt) -> Value {
             _ => a.password.is_none() && a.created_user_id.is_none(),
         })
         .collect();
-    let email_verified = a
-        .email_verification
-        .as_ref()
-        .is_some_and(|v| v.status == "verified");
-    let unverified: Vec<&str> = if a.email_address.is_some() && !email_verified {
-        vec!["email_address"]
-    } else {
-        vec![]
-    };
+    let email_verified = a.email_verification.as_ref().is_some_and(|v| v.status == "verified");
+    let unverified: Vec<&str> = if a.email_address.is_some() && !email_verified { vec!["email_address"] } else { vec![] };
     let email_verification = a.email_address.as_ref().map(|_| {
         let mut v = match &a.email_verification {
             Some(v) => verification_json(v),
@@ -205,10 +190,7 @@ pub fn client_json(state: &AppState, client_id: &str, origin: Option<&str>) -> V
         return Value::Null;
     };
     let sessions: Vec<&Session> = store.active_sessions_on_client(client_id, now);
-    let sessions_json: Vec<Value> = sessions
-        .iter()
-        .map(|s| session_json(state, &store, s, origin))
-        .collect();
+    let sessions_json: Vec<Value> = sessions.iter().map(|s| session_json(state, &store, s, origin)).collect();
     let attempts = state.fapi().attempts();
     let (sign_in, sign_up) = attempts.current_of(client_id);
     json!({

@@ -23,13 +23,7 @@ pub fn client() -> reqwest::Client {
 
 /// Makes one attempt, signed with `secrets` at the current wall-clock second; never panics, never waits longer
 /// than `timeout` (connect, headers and the excerpt together).
-pub async fn attempt(
-    client: &reqwest::Client,
-    job: &Job,
-    secrets: &[Secret],
-    timeout: Duration,
-    wall_ms: i64,
-) -> Attempt {
+pub async fn attempt(client: &reqwest::Client, job: &Job, secrets: &[Secret], timeout: Duration, wall_ms: i64) -> Attempt {
     let timestamp = wall_ms.div_euclid(1000);
     let mut request = client.post(&job.url).header(reqwest::header::CONTENT_TYPE, "application/json");
     for (name, value) in signing::headers(secrets, &job.message_id, timestamp, job.payload.as_bytes()) {
@@ -43,9 +37,7 @@ pub async fn attempt(
         let mut excerpt = Vec::new();
         while excerpt.len() < RESPONSE_EXCERPT_BYTES {
             match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    excerpt.extend_from_slice(&chunk[..chunk.len().min(RESPONSE_EXCERPT_BYTES - excerpt.len())])
-                }
+                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk[..chunk.len().min(RESPONSE_EXCERPT_BYTES - excerpt.len())]),
                 Ok(None) | Err(_) => break,
             }
         }
@@ -62,11 +54,9 @@ pub async fn attempt(
             ..base
         },
         Ok(Err(e)) => Attempt { latency_ms: started.elapsed().as_millis() as u64, error: Some(describe(&e)), ..base },
-        Err(_) => Attempt {
-            latency_ms: started.elapsed().as_millis() as u64,
-            error: Some(format!("timed out after {} ms", timeout.as_millis())),
-            ..base
-        },
+        Err(_) => {
+            Attempt { latency_ms: started.elapsed().as_millis() as u64, error: Some(format!("timed out after {} ms", timeout.as_millis())), ..base }
+        }
     }
 }
 

@@ -199,13 +199,7 @@ pub struct RequestAttributes {
 /// assert_eq!((e["object"].as_str(), e["type"].as_str(), e["instance_id"].as_str()), (Some("event"), Some("user.deleted"), Some("ins_1")));
 /// assert_eq!(e["event_attributes"]["http_request"]["client_ip"], "");
 /// ```
-pub fn event_json(
-    event_type: &str,
-    data: Value,
-    attributes: &RequestAttributes,
-    timestamp_ms: i64,
-    instance_id: &str,
-) -> Value {
+pub fn event_json(event_type: &str, data: Value, attributes: &RequestAttributes, timestamp_ms: i64, instance_id: &str) -> Value {
     json!({
         "data": data,
         "event_attributes": {"http_request": attributes},
@@ -220,8 +214,7 @@ pub fn event_json(
 pub fn instance_id(publishable_key: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, publishable_key.as_bytes());
-    let tail: String =
-        digest.as_ref()[..27].iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    let tail: String = digest.as_ref()[..27].iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
     format!("ins_{tail}")
 }
 
@@ -234,14 +227,7 @@ mod tests {
     fn store_changes_become_clerk_events() {
         let mut store = Store::default();
         let user = store
-            .create_user(
-                NewUser {
-                    email_address: vec!["w@example.com".into()],
-                    external_id: Some("ext_1".into()),
-                    ..NewUser::default()
-                },
-                1_000,
-            )
+            .create_user(NewUser { email_address: vec!["w@example.com".into()], external_id: Some("ext_1".into()), ..NewUser::default() }, 1_000)
             .unwrap();
         let session = store.create_session(&user.id, 2_000).unwrap();
         store.finish_session(&session.id, SessionStatus::Revoked, 3_000).unwrap();
@@ -257,10 +243,7 @@ mod tests {
         assert_eq!(created["user"]["id"], user.id.as_str());
         assert_eq!(created["user"]["last_sign_in_at"], 2_000, "the user as it was after signing in");
         assert_eq!(changes[2].data()["status"], "revoked");
-        assert_eq!(
-            changes[3].data(),
-            json!({"object": "user", "id": user.id.as_str(), "deleted": true, "external_id": "ext_1"})
-        );
+        assert_eq!(changes[3].data(), json!({"object": "user", "id": user.id.as_str(), "deleted": true, "external_id": "ext_1"}));
         assert!(store.take_changes().is_empty(), "taken once");
     }
 
@@ -293,11 +276,6 @@ mod tests {
         }
         assert!(!is_event_type("user.exploded"));
         let id = instance_id("pk_test_x");
-        assert!(
-            id.starts_with("ins_")
-                && id.len() == 31
-                && id == instance_id("pk_test_x")
-                && id != instance_id("pk_live_x")
-        );
+        assert!(id.starts_with("ins_") && id.len() == 31 && id == instance_id("pk_test_x") && id != instance_id("pk_live_x"));
     }
 }

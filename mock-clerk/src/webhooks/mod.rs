@@ -184,15 +184,12 @@ impl Webhooks {
     pub fn persist_to(&self, path: PathBuf) -> Result<(), OutboxFileError> {
         let loaded = match std::fs::read(&path) {
             Ok(bytes) => {
-                let file: FileOwned = serde_json::from_slice(&bytes)
-                    .map_err(|e| OutboxFileError::Unreadable { path: path.clone(), reason: e.to_string() })?;
+                let file: FileOwned =
+                    serde_json::from_slice(&bytes).map_err(|e| OutboxFileError::Unreadable { path: path.clone(), reason: e.to_string() })?;
                 if file.mock_clerk_webhooks != OUTBOX_FILE_VERSION {
                     return Err(OutboxFileError::Unreadable {
                         path,
-                        reason: format!(
-                            "version {} (this mock-clerk reads version {OUTBOX_FILE_VERSION})",
-                            file.mock_clerk_webhooks
-                        ),
+                        reason: format!("version {} (this mock-clerk reads version {OUTBOX_FILE_VERSION})", file.mock_clerk_webhooks),
                     });
                 }
                 Some(file.outbox)
@@ -240,13 +237,7 @@ impl Webhooks {
         self.change_if(|outbox| {
             let mut deliveries = 0;
             for change in &changes {
-                let event = events::event_json(
-                    change.event_type(),
-                    change.data(),
-                    &attributes,
-                    at_ms,
-                    &self.shared.instance_id,
-                );
+                let event = events::event_json(change.event_type(), change.data(), &attributes, at_ms, &self.shared.instance_id);
                 deliveries += outbox.enqueue(change.event_type(), event.to_string(), wall_ms(), None).deliveries.len();
             }
             ((), deliveries > 0)
@@ -254,12 +245,7 @@ impl Webhooks {
     }
 
     /// Queues an event with this `data` now ("send this event now"), to every endpoint that wants it or to one.
-    pub fn send(
-        &self,
-        event_type: &str,
-        data: serde_json::Value,
-        endpoint_id: Option<&str>,
-    ) -> Result<Message, OutboxError> {
+    pub fn send(&self, event_type: &str, data: serde_json::Value, endpoint_id: Option<&str>) -> Result<Message, OutboxError> {
         let at_ms = self.shared.clock.now_ms();
         let attributes = REQUEST.try_with(Clone::clone).unwrap_or_default();
         let body = events::event_json(event_type, data, &attributes, at_ms, &self.shared.instance_id).to_string();
@@ -308,8 +294,7 @@ impl Webhooks {
     /// Whether no delivery is waiting or under way.
     pub fn idle(&self) -> bool {
         let outbox = self.outbox();
-        outbox.next_due().is_none()
-            && !outbox.messages.iter().flat_map(|m| &m.deliveries).any(|d| d.status == outbox::DeliveryStatus::Sending)
+        outbox.next_due().is_none() && !outbox.messages.iter().flat_map(|m| &m.deliveries).any(|d| d.status == outbox::DeliveryStatus::Sending)
     }
 
     /// Wakes the delivery task, starting it if it is not running and a Tokio runtime is at hand.
@@ -391,11 +376,7 @@ impl Webhooks {
 /// event the request causes.
 pub async fn with_request_attributes(req: Request, next: Next) -> Response {
     let attributes = RequestAttributes {
-        client_ip: req
-            .extensions()
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default(),
+        client_ip: req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default(),
         user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned(),
     };
     REQUEST.scope(attributes, next.run(req)).await

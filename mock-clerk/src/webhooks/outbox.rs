@@ -191,11 +191,7 @@ impl Outbox {
 
     /// Removes an endpoint; its waiting deliveries are marked failed ("endpoint removed").
     pub fn remove_endpoint(&mut self, id: &str) -> Result<Endpoint, OutboxError> {
-        let at = self
-            .endpoints
-            .iter()
-            .position(|e| e.id == id)
-            .ok_or_else(|| OutboxError::EndpointNotFound(id.to_owned()))?;
+        let at = self.endpoints.iter().position(|e| e.id == id).ok_or_else(|| OutboxError::EndpointNotFound(id.to_owned()))?;
         for d in self.messages.iter_mut().flat_map(|m| m.deliveries.iter_mut()).filter(|d| d.endpoint_id == id) {
             if d.status == DeliveryStatus::Pending {
                 d.status = DeliveryStatus::Failed;
@@ -207,11 +203,7 @@ impl Outbox {
     }
 
     fn pending(&self) -> usize {
-        self.messages
-            .iter()
-            .flat_map(|m| &m.deliveries)
-            .filter(|d| matches!(d.status, DeliveryStatus::Pending | DeliveryStatus::Sending))
-            .count()
+        self.messages.iter().flat_map(|m| &m.deliveries).filter(|d| matches!(d.status, DeliveryStatus::Pending | DeliveryStatus::Sending)).count()
     }
 
     /// Records a message for every endpoint that wants it (only `endpoint_id`, when given), due now.
@@ -239,8 +231,7 @@ impl Outbox {
                 }
             })
             .collect();
-        let message =
-            Message { id: new_id("msg"), event_type: event_type.to_owned(), payload, created_at: now, deliveries };
+        let message = Message { id: new_id("msg"), event_type: event_type.to_owned(), payload, created_at: now, deliveries };
         self.messages.push_back(message.clone());
         self.evict();
         message
@@ -286,12 +277,7 @@ impl Outbox {
 
     /// The earliest time a pending delivery is due.
     pub fn next_due(&self) -> Option<i64> {
-        self.messages
-            .iter()
-            .flat_map(|m| &m.deliveries)
-            .filter(|d| d.status == DeliveryStatus::Pending)
-            .filter_map(|d| d.next_attempt_at)
-            .min()
+        self.messages.iter().flat_map(|m| &m.deliveries).filter(|d| d.status == DeliveryStatus::Pending).filter_map(|d| d.next_attempt_at).min()
     }
 
     /// Records an attempt's outcome: success ends the delivery; a failure schedules the next attempt after
@@ -319,9 +305,7 @@ impl Outbox {
             // Removed or failed while the attempt ran: keep the attempt, not a new schedule.
             return;
         }
-        let next = RETRY_SCHEDULE
-            .get(d.scheduled_attempts.saturating_sub(1))
-            .filter(|_| !job.replay && d.scheduled_attempts > 0);
+        let next = RETRY_SCHEDULE.get(d.scheduled_attempts.saturating_sub(1)).filter(|_| !job.replay && d.scheduled_attempts > 0);
         (d.status, d.next_attempt_at) = match (ok, next) {
             (true, _) => (DeliveryStatus::Succeeded, None),
             (false, Some(delay)) => (DeliveryStatus::Pending, Some(now.saturating_add(scaled_ms(*delay, retry_scale)))),
@@ -338,11 +322,7 @@ impl Outbox {
             self.endpoints.iter().find(|e| e.id == id).ok_or_else(|| OutboxError::EndpointNotFound(id.to_owned()))?;
         }
         let endpoints = &self.endpoints;
-        let m = self
-            .messages
-            .iter_mut()
-            .find(|m| m.id == message_id)
-            .ok_or_else(|| OutboxError::MessageNotFound(message_id.to_owned()))?;
+        let m = self.messages.iter_mut().find(|m| m.id == message_id).ok_or_else(|| OutboxError::MessageNotFound(message_id.to_owned()))?;
         if let Some(id) = endpoint_id
             && !m.deliveries.iter().any(|d| d.endpoint_id == id)
         {
@@ -395,14 +375,7 @@ mod tests {
     use super::*;
 
     fn failed(at: i64) -> Attempt {
-        Attempt {
-            at,
-            status_code: Some(503),
-            latency_ms: 1,
-            response: "down".into(),
-            error: None,
-            trigger: "scheduled".into(),
-        }
+        Attempt { at, status_code: Some(503), latency_ms: 1, response: "down".into(), error: None, trigger: "scheduled".into() }
     }
 
     #[test]
@@ -449,11 +422,7 @@ mod tests {
         let mut o = Outbox::default();
         let users = o.add_endpoint("http://a.test/users".into(), vec!["user.created".into()], None, 0);
         let all = o.add_endpoint("http://a.test/all".into(), vec![], None, 0);
-        assert_eq!(
-            o.add_endpoint("http://a.test/all".into(), vec![], None, 5),
-            all,
-            "the same endpoint is not added twice"
-        );
+        assert_eq!(o.add_endpoint("http://a.test/all".into(), vec![], None, 5), all, "the same endpoint is not added twice");
         let s = o.enqueue("session.created", "{}".into(), 0, None);
         assert_eq!(s.deliveries.iter().map(|d| d.endpoint_id.as_str()).collect::<Vec<_>>(), [all.id.as_str()]);
         let u = o.enqueue("user.created", "{}".into(), 0, None);

@@ -54,10 +54,7 @@ fn check_event_type(param: &str, name: &str) -> Result<(), ApiError> {
     if events::is_event_type(name) {
         Ok(())
     } else {
-        Err(ApiError::FormParamInvalid {
-            param: param.into(),
-            message: format!("{name:?} is not a Clerk webhook event type"),
-        })
+        Err(ApiError::FormParamInvalid { param: param.into(), message: format!("{name:?} is not a Clerk webhook event type") })
     }
 }
 
@@ -115,10 +112,7 @@ pub fn send_event(state: &AppState, req: SendEvent) -> Result<Message, ApiError>
         (Some(data), None) => data,
         (None, Some(id)) => data_for(state, &req.event_type, &id)?,
         (Some(_), Some(_)) => {
-            return Err(ApiError::FormParamInvalid {
-                param: "object_id".into(),
-                message: "give data or object_id, not both".into(),
-            });
+            return Err(ApiError::FormParamInvalid { param: "object_id".into(), message: "give data or object_id, not both".into() });
         }
         (None, None) => return Err(ApiError::FormParamMissing("data".into())),
     };
@@ -149,9 +143,7 @@ fn data_for(state: &AppState, event_type: &str, id: &str) -> Result<Value, ApiEr
         other => {
             return Err(ApiError::FormParamInvalid {
                 param: "object_id".into(),
-                message: format!(
-                    "mock-clerk renders user.* and session.* events from the store; give data for {other}"
-                ),
+                message: format!("mock-clerk renders user.* and session.* events from the store; give data for {other}"),
             });
         }
     };
@@ -221,10 +213,7 @@ async fn list_endpoints(State(state): State<AppState>) -> Response {
     ok_json(&serde_json::to_value(state.webhooks().endpoints()).expect("serialises"))
 }
 
-async fn add_endpoint_route(
-    State(state): State<AppState>,
-    JsonBody(new): JsonBody<NewEndpoint>,
-) -> Result<Response, ApiError> {
+async fn add_endpoint_route(State(state): State<AppState>, JsonBody(new): JsonBody<NewEndpoint>) -> Result<Response, ApiError> {
     Ok(ok_json(&serde_json::to_value(add_endpoint(&state, new)?).expect("serialises")))
 }
 
@@ -239,14 +228,10 @@ async fn list_messages(State(state): State<AppState>, RawQuery(query): RawQuery)
     let event_type = query_one(&pairs, "event_type");
     let status = match query_one(&pairs, "status") {
         None => None,
-        Some(s) => {
-            Some(serde_json::from_value::<super::outbox::DeliveryStatus>(Value::String(s.clone())).map_err(|_| {
-                ApiError::FormParamInvalid {
-                    param: "status".into(),
-                    message: format!("{s:?} is not a delivery status"),
-                }
-            })?)
-        }
+        Some(s) => Some(
+            serde_json::from_value::<super::outbox::DeliveryStatus>(Value::String(s.clone()))
+                .map_err(|_| ApiError::FormParamInvalid { param: "status".into(), message: format!("{s:?} is not a delivery status") })?,
+        ),
     };
     let messages: Vec<Message> = state
         .webhooks()
@@ -275,11 +260,7 @@ struct ReplayBody {
     endpoint_id: Option<String>,
 }
 
-async fn replay(
-    State(state): State<AppState>,
-    Id(id): Id,
-    JsonBody(body): JsonBody<ReplayBody>,
-) -> Result<Response, ApiError> {
+async fn replay(State(state): State<AppState>, Id(id): Id, JsonBody(body): JsonBody<ReplayBody>) -> Result<Response, ApiError> {
     let message = state.webhooks().replay(&id, body.endpoint_id.as_deref())?;
     Ok(ok_json(&serde_json::to_value(message).expect("serialises")))
 }
@@ -298,14 +279,9 @@ mod tests {
 
     #[test]
     fn only_http_urls_with_a_host_are_endpoints() {
-        assert_eq!(
-            check_url("http://127.0.0.1:3000/api/webhooks/clerk").unwrap(),
-            "http://127.0.0.1:3000/api/webhooks/clerk"
-        );
+        assert_eq!(check_url("http://127.0.0.1:3000/api/webhooks/clerk").unwrap(), "http://127.0.0.1:3000/api/webhooks/clerk");
         assert!(check_url("https://example.com/hook").is_ok());
-        for bad in
-            ["ftp://example.com/x", "javascript:alert(1)", "file:///etc/passwd", "not a url", "http://", "/relative"]
-        {
+        for bad in ["ftp://example.com/x", "javascript:alert(1)", "file:///etc/passwd", "not a url", "http://", "/relative"] {
             let err = check_url(bad).unwrap_err();
             assert_eq!(err.code(), "form_param_format_invalid", "{bad}");
         }

@@ -101,19 +101,14 @@ impl Receiver {
 }
 
 async fn answer(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let headers = headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
+    let headers = headers.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     shared.received.lock().unwrap().push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
     let next = shared.script.lock().unwrap().pop_front();
     match next {
         None => (StatusCode::OK, "ok").into_response(),
         Some(Answer::Status(s)) => (StatusCode::from_u16(s).unwrap(), format!("answer {s}")).into_response(),
         Some(Answer::Huge(n)) => (StatusCode::OK, Body::from(vec![b'x'; n])).into_response(),
-        Some(Answer::Redirect) => {
-            (StatusCode::FOUND, [(header::LOCATION, "http://127.0.0.1:9/elsewhere")], "moved").into_response()
-        }
+        Some(Answer::Redirect) => (StatusCode::FOUND, [(header::LOCATION, "http://127.0.0.1:9/elsewhere")], "moved").into_response(),
         Some(Answer::Hold(release)) => {
             release.notified().await;
             (StatusCode::OK, "released").into_response()
