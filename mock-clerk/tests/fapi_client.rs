@@ -192,6 +192,7 @@ async fn bad_input_gets_an_envelope_never_a_5xx() {
     assert_eq!(unknown[0].status, 404, "an unanswered Frontend API call is in the request log");
 
     // Bundles: served with a JavaScript type, and never outside the package.
+    install_bundles();
     let r = reqwest::get(format!("{base}/npm/@clerk/clerk-js@6/dist/clerk.browser.js")).await.unwrap();
     assert_eq!(r.status(), 200, "run `npm ci --prefix fixtures/clerk-bundles` first");
     assert_eq!(r.headers()[CONTENT_TYPE], "text/javascript; charset=utf-8");
@@ -214,4 +215,17 @@ async fn bad_input_gets_an_envelope_never_a_5xx() {
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["errors"][0]["code"], "resource_not_found", "{path}");
     }
+}
+
+/// `npm ci` of fixtures/clerk-bundles (the pinned clerk-js and UI bundle) when it is not installed yet.
+fn install_bundles() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/clerk-bundles");
+    if std::path::Path::new(dir).join("node_modules/@clerk/clerk-js/package.json").exists() {
+        return;
+    }
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error", "--ignore-scripts", "--prefix", dir])
+        .status()
+        .expect("npm (Node 20) is needed to install fixtures/clerk-bundles");
+    assert!(status.success(), "npm ci --prefix fixtures/clerk-bundles failed");
 }
