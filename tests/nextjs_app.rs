@@ -37,7 +37,10 @@ use serde_json::{Value, json};
 /// The host every cookie of the control API is set on (the jar ignores ports, like a browser).
 const HOST: &str = "127.0.0.1";
 /// What the downstream double answers to `GET /schedules`.
-const SCHEDULES: &str = r#"[{"id":"1","title":"Standup"}]"#;
+/// Whether a JSON answer is the downstream double's list (one item whose title is that request's data marker).
+fn is_downstream_list(v: Option<Value>) -> bool {
+    v.and_then(|v| v[0]["title"].as_str().map(|t| t.starts_with(harness::downstream::DATA_MARKER_PREFIX))).unwrap_or(false)
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Checks that print the whole story when they fail
@@ -394,7 +397,12 @@ async fn signed_in(ctx: &Ctx) {
     let s = ctx.sign_in(&agent);
     let nav = ctx.navigate(&agent, "/schedules", &Mode::Page).await;
     check_eq!(ctx, [nav], (nav.status(), nav.redirects()), (200, 0), "signed in: /schedules renders directly");
-    check!(ctx, [nav], nav.body().contains(r#"<pre id="schedules">"#) && nav.body().contains("Standup"), "the page shows the downstream's schedules");
+    check!(
+        ctx,
+        [nav],
+        nav.body().contains(r#"<pre id="schedules">"#) && nav.body().contains(harness::downstream::DATA_MARKER_PREFIX),
+        "the page shows the downstream's schedules"
+    );
     let seen = ctx.downstream_with_token(&s.token);
     check_eq!(ctx, [nav], seen.len(), 1, "the downstream got one GET /schedules with the session token");
     check_eq!(ctx, [nav], seen[0].header("authorization"), Some(format!("Bearer {}", s.token).as_str()), "Authorization header");
@@ -402,7 +410,7 @@ async fn signed_in(ctx: &Ctx) {
 
     let hop = ctx.get(&agent, "/api/schedules", &Mode::Fetch).await;
     check_eq!(ctx, [hop], hop.status, 200, "signed in: GET /api/schedules");
-    check_eq!(ctx, [hop], hop.json::<Value>().ok(), serde_json::from_str::<Value>(SCHEDULES).ok(), "the route handler answers the downstream JSON");
+    check!(ctx, [hop], is_downstream_list(hop.json::<Value>().ok()), "the route handler answers the downstream JSON");
     check_eq!(ctx, [hop], ctx.downstream_with_token(&s.token).len(), 2, "the route handler called the downstream with the same token");
     ctx.note(format!("signed-in fetch /api/schedules: {}", chain(std::slice::from_ref(&hop))));
 }
@@ -470,7 +478,7 @@ async fn expired_token_handshake(ctx: &Ctx, format: HandshakeFormat) {
     check!(ctx, [nav], fresh != expired, "the new __session is a new token");
     check_eq!(ctx, [nav], claims(&fresh)["sid"].as_str(), Some(s.session_id.as_str()), "the fresh token is for the same session");
     check_eq!(ctx, [nav], (nav.status(), path_of(nav.final_url())), (200, "/schedules".to_owned()), "the browser ends on the page");
-    check!(ctx, [nav], nav.body().contains("Standup"), "the page rendered the schedules");
+    check!(ctx, [nav], nav.body().contains(harness::downstream::DATA_MARKER_PREFIX), "the page rendered the schedules");
     check_eq!(ctx, [nav], agent.cookie("__session").map(|c| c.value), Some(fresh.clone()), "the jar holds the fresh token");
     check!(ctx, [nav], !ctx.downstream_with_token(&fresh).is_empty(), "the downstream got the fresh token");
     check!(ctx, [nav], ctx.downstream_with_token(&expired).is_empty(), "the downstream never got the expired token");
@@ -495,7 +503,7 @@ async fn expired_token_refresh(ctx: &Ctx) {
     let fresh = nav.first().set_cookie("__session").map(cookie_value).unwrap_or_default().to_owned();
     check!(ctx, [nav], !fresh.is_empty() && fresh != expired, "the response sets a new __session");
     check_eq!(ctx, [nav], claims(&fresh)["sid"].as_str(), Some(s.session_id.as_str()), "the refreshed token is for the same session");
-    check!(ctx, [nav], nav.body().contains("Standup"), "the page rendered the schedules");
+    check!(ctx, [nav], nav.body().contains(harness::downstream::DATA_MARKER_PREFIX), "the page rendered the schedules");
     check_eq!(ctx, [nav], ctx.downstream_with_token(&fresh).len(), 1, "the downstream got the refreshed token");
     check!(ctx, [nav], ctx.downstream_with_token(&expired).is_empty(), "the downstream never got the expired token");
     ctx.note(format!("expired token + refresh cookie: {} ; BAPI refresh calls: {}", chain(nav.hops()), refreshes.len()));
@@ -596,7 +604,7 @@ async fn retries(ctx: &Ctx) {
             expected.push(200);
             check_eq!(ctx, [hop], r.statuses, expected, "route handler: {failures} failures → {} downstream requests", failures + 1);
             check_eq!(ctx, [hop], r.status, 200, "route handler: {failures} failures are retried away");
-            check_eq!(ctx, [hop], hop.json::<Value>().ok(), serde_json::from_str::<Value>(SCHEDULES).ok(), "route handler body");
+            check!(ctx, [hop], is_downstream_list(hop.json::<Value>().ok()), "route handler body");
         } else {
             check_eq!(ctx, [hop], r.statuses, vec![503, 503, 503], "route handler: 3 failures → 3 requests (1 + 2 retries)");
             check_eq!(ctx, [hop], r.status, 502, "route handler: gives up with 502");
