@@ -2,11 +2,10 @@
 //! restart with a state file and do not without one, and the real binary (`mock-clerk serve`) binds loopback,
 //! keeps state across even a `kill -9` with `--state-file`, and guards its control API.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -181,64 +180,7 @@ async fn a_reset_is_persisted() {
 // The real binary
 // ---------------------------------------------------------------------------------------------------------------
 
-const BINARY: &str = env!("CARGO_BIN_EXE_mock-clerk");
-
-/// A `mock-clerk serve` child process, killed (by its handle) when dropped.
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Served {
-    fn spawn(args: &[&str], dir: &Path) -> Self {
-        let mut command = Command::new(BINARY);
-        command.arg("serve").args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-        for (name, _) in std::env::vars() {
-            if name.starts_with("MOCK_CLERK_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command.spawn().expect("spawn mock-clerk");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let addr = loop {
-            let line = match rx.recv_timeout(Duration::from_secs(20)) {
-                Ok(line) => line,
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("no `listening on` line from mock-clerk serve {args:?}");
-                }
-            };
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().parse::<SocketAddr>().expect("an address");
-            }
-        };
-        Self { child, addr }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops it like `kill -9` would: no graceful shutdown, nothing flushed on the way out.
-    fn kill(mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("wait");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::served::{BINARY, Served};
 
 #[test]
 fn serve_help_documents_loopback_default_and_memory_only_state() {

@@ -4,10 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -239,52 +236,7 @@ async fn bad_endpoint_input_gets_clerks_error_envelope() {
     assert!(matches!(refused, Err(mock_clerk::StartError::Webhook(_))));
 }
 
-const BINARY: &str = env!("CARGO_BIN_EXE_mock-clerk");
-
-/// A `mock-clerk serve` child, killed by its handle when dropped.
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Served {
-    fn spawn(args: &[&str], dir: &Path) -> Self {
-        let mut command = Command::new(BINARY);
-        command.arg("serve").args(["--addr", "127.0.0.1:0", "--ephemeral-key"]).args(args).current_dir(dir);
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-        for (name, _) in std::env::vars() {
-            if name.starts_with("MOCK_CLERK_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command.spawn().expect("spawn mock-clerk");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Keeps reading, so the child never writes to a closed pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let addr = loop {
-            let line = rx.recv_timeout(Duration::from_secs(30)).expect("a `listening on` line");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().and_then(|a| a.parse().ok()).expect("an address");
-            }
-        };
-        Self { child, addr }
-    }
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::served::Served;
 
 async fn messages(base: &str) -> Vec<Value> {
     call(base, reqwest::Method::GET, "/__mock/webhooks/messages", None, None).await.1.as_array().cloned().unwrap_or_default()
@@ -298,7 +250,7 @@ async fn pending_deliveries_survive_a_kill_of_the_binary_with_a_state_file() {
     let receiver = Receiver::start().await;
     receiver.script([Answer::Status(503)]);
     let url = receiver.url();
-    let args = ["--state-file", "state.json", "--webhook-url", url.as_str()];
+    let args = ["--addr", "127.0.0.1:0", "--ephemeral-key", "--state-file", "state.json", "--webhook-url", url.as_str()];
 
     let first = Served::spawn(&args, &dir);
     let (status, _) = call(

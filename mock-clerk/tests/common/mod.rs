@@ -1,3 +1,5 @@
 //! Shared test helpers.
 
+#[allow(dead_code)]
 pub mod receiver;
+pub mod served;

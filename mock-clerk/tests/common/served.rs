@@ -1,0 +1,72 @@
+//! A `mock-clerk serve` child process of the real binary, with its address read from its output.
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The mock-clerk binary cargo built for these tests.
+pub const BINARY: &str = env!("CARGO_BIN_EXE_mock-clerk");
+
+/// A `mock-clerk serve` child process, killed (by its handle) when dropped.
+pub struct Served {
+    child: Child,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+}
+
+impl Served {
+    /// Starts `mock-clerk serve ARGS` in `dir`, with no `MOCK_CLERK_*` variables, and waits for its address.
+    pub fn spawn(args: &[&str], dir: &Path) -> Self {
+        let mut command = Command::new(BINARY);
+        command.arg("serve").args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+        for (name, _) in std::env::vars() {
+            if name.starts_with("MOCK_CLERK_") {
+                command.env_remove(name);
+            }
+        }
+        let mut child = command.spawn().expect("spawn mock-clerk");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let addr = loop {
+            let line = match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) => line,
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("no `listening on` line from mock-clerk serve {args:?}");
+                }
+            };
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().parse::<SocketAddr>().expect("an address");
+            }
+        };
+        Self { child, addr }
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops it like `kill -9` would: no graceful shutdown, nothing flushed on the way out.
+    #[allow(dead_code)]
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
