@@ -1,5 +1,4 @@
 //! Shared test helpers.
 
-#[allow(dead_code)]
 pub mod receiver;
 pub mod served;
