@@ -115,6 +115,18 @@ pub fn signed_out_directives(dev_browser: Option<&str>, suffix: Option<&str>) ->
     out
 }
 
+/// The `__client_uat` directives (plain and suffixed) a production Frontend API sets with each answer: the
+/// client's last update in seconds while it has a signed-in session, else `0`. On production instances clerk-js
+/// leaves this cookie to the Frontend API (`AuthCookieService.setClientUatCookieForDevelopmentInstances` writes
+/// it only on development instances); without it the middleware treats the browser as signed out.
+///
+/// ```
+/// assert_eq!(mock_clerk::cookies::client_uat_directives(0, "sfx"), ["__client_uat_sfx=0; Path=/; SameSite=Lax", "__client_uat=0; Path=/; SameSite=Lax"]);
+/// ```
+pub fn client_uat_directives(uat: i64, suffix: &str) -> Vec<String> {
+    with_suffixed(vec![Cookie::new(CLIENT_UAT, uat.to_string())], Some(suffix)).iter().map(Cookie::set_cookie).collect()
+}
+
 fn with_suffixed(jar: Vec<Cookie>, suffix: Option<&str>) -> Vec<Cookie> {
     match suffix {
         None => jar,

@@ -261,6 +261,8 @@ impl Browser {
     pub async fn fill(&self, css: &str, text: &str) -> Result<(), BrowserError> {
         let element = self.wait_for(css, DEFAULT_WAIT).await?;
         element.click().await.map_err(cdp(format!("focusing {css}")))?;
+        // Typing replaces whatever the field held, as a user selecting it first would.
+        element.call_js_fn("function() { this.select(); }", false).await.map_err(cdp(format!("selecting the text of {css}")))?;
         element.type_str(text).await.map_err(cdp(format!("typing into {css}")))?;
         Ok(())
     }
@@ -288,13 +290,24 @@ impl Browser {
         Ok(path.to_path_buf())
     }
 
-    /// A report for a failed check: the URL, the console, and the requests to `fapi_prefix` with their statuses.
+    /// A report for a failed check: the URL, the console, the cookies, and the requests to `fapi_prefix` with their statuses.
     pub async fn report(&self, fapi_prefix: &str) -> String {
         use std::fmt::Write as _;
         let mut out = format!("page: {}\n", self.url().await);
         let _ = writeln!(out, "console ({} lines):", self.console().len());
         for line in self.console() {
             let _ = writeln!(out, "  [{}] {}", line.level, clip_long(&line.text, 400));
+        }
+        match self.cookies().await {
+            Ok(cookies) => {
+                let _ = writeln!(out, "cookies ({}; JWT signatures redacted):", cookies.len());
+                for (name, value, domain) in cookies {
+                    let _ = writeln!(out, "  {name}={} (domain {domain})", clip_long(&crate::transcript::redact(&value, &[]), 600));
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "cookies: {e}");
+            }
         }
         let calls = self.requests_to(fapi_prefix);
         let _ = writeln!(out, "requests to {fapi_prefix} ({}):", calls.len());

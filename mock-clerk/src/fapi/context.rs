@@ -129,7 +129,26 @@ impl Browser {
                 headers.append(header::SET_COOKIE, v);
             }
         }
+        if !state.instance().is_development() && (self.cleared || self.client_id.is_some()) {
+            let uat = if self.cleared { 0 } else { self.client_uat(state) };
+            for directive in cookies::client_uat_directives(uat, state.instance().cookie_suffix()) {
+                if let Ok(v) = HeaderValue::from_str(&directive) {
+                    headers.append(header::SET_COOKIE, v);
+                }
+            }
+        }
         response
+    }
+
+    /// The client's `__client_uat`: its last update in seconds while a session on it is active, else `0`.
+    fn client_uat(&self, state: &AppState) -> i64 {
+        let Some(id) = self.client_id.as_deref() else { return 0 };
+        let now = state.clock().now_ms();
+        let store = state.store();
+        match store.client(id) {
+            Some(client) if !store.active_sessions_on_client(id, now).is_empty() => client.updated_at / 1000,
+            _ => 0,
+        }
     }
 }
 
