@@ -2,7 +2,8 @@
 //! instance and `proxy.ts` on a production instance. Each build gets its own stack (mock-clerk, downstream
 //! double, `next start` on a free port), stopped when the run ends. Needs Node 20 and npm; builds are cached.
 //!
-//! Tag filters pass through: `cargo test --test conformance_nextjs -- --tags @sign-out`.
+//! Tag filters pass through: `cargo test --test conformance_nextjs -- --tags @sign-out`. The browser scenarios
+//! (`@client`) run in `tests/conformance_browser.rs`, against stacks with a short token lifetime.
 
 use std::process::ExitCode;
 
@@ -41,7 +42,7 @@ async fn run_variant(variant: Variant, args: &RunArgs) -> bool {
     };
     let (env, app) = stack.into_env(profile);
     let secret = env.secret_key.clone();
-    let report = run(env, args).await;
+    let report = run(env, &args.restricted_to("not @client")).await;
     match report {
         Ok(report) if report.ok() => true,
         Ok(_) => {

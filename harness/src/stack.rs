@@ -25,6 +25,8 @@ pub struct StackOptions {
     pub downstream_addr: SocketAddr,
     /// More environment for `next start` (e.g. `APP_DEFECT` to seed a defect).
     pub extra_env: Vec<(String, String)>,
+    /// mock-clerk's session token lifetime (default: Clerk's 60 s).
+    pub token_lifetime: Option<std::time::Duration>,
 }
 
 impl Default for StackOptions {
@@ -36,6 +38,7 @@ impl Default for StackOptions {
             mock_clerk_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             extra_env: Vec::new(),
+            token_lifetime: None,
         }
     }
 }
@@ -72,7 +75,11 @@ pub struct Stack {
 impl Stack {
     /// Builds the app if needed and starts mock-clerk, the downstream double and `next start`.
     pub async fn start(options: StackOptions) -> Result<Self, StackError> {
-        let clerk = MockClerk::builder().kind(options.kind).addr(options.mock_clerk_addr).tls(options.tls).try_start().await?;
+        let mut builder = MockClerk::builder().kind(options.kind).addr(options.mock_clerk_addr).tls(options.tls);
+        if let Some(ttl) = options.token_lifetime {
+            builder = builder.token_lifetime(ttl);
+        }
+        let clerk = builder.try_start().await?;
         let downstream = Downstream::bind(options.downstream_addr).await?;
         let mut app_env = clerk.env();
         app_env.push(("NEXT_PUBLIC_API_URL".into(), downstream.url()));

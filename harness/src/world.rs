@@ -8,6 +8,7 @@ use mock_clerk::SignedIn;
 use url::Url;
 
 use crate::agent::{Agent, Mode, Navigation};
+use crate::browser::Browser;
 use crate::downstream::{DownstreamHandle, RecordedRequest};
 use crate::issuer::Issuer;
 use crate::profile::Profile;
@@ -73,6 +74,39 @@ pub struct ConformanceWorld {
     /// The downstream double's last `seq` when this scenario started: requests after it that nobody can be
     /// identified by (no token, no marker) count as this scenario's too.
     pub downstream_start: u64,
+    /// This scenario's real browser (`@client` scenarios), launched by the first browser step.
+    pub browser: Option<Browser>,
+    /// My account at Clerk, for the browser scenarios.
+    pub account: Option<Account>,
+    /// What staying on a page for a while showed.
+    pub stay: Option<Stay>,
+}
+
+/// What "I stay on the data page for N token lifetimes" saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stay {
+    /// Each call the page made to the API route: seconds on the page, status, whether the answer carried the
+    /// API's data.
+    pub calls: Vec<(u64, u16, bool)>,
+    /// `__session` when the stay began and when it ended.
+    pub tokens: (Option<String>, Option<String>),
+    /// Token refreshes through the Frontend API (`POST …/tokens` answered 200) during the stay.
+    pub refreshes: usize,
+    /// Handshakes mock-clerk served during the stay.
+    pub handshakes: usize,
+}
+
+/// An account the browser signs in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Primary email address.
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Password, if the account has one.
+    pub password: Option<String>,
+    /// The session the browser signed in to, once it has.
+    pub session_id: Option<String>,
 }
 
 impl std::fmt::Debug for ConformanceWorld {
@@ -101,6 +135,9 @@ impl cucumber::World for ConformanceWorld {
             marker: mock_clerk::ids::new_id("conformance"),
             transcript: Transcript::default(),
             downstream_start,
+            browser: None,
+            account: None,
+            stay: None,
         })
     }
 }
@@ -233,6 +270,21 @@ impl ConformanceWorld {
     pub fn fail(&self, message: &str) -> ! {
         let message = crate::transcript::redact(message, &[self.env.secret_key.as_str()]);
         panic!("{message}\n\n{}", self.render_transcript())
+    }
+
+    /// Fails a browser step with `message`, the browser's view (URL, console, cookies, the Frontend API calls it
+    /// made) and a screenshot written under `target/conformance-browser/`, then the transcript.
+    pub async fn browser_fail(&mut self, message: &str) -> ! {
+        if let Some(browser) = &self.browser {
+            let shot = std::path::PathBuf::from("target/conformance-browser").join(format!("{}.png", self.marker));
+            let shot = match browser.screenshot(&shot).await {
+                Ok(p) => std::fs::canonicalize(&p).unwrap_or(p).display().to_string(),
+                Err(e) => format!("(none: {e})"),
+            };
+            let report = browser.report(&self.env.issuer.url()).await;
+            self.transcript.note(format!("browser screenshot: {shot}\n{report}"));
+        }
+        self.fail(message)
     }
 
     /// Fails unless `condition`.

@@ -34,6 +34,10 @@ struct Args {
     /// Address for the downstream double.
     #[arg(long, default_value = "127.0.0.1:0")]
     downstream_addr: SocketAddr,
+    /// mock-clerk's session token lifetime in seconds (Clerk's default: 60). Short lifetimes make the browser
+    /// token-refresh scenario quick: it stays on a page for two of them.
+    #[arg(long, env = "STACK_TOKEN_TTL")]
+    token_ttl: Option<u64>,
     /// A command to run with the stack's addresses in its environment; the stack stops when it exits.
     #[arg(last = true)]
     command: Vec<String>,
@@ -57,6 +61,7 @@ async fn run(args: Args) -> ExitCode {
         mock_clerk_addr: args.mock_clerk_addr,
         downstream_addr: args.downstream_addr,
         extra_env: Vec::new(),
+        token_lifetime: args.token_ttl.map(std::time::Duration::from_secs),
     };
     let stack = match Stack::start(options).await {
         Ok(stack) => stack,

@@ -26,6 +26,8 @@ use chromiumoxide::{Element, Page};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+pub mod clerk_ui;
+
 pub use record::{ConsoleLine, NetworkEntry, Recorder};
 
 /// How long a single wait lasts unless the caller says otherwise.
@@ -251,20 +253,37 @@ impl Browser {
 
     /// Clicks the element matching `css` (waiting for it), like a user.
     pub async fn click(&self, css: &str) -> Result<(), BrowserError> {
-        let element = self.wait_for(css, DEFAULT_WAIT).await?;
-        element.scroll_into_view().await.map_err(cdp(format!("scrolling to {css}")))?;
-        element.click().await.map_err(cdp(format!("clicking {css}")))?;
-        Ok(())
+        self.on_live_element(css, async |element| {
+            element.scroll_into_view().await.map_err(cdp(format!("scrolling to {css}")))?;
+            element.click().await.map_err(cdp(format!("clicking {css}")))?;
+            Ok(())
+        })
+        .await
     }
 
     /// Types `text` into the input matching `css` (waiting for it), key by key like a user.
     pub async fn fill(&self, css: &str, text: &str) -> Result<(), BrowserError> {
-        let element = self.wait_for(css, DEFAULT_WAIT).await?;
-        element.click().await.map_err(cdp(format!("focusing {css}")))?;
-        // Typing replaces whatever the field held, as a user selecting it first would.
-        element.call_js_fn("function() { this.select(); }", false).await.map_err(cdp(format!("selecting the text of {css}")))?;
-        element.type_str(text).await.map_err(cdp(format!("typing into {css}")))?;
-        Ok(())
+        self.on_live_element(css, async |element| {
+            element.click().await.map_err(cdp(format!("focusing {css}")))?;
+            // Typing replaces whatever the field held, as a user selecting it first would.
+            element.call_js_fn("function() { this.select(); }", false).await.map_err(cdp(format!("selecting the text of {css}")))?;
+            element.type_str(text).await.map_err(cdp(format!("typing into {css}")))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs `action` on the element matching `css`, again on a fresh match when React replaced the element
+    /// meanwhile (a form re-rendering between two screens of `<SignIn/>`), for at most [`DEFAULT_WAIT`].
+    async fn on_live_element(&self, css: &str, action: impl AsyncFn(Element) -> Result<(), BrowserError>) -> Result<(), BrowserError> {
+        let start = Instant::now();
+        loop {
+            let element = self.wait_for(css, DEFAULT_WAIT.saturating_sub(start.elapsed())).await?;
+            match action(element).await {
+                Err(BrowserError::Cdp { message, .. }) if is_stale(&message) && start.elapsed() < DEFAULT_WAIT => tokio::time::sleep(POLL).await,
+                other => return other,
+            }
+        }
     }
 
     /// Presses a key (`Enter`, `Tab`, …) in the focused element.
@@ -335,6 +354,11 @@ impl Drop for Browser {
         // chromiumoxide kills the child process when its `Browser` drops; the profile goes with it.
         let _ = std::fs::remove_dir_all(&self.profile_dir);
     }
+}
+
+/// A DevTools error saying the element went away (replaced by a re-render) between finding and using it.
+fn is_stale(message: &str) -> bool {
+    ["detached", "Could not find node", "No node with given id", "not attached"].iter().any(|m| message.contains(m))
 }
 
 fn clip(text: &str) -> String {

@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use mock_clerk::control::ops::KeysView;
 use mock_clerk::error::ApiError;
+use mock_clerk::fapi::attempts::SentCode;
 use mock_clerk::fapi::handshake::HandshakeFormat;
 use mock_clerk::store::SessionStatus;
 use mock_clerk::{BrokenToken, Fault, InstanceKind, LoggedRequest, MintRequest, MintedToken, MockClerk, SignInRequest, SignedIn};
@@ -194,6 +195,36 @@ impl Issuer {
                 Ok(())
             }
             Issuer::Remote(r) => r.control::<Value>(Method::POST, "clock/advance", Some(json!({"seconds": secs}))).await.map(drop),
+        }
+    }
+    /// Creates a user (`POST /v1/users`: emails, names, password) and returns its id.
+    pub async fn create_user(&self, new: mock_clerk::store::NewUser) -> Result<String, IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                let now = c.state().clock().now_ms();
+                let user = c.state().store().create_user(new, now).map_err(ApiError::from)?;
+                Ok(user.id.to_string())
+            }
+            Issuer::Remote(r) => {
+                let user = r.create_user(&new).await?;
+                user["id"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| IssuerError::Decode { op: "POST /v1/users".into(), reason: "no id in the user".into() })
+            }
+        }
+    }
+    /// The verification codes mock-clerk "sent" to `identifier`, oldest first (`GET /__mock/codes`).
+    pub async fn codes_for(&self, identifier: &str) -> Result<Vec<SentCode>, IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                let attempts = c.state().fapi().attempts();
+                Ok(attempts.codes.iter().filter(|s| s.identifier.eq_ignore_ascii_case(identifier)).cloned().collect())
+            }
+            Issuer::Remote(r) => {
+                let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("identifier", identifier).finish();
+                r.control(Method::GET, &format!("codes?{query}"), None).await
+            }
         }
     }
     /// Ends a session as `ended` (signed out), `removed` or `revoked`.

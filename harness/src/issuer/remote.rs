@@ -130,6 +130,12 @@ impl RemoteIssuer {
             .ok_or_else(|| IssuerError::Decode { op: format!("GET /v1/sessions/{session_id}"), reason: "no status in the session".into() })
     }
 
+    /// `POST /v1/users` through the Backend API, as an app's admin script would.
+    pub async fn create_user(&self, new: &mock_clerk::store::NewUser) -> Result<Value, IssuerError> {
+        let secret = self.config.secret_key.as_deref().ok_or(IssuerError::NoSecretKey)?;
+        self.answer("POST /v1/users".into(), self.client.post(format!("{}/v1/users", self.url())).bearer_auth(secret).json(new)).await
+    }
+
     async fn answer<T: DeserializeOwned>(&self, op: String, request: reqwest::RequestBuilder) -> Result<T, IssuerError> {
         let response = request.send().await.map_err(|source| IssuerError::Http { op: op.clone(), source })?;
         let status = response.status().as_u16();

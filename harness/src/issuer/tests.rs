@@ -111,3 +111,36 @@ async fn remote_errors_are_clear() {
     let gone = Issuer::remote(RemoteConfig { url: format!("http://{closed}"), ..RemoteConfig::default() }).await;
     assert!(matches!(gone, Err(IssuerError::Http { .. })));
 }
+
+#[tokio::test]
+async fn accounts_and_the_codes_sent_to_them() {
+    let (clerk, issuers) = both().await;
+    let http = reqwest::Client::new();
+    for (n, issuer) in issuers.iter().enumerate() {
+        let email = format!("codes.{n}@example.com");
+        let new = || mock_clerk::store::NewUser { email_address: vec![email.clone()], first_name: Some("Ada".into()), ..Default::default() };
+        let id = issuer.create_user(new()).await.unwrap();
+        assert!(id.starts_with("user_"), "{id}");
+        let taken = issuer.create_user(new()).await.unwrap_err().to_string();
+        assert!(taken.contains("email_address") || taken.contains("taken"), "{issuer:?}: {taken}");
+        assert!(issuer.codes_for(&email).await.unwrap().is_empty());
+        // What clerk-js does for an email code: start a sign-in, then prepare the first factor.
+        let form = "application/x-www-form-urlencoded";
+        let body = url::form_urlencoded::Serializer::new(String::new()).append_pair("identifier", &email).finish();
+        let started = http.post(format!("{}/v1/client/sign_ins", clerk.url())).header("content-type", form).body(body).send().await.unwrap();
+        let cookie = started.headers().get("set-cookie").and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).unwrap().to_owned();
+        let attempt: Value = started.json().await.unwrap();
+        let sia = attempt["response"]["id"].as_str().unwrap();
+        let prepared = http
+            .post(format!("{}/v1/client/sign_ins/{sia}/prepare_first_factor", clerk.url()))
+            .header("cookie", cookie)
+            .header("content-type", form)
+            .body("strategy=email_code")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(prepared.status(), 200);
+        let codes = issuer.codes_for(&email.to_uppercase()).await.unwrap();
+        assert_eq!((codes.len(), codes[0].code.as_str(), codes[0].attempt_id.as_str()), (1, "424242", sia), "{issuer:?}");
+    }
+}

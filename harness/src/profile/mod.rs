@@ -59,9 +59,11 @@ use std::path::{Path, PathBuf};
 use mock_clerk::InstanceKind;
 use serde::{Deserialize, Serialize};
 
+mod client;
 mod expect;
 mod place;
 
+pub use client::{CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
 pub use expect::{ExpectedFailure, FailureSignature, Skip, label, step_text};
 pub use place::{PLACE, Place};
 
@@ -200,6 +202,9 @@ pub struct Profile {
     /// The downstream address the app was configured with.
     #[serde(default)]
     pub downstream_addr: Option<SocketAddr>,
+    /// The app's client layer, for the browser scenarios (`@client`); none: those are skipped.
+    #[serde(default)]
+    pub client: Option<ClientLayer>,
     /// Scenarios this target is known to fail.
     #[serde(default)]
     pub expected_failures: Vec<ExpectedFailure>,
@@ -294,6 +299,9 @@ impl Profile {
         for skip in &self.skip {
             skip.check().or_else(|m| invalid("skip", m))?;
         }
+        if let Some(client) = &self.client {
+            client.check().or_else(|m| invalid("client", m))?;
+        }
         Ok(())
     }
 
@@ -320,6 +328,30 @@ impl Profile {
     /// The profile's skip for a scenario and example row.
     pub fn skipped(&self, scenario: &str, row: &[(String, String)]) -> Option<&Skip> {
         self.skip.iter().find(|s| s.applies_to(scenario, row))
+    }
+
+    /// Why the profile skips a scenario (its id tag, example row and all its tags): a `[[skip]]`, or an `@client`
+    /// scenario without a `[client]` section.
+    pub fn skip_reason(&self, scenario: &str, row: &[(String, String)], tags: &[String]) -> Option<String> {
+        if let Some(skip) = self.skipped(scenario, row) {
+            return Some(skip.reason.clone());
+        }
+        let tagged = |tag: &str| tags.iter().any(|t| t.trim_start_matches('@') == tag);
+        match &self.client {
+            None if tagged(CLIENT_TAG) => Some(NO_CLIENT_LAYER.to_owned()),
+            Some(c) if tagged(USER_BUTTON_TAG) && !c.user_button => {
+                Some("the profile says the app renders no <UserButton/> (client.user_button)".into())
+            }
+            Some(c) if tagged(SIGN_OUT_BUTTON_TAG) && c.sign_out_button.is_none() => {
+                Some("the profile names no sign-out button of the app (client.sign_out_button)".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// Where a client-side sign-out lands.
+    pub fn after_sign_out_path(&self) -> &str {
+        self.client.as_ref().and_then(|c| c.after_sign_out_path.as_deref()).unwrap_or(&self.sign_in_path)
     }
 
     /// Every protected non-page route: the API routes, then the further ones.

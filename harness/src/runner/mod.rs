@@ -105,6 +105,24 @@ impl RunArgs {
     }
 }
 
+impl RunArgs {
+    /// These arguments, restricted to scenarios matching `expr` as well (`not @client`, `@client`).
+    ///
+    /// ```
+    /// use harness::runner::RunArgs;
+    /// let args = RunArgs { tags: Some("@sign-out".into()), ..RunArgs::default() };
+    /// assert_eq!(args.restricted_to("not @client").tags.unwrap(), "(@sign-out) and (not @client)");
+    /// assert_eq!(RunArgs::default().restricted_to("@client").tags.unwrap(), "@client");
+    /// ```
+    pub fn restricted_to(&self, expr: &str) -> Self {
+        let tags = match self.tags.as_deref().filter(|t| !t.trim().is_empty()) {
+            Some(user) => format!("({user}) and ({expr})"),
+            None => expr.to_owned(),
+        };
+        Self { tags: Some(tags), ..self.clone() }
+    }
+}
+
 fn output(path: &Option<PathBuf>) -> std::io::Result<Box<dyn std::io::Write>> {
     Ok(match path {
         Some(p) => {
@@ -160,9 +178,9 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
                 return false;
             }
             let (id, example) = (scenario_id(&scenario.tags), example_row(scenario));
-            if profile.skipped(&id, &example).is_some() {
+            let tags: Vec<String> = feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter()).cloned().collect();
+            if profile.skip_reason(&id, &example, &tags).is_some() {
                 let location = format!("{}:{}", feature.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(), scenario.position.line);
-                let tags = scenario.tags.clone();
                 let r = Recorded { id, name: scenario.name.clone(), feature: feature.name.clone(), location, example, tags, ending: Ending::Passed };
                 sink.lock().unwrap_or_else(|p| p.into_inner()).push(r);
                 return false;

@@ -119,7 +119,7 @@ pub fn tally(recorded: Vec<Recorded>, skipped: Vec<Recorded>, parse_errors: Vec<
         report.results.push(ScenarioResult { scenario: r, failed_step, outcome });
     }
     for r in skipped {
-        let reason = profile.skipped(&r.id, &r.example).map(|s| s.reason.clone()).unwrap_or_default();
+        let reason = profile.skip_reason(&r.id, &r.example, &r.tags).unwrap_or_default();
         report.skipped += 1;
         report.results.push(ScenarioResult { scenario: r, failed_step: None, outcome: Outcome::Skipped(reason) });
     }

@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod client;
 mod navigation;
 mod outcome;
 mod security;
@@ -49,7 +50,13 @@ pub fn definitions() -> Vec<StepDef> {
     all.extend(api::definitions());
     all.extend(outcome::definitions());
     all.extend(security::definitions());
+    all.extend(client::definitions());
     all
+}
+
+/// The browser steps (`@client` scenarios): their seeded defects live in the Next.js app, not the reference app.
+pub fn client_definitions() -> Vec<StepDef> {
+    client::definitions()
 }
 
 /// The definition of `keyword` whose pattern matches a step's text (with or without its keyword).

@@ -106,7 +106,7 @@ pub struct SignUpAttempt {
 }
 
 /// A code mock-clerk "sent", readable through `GET /__mock/codes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SentCode {
     /// Where it went (an email address).
     pub identifier: String,

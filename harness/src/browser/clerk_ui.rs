@@ -1,0 +1,24 @@
+//! Where Clerk's prebuilt components (`@clerk/ui`) put their controls: the stable `cl-` class names Clerk
+//! documents for styling (`appearance.elements`) and the form field names of `<SignIn/>` and `<SignUp/>`.
+//! Defined once here; the browser steps use nothing else of Clerk's markup.
+
+/// `<SignIn/>`'s first field: email address, username or phone.
+pub const IDENTIFIER: &str = "input[name=identifier]";
+/// The password field of `<SignIn/>` and `<SignUp/>`.
+pub const PASSWORD: &str = "input[name=password]";
+/// `<SignUp/>`'s email address field.
+pub const EMAIL_ADDRESS: &str = "input[name=emailAddress]";
+/// `<SignUp/>`'s first name field (shown when the instance enables it and the app shows optional fields).
+pub const FIRST_NAME: &str = "input[name=firstName]";
+/// The one-time code input (one field taking the whole code).
+pub const CODE: &str = "input[autocomplete=one-time-code], input[name=code], .cl-otpCodeFieldInput";
+/// "Continue" on every form.
+pub const PRIMARY_BUTTON: &str = ".cl-formButtonPrimary";
+/// A field's error text, as `<SignIn/>` shows Clerk's error objects.
+pub const FIELD_ERROR: &str = ".cl-formFieldErrorText, [id$=-error-feedback]";
+/// `<UserButton/>`'s avatar, which opens the user menu.
+pub const USER_BUTTON: &str = ".cl-userButtonTrigger";
+/// "Sign out" in the user menu.
+pub const USER_MENU_SIGN_OUT: &str = ".cl-userButtonPopoverActionButton__signOut";
+/// The signed-in session's id as clerk-js holds it (`null` until signed in).
+pub const SESSION_ID_JS: &str = "(window.Clerk && window.Clerk.session && window.Clerk.session.id) || null";
