@@ -7,51 +7,8 @@
 
 use std::process::ExitCode;
 
-use harness::nextjs::Variant;
-use harness::profile::Profile;
-use harness::runner::{RunArgs, run};
-use harness::stack::{Stack, StackOptions};
+use harness::runner::RunArgs;
 
 fn main() -> ExitCode {
-    let args = RunArgs::from_env_and_args();
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let mut ok = true;
-    for variant in [Variant::Middleware, Variant::Proxy] {
-        ok &= runtime.block_on(run_variant(variant, &args));
-    }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-}
-
-async fn run_variant(variant: Variant, args: &RunArgs) -> bool {
-    let root = clerk_conformance::node::workspace_root();
-    let profile_path = root.join(format!("fixtures/targets/nextjs-{}.toml", variant.name()));
-    let profile = match Profile::load(&profile_path) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("conformance: {e}");
-            return false;
-        }
-    };
-    let options = StackOptions { variant, kind: profile.instance, ..StackOptions::default() };
-    let stack = match Stack::start(options).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("conformance: the {} stack did not start: {e}", variant.name());
-            return false;
-        }
-    };
-    let (env, app) = stack.into_env(profile);
-    let secret = env.secret_key.clone();
-    let report = run(env, &args.restricted_to("not @client")).await;
-    match report {
-        Ok(report) if report.ok() => true,
-        Ok(_) => {
-            eprintln!("next start output (tail, secrets redacted):\n{}", harness::transcript::redact(&app.output_tail(), &[&secret]));
-            false
-        }
-        Err(e) => {
-            eprintln!("conformance: {e}");
-            false
-        }
-    }
+    clerk_conformance::nextjs::run_both_builds(&RunArgs::from_env_and_args().restricted_to("not @client"), None)
 }

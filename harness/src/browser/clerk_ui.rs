@@ -20,5 +20,5 @@ pub const FIELD_ERROR: &str = ".cl-formFieldErrorText, [id$=-error-feedback]";
 pub const USER_BUTTON: &str = ".cl-userButtonTrigger";
 /// "Sign out" in the user menu.
 pub const USER_MENU_SIGN_OUT: &str = ".cl-userButtonPopoverActionButton__signOut";
-/// The signed-in session's id as clerk-js holds it (`null` until signed in).
-pub const SESSION_ID_JS: &str = "(window.Clerk && window.Clerk.session && window.Clerk.session.id) || null";
+/// The signed-in session's id as clerk-js holds it (`""` when it holds none; a `null` would read as no value).
+pub const SESSION_ID_JS: &str = "(window.Clerk && window.Clerk.session && window.Clerk.session.id) || ''";

@@ -20,8 +20,8 @@
 //! let p = Profile::from_str(r#"name = "t"
 //! instance = "development"
 //! [client]
-//! first_name = "#first"
-//! email = "#email"
+//! first_name = ".first"
+//! email = ".email"
 //! "#, "inline").unwrap();
 //! let c = p.client.as_ref().unwrap();
 //! assert!(!c.user_button && c.sign_out_button.is_none());

@@ -101,7 +101,7 @@ impl ConformanceWorld {
         let browser = self.browser().await;
         let result = browser
             .wait_until("clerk-js to hold a session", DEFAULT_WAIT, || async {
-                browser.eval::<Option<String>>(clerk_ui::SESSION_ID_JS).await.ok().flatten()
+                browser.eval::<String>(clerk_ui::SESSION_ID_JS).await.ok().filter(|sid| !sid.is_empty())
             })
             .await;
         let sid = self.in_browser("signing in", result).await;
@@ -127,14 +127,14 @@ impl ConformanceWorld {
     /// Waits until the element `css` shows `expected`.
     async fn expect_text(&mut self, what: &str, css: &str, expected: &str) {
         let browser = self.browser().await;
-        let read = format!("(document.querySelector({}) || {{}}).textContent || null", serde_json::to_string(css).expect("a string serialises"));
+        let read = format!("(document.querySelector({}) || {{}}).textContent || ''", serde_json::to_string(css).expect("a string serialises"));
         let result = browser
             .wait_until(&format!("{what} to read {expected:?}"), DEFAULT_WAIT, || async {
-                browser.eval::<Option<String>>(&read).await.ok().flatten().filter(|t| t.trim() == expected)
+                browser.eval::<String>(&read).await.ok().filter(|t| t.trim() == expected)
             })
             .await;
         if let Err(e) = result {
-            let shown = self.browser().await.eval::<Option<String>>(&read).await.ok().flatten();
+            let shown = self.browser().await.eval::<String>(&read).await.ok();
             self.browser_fail(&format!("{what} ({css}) shows {shown:?}, not {expected:?}: {e}")).await;
         }
     }
@@ -225,7 +225,7 @@ impl ConformanceWorld {
         let browser = self.browser().await;
         let result = browser
             .wait_until("clerk-js to hold no session", Duration::from_secs(10), || async {
-                browser.eval::<Option<String>>(clerk_ui::SESSION_ID_JS).await.ok().filter(Option::is_none)
+                browser.eval::<String>(clerk_ui::SESSION_ID_JS).await.ok().filter(String::is_empty)
             })
             .await;
         if let Err(e) = result {

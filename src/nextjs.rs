@@ -1,0 +1,52 @@
+//! The suite against the Next.js fixture app: one stack per build (mock-clerk, downstream double, `next start`),
+//! with the build's profile `fixtures/targets/nextjs-<build>.toml`, stopped when the run ends.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use harness::nextjs::Variant;
+use harness::profile::Profile;
+use harness::runner::{RunArgs, run};
+use harness::stack::{Stack, StackOptions};
+
+/// Runs `args` against both builds (`middleware.ts` on its profile's instance, then `proxy.ts`), each on its
+/// own stack whose mock-clerk mints tokens living `token_lifetime` (Clerk's 60 s when `None`).
+pub fn run_both_builds(args: &RunArgs, token_lifetime: Option<Duration>) -> ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let mut ok = true;
+    for variant in [Variant::Middleware, Variant::Proxy] {
+        ok &= runtime.block_on(run_build(variant, args, token_lifetime));
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+async fn run_build(variant: Variant, args: &RunArgs, token_lifetime: Option<Duration>) -> bool {
+    let profile = match Profile::load(crate::node::workspace_root().join(format!("fixtures/targets/nextjs-{}.toml", variant.name()))) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            return false;
+        }
+    };
+    let options = StackOptions { variant, kind: profile.instance, token_lifetime, ..StackOptions::default() };
+    let stack = match Stack::start(options).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("conformance: the {} stack did not start: {e}", variant.name());
+            return false;
+        }
+    };
+    let (env, app) = stack.into_env(profile);
+    let secret = env.secret_key.clone();
+    match run(env, args).await {
+        Ok(report) if report.ok() => true,
+        Ok(_) => {
+            eprintln!("next start output (tail, secrets redacted):\n{}", harness::transcript::redact(&app.output_tail(), &[&secret]));
+            false
+        }
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            false
+        }
+    }
+}
