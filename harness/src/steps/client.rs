@@ -197,8 +197,9 @@ impl ConformanceWorld {
         };
         let lifetime = (claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0)).max(1) as u64;
         let fapi = self.env.issuer.url();
-        let handshakes = |all: Vec<mock_clerk::LoggedRequest>| all.iter().filter(|r| r.path.ends_with("/client/handshake")).count();
-        let handshakes_before = handshakes(self.env.issuer.requests().await.unwrap_or_default());
+        let issuer = self.env.issuer.clone();
+        let handshakes = async || issuer.requests_to("GET", mock_clerk::fapi::handshake::HANDSHAKE_PATH).await.map_or(0, |r| r.len());
+        let handshakes_before = handshakes().await;
         let refreshes = |b: &Browser| b.requests_to(&fapi).iter().filter(|e| e.url.contains("/tokens") && e.status == Some(200)).count();
         let refreshes_before = refreshes(self.browser().await);
         let (start, until) = (Instant::now(), Duration::from_secs(lifetime * u64::from(lifetimes) + 2));
@@ -211,7 +212,7 @@ impl ConformanceWorld {
         }
         let last = self.session_cookie().await;
         let refreshes = refreshes(self.browser().await) - refreshes_before;
-        let handshakes = handshakes(self.env.issuer.requests().await.unwrap_or_default()).saturating_sub(handshakes_before);
+        let handshakes = handshakes().await.saturating_sub(handshakes_before);
         self.transcript.note(format!(
             "stayed {:?} on {data} (token lifetime {lifetime} s): calls to {api} (second, status, data) {calls:?}; {refreshes} refreshes, {handshakes} handshakes",
             start.elapsed()
