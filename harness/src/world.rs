@@ -80,6 +80,8 @@ pub struct ConformanceWorld {
     pub account: Option<Account>,
     /// What staying on a page for a while showed.
     pub stay: Option<Stay>,
+    /// The webhook deliveries this scenario made (`@webhooks`).
+    pub webhooks: crate::steps::webhooks::WebhookCase,
 }
 
 /// What "I stay on the data page for N token lifetimes" saw.
@@ -138,6 +140,7 @@ impl cucumber::World for ConformanceWorld {
             browser: None,
             account: None,
             stay: None,
+            webhooks: Default::default(),
         })
     }
 }

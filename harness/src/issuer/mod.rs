@@ -338,3 +338,4 @@ impl Issuer {
 
 #[cfg(test)]
 mod tests;
+mod webhooks;
