@@ -168,7 +168,8 @@ impl ConformanceWorld {
             if Instant::now() >= deadline {
                 let (user_id, _) = self.webhook_user();
                 let what = if holds { "holds" } else { "no longer holds" };
-                let waited = if self.webhooks.delivered_by_clerk { format!(" after waiting {DELIVERY_WAIT:?} for Clerk's delivery") } else { String::new() };
+                let waited =
+                    if self.webhooks.delivered_by_clerk { format!(" after waiting {DELIVERY_WAIT:?} for Clerk's delivery") } else { String::new() };
                 self.fail(&format!("expected the app {what} user {user_id}{waited}; its user probe answered {status}"));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
