@@ -343,8 +343,11 @@ async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
             };
             let webhooks = Webhooks { shared: strong.clone() };
             tokio::spawn(async move {
-                webhooks.deliver(job).await;
+                let attempt = webhooks.attempt(&job).await;
+                // The permit goes back before the outcome is recorded: recording wakes this task, which must then
+                // see the room this attempt leaves.
                 drop(permit);
+                webhooks.record(&job, attempt);
             });
         }
         drop(strong);
@@ -362,13 +365,17 @@ async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
 }
 
 impl Webhooks {
-    async fn deliver(&self, job: Job) {
+    async fn attempt(&self, job: &Job) -> Attempt {
         let client = self.shared.client.get_or_init(delivery::client).clone();
-        let options = self.options();
         let secrets = [job.secret.clone().unwrap_or_else(|| self.shared.secret.clone())];
-        let attempt: Attempt = delivery::attempt(&client, &job, &secrets, options.timeout, wall_ms()).await;
+        let attempt = delivery::attempt(&client, job, &secrets, self.options().timeout, wall_ms()).await;
         tracing::info!(url = %job.url, message = %job.message_id, status = ?attempt.status_code, error = ?attempt.error, latency_ms = attempt.latency_ms, "webhook attempt");
-        self.change(|o| o.record(&job, attempt, wall_ms(), options.retry_scale));
+        attempt
+    }
+
+    fn record(&self, job: &Job, attempt: Attempt) {
+        let retry_scale = self.options().retry_scale;
+        self.change(|o| o.record(job, attempt, wall_ms(), retry_scale));
     }
 }
 
