@@ -293,8 +293,7 @@ impl Webhooks {
     }
     /// Whether no delivery is waiting or under way.
     pub fn idle(&self) -> bool {
-        let outbox = self.outbox();
-        outbox.next_due().is_none() && !outbox.messages.iter().flat_map(|m| &m.deliveries).any(|d| d.status == outbox::DeliveryStatus::Sending)
+        self.outbox().waiting() == 0
     }
 
     /// Wakes the delivery task, starting it if it is not running and a Tokio runtime is at hand.
@@ -331,12 +330,13 @@ async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
         };
         let now = wall_ms();
         let room = permits.available_permits();
-        let (jobs, next_due) = {
+        let (jobs, next_due, saturated) = {
             let mut outbox = strong.outbox.lock().unwrap_or_else(|p| p.into_inner());
             let jobs = outbox.take_due(now, room);
-            (jobs, outbox.next_due())
+            let saturated = room == 0 || jobs.len() == room;
+            // Saturated: a finishing attempt wakes the task, so the next due time does not matter yet.
+            (jobs, if saturated { None } else { outbox.next_due() }, saturated)
         };
-        let saturated = room == 0 || jobs.len() == room;
         for job in jobs {
             let Ok(permit) = permits.clone().try_acquire_owned() else {
                 break;
