@@ -272,3 +272,13 @@ async fn bad_input_gets_clerks_errors_and_creates_nothing() {
     let callback = allow(&b, &base, &state, &[("email", "late@example.com")]).await;
     assert_eq!(b.follow(reqwest::Method::GET, &callback, None).await.1, SSO_CALLBACK);
 }
+
+#[tokio::test]
+async fn a_sign_up_started_with_a_provider_is_refused_with_an_envelope() {
+    let clerk = clerk().await;
+    let b = Browser::new();
+    let (status, body) =
+        b.post(&format!("{}/v1/client/sign_ups", clerk.url()), &[("strategy", "oauth_google"), ("redirect_url", SSO_CALLBACK)]).await;
+    assert_eq!((status, code(&body)), (422, "strategy_for_user_invalid"));
+    assert_eq!(clerk.state().store().user_count(&Default::default()), 0);
+}

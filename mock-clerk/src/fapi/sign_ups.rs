@@ -68,6 +68,11 @@ pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, 
         let id = transfer(&state, &browser, &form)?;
         return answer(&state, &browser, &id);
     }
+    // Social sign-in goes through `<SignIn/>` (a new user is transferred to a sign-up); a sign-up started with
+    // a provider is not played by mock-clerk: refused as a strategy this instance does not offer here.
+    if let Some(s) = form.get("strategy").filter(|s| s.starts_with("oauth_")) {
+        return Err(FapiError::StrategyNotAllowed(s.to_owned()));
+    }
     let client = browser.ensure_client(&state);
     let now = state.clock().now_ms();
     let mut draft = SignUpAttempt::default();
