@@ -141,6 +141,7 @@ async fn a_new_identity_comes_back_transferable_and_the_sign_up_transfer_creates
     assert_eq!(su["verifications"]["external_account"]["status"], "verified");
     let user_id = su["created_user_id"].as_str().unwrap().to_owned();
     assert_eq!(body["client"]["sessions"][0]["user"]["external_accounts"][0]["provider"], "google");
+    assert_eq!(body["client"]["sign_in"], Value::Null, "the transferred sign-in leaves the client");
     // Transferred once.
     let (status, again) = b.post(&format!("{base}/v1/client/sign_ups"), &[("transfer", "true")]).await;
     assert_eq!((status, code(&again)), (400, "transfer_invalid"));

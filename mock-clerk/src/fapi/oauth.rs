@@ -370,7 +370,7 @@ pub(super) async fn callback(State(state): State<AppState>, RawQuery(query): Raw
 }
 
 /// The identity of the client's current sign-in waiting to be transferred to a sign-up, and its provider
-/// (`signUp.create({transfer: true})`); taken, so it transfers once.
+/// (`signUp.create({transfer: true})`); taken, so it transfers once, and the sign-in leaves the client.
 pub fn take_transferable(attempts: &mut super::attempts::Attempts, client_id: &str) -> Option<(String, Identity)> {
     let id = attempts.current.get(client_id)?.0.clone()?;
     let attempt = attempts.sign_ins.get_mut(&id)?;
@@ -379,7 +379,11 @@ pub fn take_transferable(attempts: &mut super::attempts::Attempts, client_id: &s
     }
     let flow = attempt.oauth.as_mut()?;
     let identity = flow.identity.take()?;
-    Some((flow.provider.clone(), identity))
+    let provider = flow.provider.clone();
+    if let Some(current) = attempts.current.get_mut(client_id) {
+        current.0 = None;
+    }
+    Some((provider, identity))
 }
 
 /// The client's transferable identity, without taking it.
