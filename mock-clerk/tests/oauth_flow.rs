@@ -269,8 +269,11 @@ async fn bad_input_gets_clerks_errors_and_creates_nothing() {
     let (status, body) = b.post(&format!("{base}/v1/client/sign_ups"), &[("transfer", "true")]).await;
     assert_eq!((status, code(&body)), (400, "transfer_invalid"));
     assert_eq!(clerk.state().store().user_count(&Default::default()), 0);
-    // The flow still works after all that.
+    // The flow still works after all that; once consent is given, only the code the page issued completes it.
     let callback = allow(&b, &base, &state, &[("email", "late@example.com")]).await;
+    let guessed = format!("{base}/v1/oauth_callback?state={state}&code=code_guessed");
+    let (status, _, body) = b.send(reqwest::Method::GET, &guessed, None).await;
+    assert_eq!((status, code(&serde_json::from_str(&body).unwrap())), (400, "oauth_callback_invalid"), "a guessed code");
     assert_eq!(b.follow(reqwest::Method::GET, &callback, None).await.1, SSO_CALLBACK);
 }
 
