@@ -229,3 +229,43 @@ async fn rotated_keys_keep_old_tokens_valid_until_retired() {
     assert_eq!(err(&after[0])["reason"], "jwk-kid-mismatch");
     ok(&after[1]);
 }
+
+// UserApi.ts getUserOauthAccessToken (path `oauth_google`, `paginated=true`), resources/OauthAccessToken.ts,
+// resources/ExternalAccount.ts (User.externalAccounts)
+#[tokio::test(flavor = "multi_thread")]
+async fn external_accounts_and_their_access_tokens_reach_the_sdk() {
+    let clerk = MockClerk::builder().oauth_provider("google,github").start().await;
+    let user_id = clerk.sign_in().user_id;
+    let identity = mock_clerk::external::Identity { email_address: "ada@example.com".into(), first_name: "Ada".into(), last_name: "L".into() };
+    let now = clerk.state().clock().now_ms();
+    let linked =
+        clerk.state().store().link_external_account(&user_id, mock_clerk::external::ExternalAccount::new("google", &identity, now), now).unwrap();
+    let results = sdk(
+        &clerk,
+        json!([
+            {"op": "getUserOauthAccessToken", "userId": user_id, "provider": "google"},
+            {"op": "getUserOauthAccessToken", "userId": user_id, "provider": "oauth_google"},
+            {"op": "getUserOauthAccessToken", "userId": user_id, "provider": "github"},
+            {"op": "getUserOauthAccessToken", "userId": user_id, "provider": "myspace"},
+            {"op": "getUser", "id": user_id},
+        ]),
+    );
+    for r in &results[..2] {
+        let tokens = ok(r);
+        assert_eq!(tokens["totalCount"], 1, "{tokens}");
+        let t = &tokens["data"][0];
+        assert_eq!((t["token"].as_str(), t["externalAccountId"].as_str()), (Some(linked.access_token.as_str()), Some(linked.id.as_str())));
+        assert_eq!(t["provider"], "oauth_google");
+        assert_eq!(t["scopes"], json!(["email", "profile", "openid"]));
+    }
+    assert_eq!(ok(&results[2])["totalCount"], 0, "no GitHub account: an empty list");
+    assert_eq!(err(&results[3])["status"], 422);
+    let eac = &ok(&results[4])["externalAccounts"][0];
+    assert_eq!(
+        (eac["provider"].as_str(), eac["emailAddress"].as_str(), eac["id"].as_str()),
+        (Some("oauth_google"), Some("ada@example.com"), Some(linked.id.as_str()))
+    );
+    assert_eq!(eac["verification"]["status"], "verified");
+    let tokens = clerk.requests_to("GET", &format!("/v1/users/{user_id}/oauth_access_tokens/oauth_google"));
+    assert_eq!(tokens.len(), 2, "the SDK adds the oauth_ prefix itself");
+}

@@ -31,6 +31,7 @@ const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
     ("sign-out-only-local", &[("@CL-301", "my browser session has ended at Clerk")]),
     ("stale-user", &[("@CL-001", "the browser shows my first name and email")]),
     ("sign-in-page-protected", &[("@CL-001", "the browser is on the sign-in page")]),
+    ("sso-callback-protected", &[("@CL-701", "I sign in with Google as my email")]),
 ];
 
 /// The webhook handler's defects (app/api/webhooks/clerk), caught by the `@webhooks` scenarios.

@@ -27,7 +27,12 @@ pub struct StackOptions {
     pub extra_env: Vec<(String, String)>,
     /// mock-clerk's session token lifetime (default: Clerk's 60 s).
     pub token_lifetime: Option<std::time::Duration>,
+    /// Social providers enabled on mock-clerk (default: [`DEFAULT_OAUTH_PROVIDERS`]).
+    pub oauth_providers: Vec<String>,
 }
+
+/// The social providers the stack enables, so that `<SignIn/>` shows them (`@client-social` scenarios).
+pub const DEFAULT_OAUTH_PROVIDERS: [&str; 2] = ["google", "github"];
 
 impl Default for StackOptions {
     fn default() -> Self {
@@ -39,6 +44,7 @@ impl Default for StackOptions {
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             extra_env: Vec::new(),
             token_lifetime: None,
+            oauth_providers: DEFAULT_OAUTH_PROVIDERS.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -78,6 +84,9 @@ impl Stack {
         let mut builder = MockClerk::builder().kind(options.kind).addr(options.mock_clerk_addr).tls(options.tls);
         if let Some(ttl) = options.token_lifetime {
             builder = builder.token_lifetime(ttl);
+        }
+        for provider in &options.oauth_providers {
+            builder = builder.oauth_provider(provider.clone());
         }
         let clerk = builder.try_start().await?;
         let downstream = Downstream::bind(options.downstream_addr).await?;

@@ -83,6 +83,9 @@ pub enum StartError {
     /// The webhook outbox file could not be read or written.
     #[error(transparent)]
     Outbox(#[from] OutboxFileError),
+    /// An OAuth provider mock-clerk does not know.
+    #[error("--oauth-provider: {0}")]
+    OAuthProvider(String),
 }
 
 /// Configures a [`MockClerk`].
@@ -108,6 +111,7 @@ pub struct MockClerkBuilder {
     webhook_urls: Vec<String>,
     webhook_secret: Option<String>,
     webhook_delivery: DeliveryOptions,
+    oauth_providers: Vec<String>,
 }
 
 impl Default for MockClerkBuilder {
@@ -125,6 +129,7 @@ impl Default for MockClerkBuilder {
             webhook_urls: Vec::new(),
             webhook_secret: None,
             webhook_delivery: DeliveryOptions::default(),
+            oauth_providers: Vec::new(),
         }
     }
 }
@@ -204,6 +209,14 @@ impl MockClerkBuilder {
         self
     }
 
+    /// Enables a social provider on the instance (`google`, `oauth_github`, or a comma list; repeatable):
+    /// `<SignIn/>` shows its button, and mock-clerk's consent page plays the provider
+    /// ([`crate::fapi::oauth`]). Checked at start: unknown providers fail it.
+    pub fn oauth_provider(mut self, provider: impl Into<String>) -> Self {
+        self.oauth_providers.push(provider.into());
+        self
+    }
+
     /// Binds and starts serving. Panics with a clear message on failure (tests want that); see
     /// [`MockClerkBuilder::try_start`] otherwise.
     pub async fn start(self) -> MockClerk {
@@ -255,6 +268,8 @@ impl MockClerkBuilder {
             .iter()
             .map(|u| crate::webhooks::routes::check_url(u).map_err(|e| StartError::Webhook(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
+        let oauth_providers =
+            crate::fapi::oauth::parse_providers(self.oauth_providers.iter().map(String::as_str)).map_err(StartError::OAuthProvider)?;
         let keys = self.key.load()?;
         let settings = Settings { token_lifetime: self.token_lifetime, control: self.control.clone(), base_url: format!("http://{addr}") };
         let store = match &self.state_file {
@@ -271,6 +286,7 @@ impl MockClerkBuilder {
         };
         let state = AppState::with_store(instance, keys, Clock::default(), settings, store, self.state_file.clone());
         state.webhooks().set_options(self.webhook_delivery.clone());
+        state.fapi().set_oauth_providers(oauth_providers);
         if let Some(path) = &self.state_file {
             state.webhooks().persist_to(crate::webhooks::outbox_path(path))?;
         }

@@ -20,6 +20,7 @@ pub mod control;
 pub mod cookies;
 pub mod env;
 pub mod error;
+pub mod external;
 pub mod extract;
 pub mod fapi;
 pub mod faults;

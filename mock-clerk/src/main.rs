@@ -98,6 +98,11 @@ struct ServeArgs {
     /// `npm ci --prefix fixtures/clerk-bundles`).
     #[arg(long, env = "MOCK_CLERK_BUNDLE_DIR")]
     bundle_dir: Option<PathBuf>,
+    /// Enable a social provider (google, github, microsoft, facebook, apple, gitlab, discord, linkedin_oidc;
+    /// repeatable or comma-separated): `<SignIn/>` shows its button, and mock-clerk's own consent page
+    /// (/oauth/consent) plays the provider, offline.
+    #[arg(long = "oauth-provider", env = "MOCK_CLERK_OAUTH_PROVIDERS", value_delimiter = ',')]
+    oauth_providers: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +231,9 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         for url in &args.webhook_urls {
             builder = builder.webhook_url(url.clone());
         }
+        for provider in &args.oauth_providers {
+            builder = builder.oauth_provider(provider.clone());
+        }
         builder = builder.webhook_retry_scale(args.webhook_retry_scale).webhook_timeout(Duration::from_secs(args.webhook_timeout));
         let listener = tokio::net::TcpListener::bind(args.instance.addr).await?;
         let addr = listener.local_addr()?;
@@ -249,6 +257,10 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             None
         };
         println!("mock-clerk listening on {base} ({:?} instance, kid {})", state.instance().kind(), state.keys().active().kid());
+        let providers = state.fapi().oauth_providers();
+        if !providers.is_empty() {
+            println!("social sign-in: {} (consent page served by mock-clerk, offline)", providers.join(", "));
+        }
         if let Some(path) = &args.state_file {
             println!("state file: {} (users and sessions survive restarts)", path.display());
         }

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::external::ExternalAccount;
 use crate::ids::{IdStr, new_id, prefix};
 use crate::webhooks::events::{Change, Email, SessionEvent};
 
@@ -88,6 +89,9 @@ pub struct User {
     pub updated_at: i64,
     /// Milliseconds, set when a session is created.
     pub last_sign_in_at: Option<i64>,
+    /// Accounts at social providers ([`crate::external`]), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_accounts: Vec<ExternalAccount>,
 }
 
 /// What creating a user takes (`POST /v1/users`, snake_case like the SDK sends it).
@@ -444,6 +448,7 @@ impl Store {
             created_at: now,
             updated_at: now,
             last_sign_in_at: None,
+            external_accounts: Vec::new(),
         };
         self.users.insert(user.id.clone(), user.clone());
         self.changes.push(Change::UserCreated(user.clone()));
@@ -477,6 +482,41 @@ impl Store {
         let user = user.clone();
         self.changes.push(Change::UserUpdated(user.clone()));
         Ok(user)
+    }
+
+    /// The user holding the account `provider_user_id` at `provider` (`google`).
+    pub fn user_by_external_account(&self, provider: &str, provider_user_id: &str) -> Option<&User> {
+        self.users.values().find(|u| u.external_accounts.iter().any(|e| e.provider == provider && e.provider_user_id == provider_user_id))
+    }
+
+    /// Adds an external account to a user, or, if the user already has that provider account, renews its
+    /// access token and profile from `account` (a sign-in through the provider). Returns the stored account.
+    pub fn link_external_account(&mut self, user_id: &str, account: ExternalAccount, now: i64) -> Result<ExternalAccount, StoreError> {
+        if let Some(other) = self.user_by_external_account(&account.provider, &account.provider_user_id)
+            && other.id != user_id
+        {
+            return Err(StoreError::IdentifierTaken { param: "external_account", value: account.strategy() });
+        }
+        let user = self.users.get_mut(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?;
+        let stored =
+            match user.external_accounts.iter_mut().find(|e| e.provider == account.provider && e.provider_user_id == account.provider_user_id) {
+                Some(existing) => {
+                    existing.access_token = account.access_token;
+                    existing.token_expires_at = account.token_expires_at;
+                    existing.first_name = account.first_name;
+                    existing.last_name = account.last_name;
+                    existing.updated_at = now;
+                    existing.clone()
+                }
+                None => {
+                    user.external_accounts.push(account.clone());
+                    account
+                }
+            };
+        user.updated_at = now;
+        let user = user.clone();
+        self.changes.push(Change::UserUpdated(user));
+        Ok(stored)
     }
 
     /// Records an email Clerk would send now (e.g. a verification code): the `email.created` event. Nothing is
@@ -753,7 +793,7 @@ impl Store {
     }
 }
 
-fn is_plausible_email(email: &str) -> bool {
+pub fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
     !local.is_empty()
         && domain.contains('.')

@@ -62,6 +62,7 @@ async fn run(args: Args) -> ExitCode {
         downstream_addr: args.downstream_addr,
         extra_env: Vec::new(),
         token_lifetime: args.token_ttl.map(std::time::Duration::from_secs),
+        ..StackOptions::default()
     };
     let stack = match Stack::start(options).await {
         Ok(stack) => stack,

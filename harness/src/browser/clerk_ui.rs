@@ -16,6 +16,15 @@ pub const CODE: &str = "input[autocomplete=one-time-code], input[name=code], .cl
 pub const PRIMARY_BUTTON: &str = ".cl-formButtonPrimary";
 /// A field's error text, as `<SignIn/>` shows Clerk's error objects.
 pub const FIELD_ERROR: &str = ".cl-formFieldErrorText, [id$=-error-feedback]";
+/// An alert on the whole card (`card.setError`: e.g. a provider's error after an OAuth round trip).
+pub const CARD_ERROR: &str = ".cl-alertText, .cl-alert";
+
+/// The button of a social provider (`google`) on `<SignIn/>`/`<SignUp/>`: a block button with few providers, an
+/// icon button with many.
+pub fn social_button(provider: &str) -> String {
+    format!(".cl-socialButtonsBlockButton__{provider}, .cl-socialButtonsIconButton__{provider}")
+}
+
 /// `<UserButton/>`'s avatar, which opens the user menu.
 pub const USER_BUTTON: &str = ".cl-userButtonTrigger";
 /// "Sign out" in the user menu.

@@ -214,6 +214,35 @@ impl Issuer {
             }
         }
     }
+    /// The user with this email address as the Backend API shows it (`UserJSON`, with its
+    /// `external_accounts`), if there is one.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<Value>, IssuerError> {
+        match self {
+            Issuer::Local(c) => Ok(c.state().store().user_by_email(email).map(mock_clerk::bapi::views::user_json)),
+            Issuer::Remote(r) => {
+                let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("email_address", email).finish();
+                let users = r.backend_get(&format!("/v1/users?{query}")).await?;
+                Ok(users.as_array().and_then(|u| u.first()).cloned())
+            }
+        }
+    }
+    /// A user's access tokens at a provider (`GET /v1/users/{id}/oauth_access_tokens/oauth_<provider>`).
+    pub async fn oauth_access_tokens(&self, user_id: &str, provider: &str) -> Result<Vec<Value>, IssuerError> {
+        let path = format!("/v1/users/{user_id}/oauth_access_tokens/oauth_{provider}");
+        let list = match self {
+            Issuer::Local(c) => {
+                let store = c.state().store();
+                let user = store.user(user_id).map_err(ApiError::from)?;
+                user.external_accounts
+                    .iter()
+                    .filter(|e| e.provider == provider)
+                    .map(mock_clerk::external::ExternalAccount::access_token_json)
+                    .collect()
+            }
+            Issuer::Remote(r) => r.backend_get(&path).await?.as_array().cloned().unwrap_or_default(),
+        };
+        Ok(list)
+    }
     /// The verification codes mock-clerk "sent" to `identifier`, oldest first (`GET /__mock/codes`).
     pub async fn codes_for(&self, identifier: &str) -> Result<Vec<SentCode>, IssuerError> {
         match self {

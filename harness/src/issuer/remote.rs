@@ -148,6 +148,12 @@ impl RemoteIssuer {
         self.answer::<Value>(op, self.client.delete(url).bearer_auth(secret)).await.map(drop)
     }
 
+    /// `GET <path>` on the Backend API (path and query, e.g. `/v1/users?email_address=…`).
+    pub async fn backend_get(&self, path: &str) -> Result<Value, IssuerError> {
+        let secret = self.config.secret_key.as_deref().ok_or(IssuerError::NoSecretKey)?;
+        self.answer(format!("GET {path}"), self.client.get(format!("{}{path}", self.url())).bearer_auth(secret)).await
+    }
+
     async fn answer<T: DeserializeOwned>(&self, op: String, request: reqwest::RequestBuilder) -> Result<T, IssuerError> {
         let response = request.send().await.map_err(|source| IssuerError::Http { op: op.clone(), source })?;
         let status = response.status().as_u16();

@@ -28,7 +28,7 @@ fn path_of(url: &str) -> String {
 
 impl ConformanceWorld {
     /// This scenario's browser, launched on first use (Chromium from `CHROME` or `PATH`).
-    async fn browser(&mut self) -> &Browser {
+    pub(super) async fn browser(&mut self) -> &Browser {
         if self.browser.is_none() {
             match Browser::launch().await {
                 Ok(b) => self.browser = Some(b),
@@ -44,7 +44,7 @@ impl ConformanceWorld {
     }
 
     /// A fresh account for this scenario (not yet created at Clerk).
-    fn new_account(&mut self, password: Option<&str>) -> Account {
+    pub(super) fn new_account(&mut self, password: Option<&str>) -> Account {
         let n = self.marker.bytes().map(usize::from).sum::<usize>();
         let email = format!("{}@example.com", self.marker.to_lowercase().replace('_', "."));
         let account =
@@ -53,12 +53,12 @@ impl ConformanceWorld {
         account
     }
 
-    fn account(&self) -> Account {
+    pub(super) fn account(&self) -> Account {
         self.account.clone().unwrap_or_else(|| self.fail("the scenario has no account: add `Given I have an account with a password`"))
     }
 
     /// Runs a browser action, or fails the step with the browser's view.
-    async fn in_browser<T>(&mut self, what: &str, result: Result<T, crate::browser::BrowserError>) -> T {
+    pub(super) async fn in_browser<T>(&mut self, what: &str, result: Result<T, crate::browser::BrowserError>) -> T {
         match result {
             Ok(v) => v,
             Err(e) => self.browser_fail(&format!("{what}: {e}")).await,
@@ -67,7 +67,7 @@ impl ConformanceWorld {
 
     /// Opens `path` like a user typing it. A navigation the browser gives up on (too many redirects, a refused
     /// connection) leaves it on its error page, as it would a user; the Then steps judge where it ended.
-    async fn open_in_browser(&mut self, path: &str) {
+    pub(super) async fn open_in_browser(&mut self, path: &str) {
         let url = self.url(path);
         if let Err(e) = self.browser().await.goto(&url).await {
             self.transcript.note(format!("opening {path}: {e}"));
@@ -76,7 +76,7 @@ impl ConformanceWorld {
 
     /// Waits until the browser is on `path`; for the sign-in and sign-up pages, anywhere in their flow
     /// (`/auth/sign-in/factor-one` is still the sign-in page).
-    async fn wait_for_path(&mut self, what: &str, path: &str) {
+    pub(super) async fn wait_for_path(&mut self, what: &str, path: &str) {
         let wanted = path_of(&self.url(path));
         let profile = &self.env.profile;
         let flow = [&profile.sign_in_path, &profile.sign_up_path].iter().any(|p| path_of(&self.url(p)) == wanted);
@@ -86,18 +86,18 @@ impl ConformanceWorld {
         self.in_browser(&format!("the browser reaching {what} ({wanted})"), result).await;
     }
 
-    async fn fill(&mut self, what: &str, css: &str, text: &str) {
+    pub(super) async fn fill(&mut self, what: &str, css: &str, text: &str) {
         let result = self.browser().await.fill(css, text).await;
         self.in_browser(what, result).await;
     }
 
-    async fn click(&mut self, what: &str, css: &str) {
+    pub(super) async fn click(&mut self, what: &str, css: &str) {
         let result = self.browser().await.click(css).await;
         self.in_browser(what, result).await;
     }
 
     /// Waits until clerk-js holds a session, and records it as mine.
-    async fn wait_signed_in(&mut self) {
+    pub(super) async fn wait_signed_in(&mut self) {
         let browser = self.browser().await;
         let result = browser
             .wait_until("clerk-js to hold a session", DEFAULT_WAIT, || async {
@@ -156,7 +156,7 @@ impl ConformanceWorld {
         cookies.into_iter().find(|(name, _, _)| name == mock_clerk::cookies::SESSION).map(|(_, v, _)| v).filter(|v| !v.is_empty())
     }
 
-    async fn create_account(&mut self, password: Option<&str>) {
+    pub(super) async fn create_account(&mut self, password: Option<&str>) {
         let account = self.new_account(password);
         let new = NewUser {
             email_address: vec![account.email.clone()],

@@ -9,6 +9,7 @@ mod client;
 mod navigation;
 mod outcome;
 mod security;
+mod social;
 pub mod webhooks;
 
 use cucumber::codegen::Regex;
@@ -52,6 +53,7 @@ pub fn definitions() -> Vec<StepDef> {
     all.extend(outcome::definitions());
     all.extend(security::definitions());
     all.extend(client::definitions());
+    all.extend(social::definitions());
     all.extend(webhooks::definitions());
     all
 }
@@ -60,6 +62,7 @@ pub fn definitions() -> Vec<StepDef> {
 /// scenarios) and the webhook handler's (`@webhooks`; the reference app has no handler).
 pub fn nextjs_definitions() -> Vec<StepDef> {
     let mut all = client::definitions();
+    all.extend(social::definitions());
     all.extend(webhooks::definitions());
     all
 }

@@ -127,3 +127,26 @@ fn merge(target: &mut Value, patch: Value) {
         (t, p) => *t = p,
     }
 }
+
+/// `GET /v1/users/{id}/oauth_access_tokens/{provider}` (`getUserOauthAccessToken`; `provider` is
+/// `oauth_google`): the user's access tokens at that provider — a list, `{data, total_count}` with
+/// `paginated=true` (the SDK asks for that). A provider mock-clerk does not know is a 422; a known provider the
+/// user never signed in with is an empty list, as on Clerk.
+pub(super) async fn oauth_access_tokens(
+    State(state): State<AppState>,
+    axum::extract::Path((id, provider)): axum::extract::Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let name = provider.strip_prefix("oauth_").filter(|p| crate::fapi::oauth::provider_info(p).is_some()).ok_or_else(|| {
+        ApiError::FormParamInvalid { param: "provider".into(), message: format!("{provider:?} is not an OAuth provider (e.g. oauth_google)") }
+    })?;
+    let store = state.store();
+    let tokens: Vec<Value> =
+        store.user(&id)?.external_accounts.iter().filter(|e| e.provider == name).map(crate::external::ExternalAccount::access_token_json).collect();
+    let pairs = query_pairs(query.as_deref());
+    if crate::extract::query_one(&pairs, "paginated").as_deref() == Some("true") {
+        let total = tokens.len();
+        return Ok(ok_json(&json!({"data": tokens, "total_count": total})));
+    }
+    Ok(ok_json(&Value::Array(tokens)))
+}

@@ -43,7 +43,7 @@ pub fn user_json(user: &User) -> Value {
         "web3_wallets": [],
         "passkeys": [],
         "organization_memberships": null,
-        "external_accounts": [],
+        "external_accounts": external_accounts_json(user),
         "enterprise_accounts": [],
         "password_last_updated_at": null,
         "public_metadata": user.public_metadata,
@@ -64,6 +64,18 @@ pub fn user_json(user: &User) -> Value {
         "legal_accepted_at": null,
         "locale": null,
     })
+}
+
+/// The user's external accounts (`ExternalAccountWithVerification`), each naming the email address it vouched
+/// for as its `identification_id`.
+pub fn external_accounts_json(user: &User) -> Vec<Value> {
+    user.external_accounts
+        .iter()
+        .map(|e| {
+            let idn = user.email_addresses.iter().find(|(_, a)| a.eq_ignore_ascii_case(&e.email_address)).map(|(id, _)| id.as_str());
+            e.bapi_json(idn)
+        })
+        .collect()
 }
 
 /// `SessionJSON`, with the status as of `now`.

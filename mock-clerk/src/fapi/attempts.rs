@@ -65,6 +65,8 @@ pub struct SignInAttempt {
     pub created_session_id: Option<String>,
     /// Milliseconds.
     pub created_at: i64,
+    /// The trip through a social provider (`strategy=oauth_…`).
+    pub oauth: Option<super::oauth::OAuthFlow>,
 }
 
 impl SignInAttempt {
@@ -103,6 +105,8 @@ pub struct SignUpAttempt {
     pub created_session_id: Option<String>,
     /// Milliseconds.
     pub created_at: i64,
+    /// `oauth_google` when the sign-up took over a social sign-in (`transfer`).
+    pub external_strategy: Option<String>,
 }
 
 /// A code mock-clerk "sent", readable through `GET /__mock/codes`.
@@ -146,6 +150,7 @@ impl Attempts {
             first_factor: None,
             created_session_id: None,
             created_at: now,
+            oauth: None,
         })
     }
 
@@ -171,6 +176,18 @@ impl Attempts {
         match self.current.get(client_id) {
             Some((si, su)) => (si.as_ref().and_then(|id| self.sign_ins.get(id)), su.as_ref().and_then(|id| self.sign_ups.get(id))),
             None => (None, None),
+        }
+    }
+
+    /// Forgets a client's current attempts once they are complete (a session was made active).
+    pub fn settle_client(&mut self, client_id: &str) {
+        if let Some((si, su)) = self.current.get_mut(client_id) {
+            if si.as_ref().and_then(|id| self.sign_ins.get(id)).is_some_and(|a| a.created_session_id.is_some()) {
+                *si = None;
+            }
+            if su.as_ref().and_then(|id| self.sign_ups.get(id)).is_some_and(|a| a.created_session_id.is_some()) {
+                *su = None;
+            }
         }
     }
 
@@ -203,11 +220,12 @@ impl Attempts {
 pub struct FapiState {
     attempts: Mutex<Attempts>,
     bundle_dir: Mutex<PathBuf>,
+    oauth_providers: Mutex<Vec<String>>,
 }
 
 impl Default for FapiState {
     fn default() -> Self {
-        Self { attempts: Mutex::new(Attempts::default()), bundle_dir: Mutex::new(default_bundle_dir()) }
+        Self { attempts: Mutex::new(Attempts::default()), bundle_dir: Mutex::new(default_bundle_dir()), oauth_providers: Mutex::new(Vec::new()) }
     }
 }
 
@@ -223,6 +241,14 @@ impl FapiState {
     /// Serves the bundles from `dir` (the `node_modules` directory holding `@clerk/clerk-js` and `@clerk/ui`).
     pub fn set_bundle_dir(&self, dir: PathBuf) {
         *self.bundle_dir.lock().unwrap_or_else(|p| p.into_inner()) = dir;
+    }
+    /// The social providers enabled on the instance (`google`, `github`), in order.
+    pub fn oauth_providers(&self) -> Vec<String> {
+        self.oauth_providers.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    /// Enables these social providers (ids as [`super::oauth::parse_providers`] returns them).
+    pub fn set_oauth_providers(&self, providers: Vec<String>) {
+        *self.oauth_providers.lock().unwrap_or_else(|p| p.into_inner()) = providers;
     }
     /// Forgets every attempt and code (`POST /__mock/reset`).
     pub fn reset(&self) {

@@ -27,6 +27,7 @@ pub fn environment_json(state: &AppState) -> Value {
         InstanceKind::Production => "production",
     }
     .into();
+    env["user_settings"]["social"] = super::oauth::social_settings(state);
     env
 }
 

@@ -37,6 +37,12 @@ pub enum FapiError {
     /// A password shorter than 8 characters.
     #[error("password too short")]
     PasswordTooShort,
+    /// An OAuth callback or consent with an unknown, spent or tampered `state` (no pending sign-in).
+    #[error("oauth state invalid")]
+    OAuthStateInvalid,
+    /// `transfer` with no transferable sign-in on the client.
+    #[error("nothing to transfer")]
+    NothingToTransfer,
     /// The email address belongs to another user.
     #[error("email taken")]
     EmailTaken,
@@ -58,7 +64,7 @@ impl FapiError {
             Self::Api(e) => e.status(),
             Self::SignedOut => StatusCode::UNAUTHORIZED,
             Self::BundleNotFound(_) | Self::BundlesMissing(_) => StatusCode::NOT_FOUND,
-            Self::NotReady(_) => StatusCode::BAD_REQUEST,
+            Self::NotReady(_) | Self::OAuthStateInvalid | Self::NothingToTransfer => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
@@ -104,6 +110,18 @@ impl FapiError {
                 "That email address is taken. Please try another.",
                 "That email address is taken. Please try another.".to_owned(),
                 json!({"param_name": "email_address"}),
+            ),
+            Self::OAuthStateInvalid => (
+                "oauth_callback_invalid",
+                "is invalid",
+                "The OAuth state is unknown, already used or altered: no sign-in is waiting for it. Start the sign-in again.".to_owned(),
+                json!({"param_name": "state"}),
+            ),
+            Self::NothingToTransfer => (
+                "transfer_invalid",
+                "is invalid",
+                "There is no transferable sign-in on this client: sign in with the provider first.".to_owned(),
+                json!({"param_name": "transfer"}),
             ),
             Self::SignedOut => {
                 ("signed_out", "Signed out", "You are signed out: this browser has no active session with that id.".to_owned(), json!({}))

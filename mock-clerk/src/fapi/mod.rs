@@ -13,6 +13,7 @@ pub mod errors;
 pub mod form;
 pub mod handshake;
 mod me;
+pub mod oauth;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
@@ -48,6 +49,7 @@ pub fn is_frontend_path(path: &str) -> bool {
     FRONTEND_PREFIXES.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
         || path.starts_with("/npm/")
         || path == views::AVATAR_PATH
+        || path == oauth::CALLBACK_PATH
         || path == JWKS_PATH
 }
 
@@ -77,6 +79,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me", get(me::get).patch(me::update))
         .route("/npm/@clerk/{spec}/dist/{*file}", get(bundles::serve))
         .route(views::AVATAR_PATH, get(bundles::avatar))
+        .route(oauth::CALLBACK_PATH, get(oauth::callback).post(oauth::callback_post))
+        .route(oauth::CONSENT_PATH, get(oauth::consent_page).post(oauth::consent_decision))
+        .route(&format!("{}{{file}}", oauth::LOGO_PREFIX), get(oauth::logo))
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {

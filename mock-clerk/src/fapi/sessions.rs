@@ -55,6 +55,7 @@ pub(super) async fn touch(State(state): State<AppState>, browser: Browser, Id(id
         store.touch_session(&id, now);
         store.touch_client(&session.client_id, now);
     }
+    state.fapi().attempts().settle_client(&session.client_id);
     session_answer(&state, &browser, &id)
 }
 

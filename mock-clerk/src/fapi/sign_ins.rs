@@ -31,6 +31,8 @@ fn answer(state: &AppState, browser: &Browser, id: &str) -> Result<Response, Fap
 /// `POST /v1/client/sign_ins`: `identifier`, and optionally `strategy` with `password` (one step) or
 /// `email_code` (prepared at once).
 pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, form: Form) -> Result<Response, FapiError> {
+    let strategy = form.get("strategy").unwrap_or_default();
+    let oauth = if strategy.starts_with("oauth_") { Some(super::oauth::begin(&state, strategy, &form)?) } else { None };
     let client = browser.ensure_client(&state);
     let now = state.clock().now_ms();
     let identifier = form.get("identifier").map(str::trim).map(str::to_owned);
@@ -44,6 +46,10 @@ pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, 
         let attempt = attempts.new_sign_in(&client, now);
         attempt.identifier = identifier;
         attempt.user_id = user_id;
+        if let Some(flow) = oauth {
+            attempt.first_factor = Some(Verification::code_sent(strategy, now));
+            attempt.oauth = Some(flow);
+        }
         attempt.id.clone()
     };
     match form.get("strategy") {

@@ -64,6 +64,15 @@ fn apply(state: &AppState, attempt: &mut SignUpAttempt, form: &Form) -> Result<(
 
 /// `POST /v1/client/sign_ups`.
 pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, form: Form) -> Result<Response, FapiError> {
+    if form.get("transfer") == Some("true") {
+        let id = transfer(&state, &browser, &form)?;
+        return answer(&state, &browser, &id);
+    }
+    // Social sign-in goes through `<SignIn/>` (a new user is transferred to a sign-up); a sign-up started with
+    // a provider is not played by mock-clerk: refused as a strategy this instance does not offer here.
+    if let Some(s) = form.get("strategy").filter(|s| s.starts_with("oauth_")) {
+        return Err(FapiError::StrategyNotAllowed(s.to_owned()));
+    }
     let client = browser.ensure_client(&state);
     let now = state.clock().now_ms();
     let mut draft = SignUpAttempt::default();
@@ -80,6 +89,55 @@ pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, 
         prepare(&state, &browser, &id)?;
     }
     answer(&state, &browser, &id)
+}
+
+/// `transfer=true` (`signUp.create({transfer: true})` in `handleRedirectCallback`): the client's sign-in came
+/// back from a provider `transferable` (no user has that account or email address); the user is created with
+/// the provider's identity and external account, and signed in. Checked before anything is created.
+fn transfer(state: &AppState, browser: &Browser, form: &Form) -> Result<String, FapiError> {
+    let client = browser.client()?.to_owned();
+    let now = state.clock().now_ms();
+    let mut draft = SignUpAttempt::default();
+    if let Some(v) = form.get("unsafe_metadata") {
+        draft.unsafe_metadata = serde_json::from_str(v)
+            .map_err(|_| ApiError::FormParamInvalid { param: "unsafe_metadata".into(), message: "must be a JSON object".into() })?;
+    }
+    let mut store = state.store();
+    let mut attempts = state.fapi().attempts();
+    let (provider, identity) = super::oauth::peek_transferable(&attempts, &client).ok_or(FapiError::NothingToTransfer)?;
+    let non_empty = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
+    let user = store.create_user(
+        NewUser {
+            email_address: vec![identity.email_address.clone()],
+            first_name: non_empty(&identity.first_name),
+            last_name: non_empty(&identity.last_name),
+            unsafe_metadata: draft.unsafe_metadata.clone(),
+            ..NewUser::default()
+        },
+        now,
+    )?;
+    let account = crate::external::ExternalAccount::new(&provider, &identity, now);
+    let strategy = account.strategy();
+    store.link_external_account(&user.id, account, now)?;
+    let session = store.create_session_on_client(&user.id, &client, now)?;
+    store.touch_client(&client, now);
+    super::oauth::take_transferable(&mut attempts, &client);
+    let attempt = attempts.new_sign_up(&client, now);
+    let id = attempt.id.clone();
+    *attempt = SignUpAttempt {
+        id: id.clone(),
+        client_id: client,
+        created_at: now,
+        email_address: Some(identity.email_address.clone()),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        email_verification: Some(super::attempts::Verification::verified(&format!("from_{strategy}"))),
+        external_strategy: Some(strategy),
+        created_user_id: Some(user.id.to_string()),
+        created_session_id: Some(session.id.to_string()),
+        ..draft
+    };
+    Ok(id)
 }
 
 /// `GET /v1/client/sign_ups/{id}`.

@@ -43,6 +43,15 @@ pub fn user_json(state: &AppState, user: &User) -> Value {
         o.insert("image_url".into(), avatar_url(state).into());
         o.insert("profile_image_id".into(), Value::Null);
         o.insert("organization_memberships".into(), json!([]));
+        let accounts: Vec<Value> = user
+            .external_accounts
+            .iter()
+            .map(|e| {
+                let idn = user.email_addresses.iter().find(|(_, a)| a.eq_ignore_ascii_case(&e.email_address)).map(|(id, _)| id.as_str());
+                e.fapi_json(idn)
+            })
+            .collect();
+        o.insert("external_accounts".into(), accounts.into());
         if let Some(emails) = o.get_mut("email_addresses").and_then(Value::as_array_mut) {
             for e in emails {
                 e["verification"] = json!({"object": "verification", "status": "verified", "strategy": "email_code", "attempts": 1, "expire_at": null, "error": null});
@@ -113,11 +122,24 @@ pub fn sign_in_json(state: &AppState, store: &Store, a: &SignInAttempt) -> Value
         "user_data": user.map(|u| json!({"first_name": u.first_name, "last_name": u.last_name, "image_url": avatar_url(state), "has_image": false})),
         "supported_first_factors": factors,
         "supported_second_factors": null,
-        "first_factor_verification": a.first_factor.as_ref().map(verification_json),
+        "first_factor_verification": first_factor_json(state, a),
         "second_factor_verification": null,
         "created_session_id": a.created_session_id,
         "abandon_at": a.created_at + ATTEMPT_ABANDON_MS,
     })
+}
+
+/// A sign-in's first factor; on a trip through a social provider, with the consent page to go to while it is
+/// `unverified` and the error the provider's answer left.
+fn first_factor_json(state: &AppState, a: &SignInAttempt) -> Value {
+    let Some(v) = &a.first_factor else { return Value::Null };
+    let mut out = verification_json(v);
+    if let Some(flow) = &a.oauth {
+        out["external_verification_redirect_url"] =
+            if v.status == "unverified" && !flow.done { super::oauth::consent_url(state, flow).into() } else { Value::Null };
+        out["error"] = flow.error.clone().unwrap_or(Value::Null);
+    }
+    out
 }
 
 /// The fields a sign-up requires (the environment's `user_settings`: email address and password).
@@ -162,7 +184,10 @@ pub fn sign_up_json(a: &SignUpAttempt) -> Value {
             "email_address": email_verification,
             "phone_number": null,
             "web3_wallet": null,
-            "external_account": null,
+            "external_account": a.external_strategy.as_ref().map(|s| json!({
+                "object": "verification", "status": "verified", "strategy": s, "attempts": null, "expire_at": null,
+                "error": null, "external_verification_redirect_url": null,
+            })),
         },
         "username": null,
         "email_address": a.email_address,
@@ -197,7 +222,9 @@ pub fn client_json(state: &AppState, client_id: &str, origin: Option<&str>) -> V
         "object": "client",
         "id": client.id,
         "sessions": sessions_json,
-        "sign_in": sign_in.filter(|a| a.created_session_id.is_none()).map(|a| sign_in_json(state, &store, a)),
+        // A sign-in completed through a provider stays until clerk-js made its session active (the SSO
+        // callback reads it: `handleRedirectCallback`).
+        "sign_in": sign_in.filter(|a| a.created_session_id.is_none() || a.oauth.is_some()).map(|a| sign_in_json(state, &store, a)),
         "sign_up": sign_up.filter(|a| a.created_session_id.is_none()).map(sign_up_json),
         "last_active_session_id": sessions.last().map(|s| s.id.as_str()),
         "last_authentication_strategy": null,
