@@ -263,14 +263,33 @@ impl Browser {
 
     /// Types `text` into the input matching `css` (waiting for it), key by key like a user.
     pub async fn fill(&self, css: &str, text: &str) -> Result<(), BrowserError> {
-        self.on_live_element(css, async |element| {
-            element.click().await.map_err(cdp(format!("focusing {css}")))?;
-            // Typing replaces whatever the field held, as a user selecting it first would.
-            element.call_js_fn("function() { this.select(); }", false).await.map_err(cdp(format!("selecting the text of {css}")))?;
-            element.type_str(text).await.map_err(cdp(format!("typing into {css}")))?;
-            Ok(())
-        })
-        .await
+        let start = Instant::now();
+        let value = format!("document.querySelector({})?.value ?? ''", serde_json::Value::from(css));
+        loop {
+            self.on_live_element(css, async |element| {
+                element.click().await.map_err(cdp(format!("focusing {css}")))?;
+                // Typing replaces whatever the field held, as a user selecting it first would.
+                element.call_js_fn("function() { this.select(); }", false).await.map_err(cdp(format!("selecting the text of {css}")))?;
+                element.type_str(text).await.map_err(cdp(format!("typing into {css}")))?;
+                Ok(())
+            })
+            .await?;
+            // Keys typed while React replaced or reset the field (a busy machine, a form re-rendering) are lost:
+            // the field must hold exactly the text before anyone submits it. The text itself (a password) is
+            // never put into the error.
+            let held: String = self.eval(&value).await?;
+            if held == text {
+                return Ok(());
+            }
+            if start.elapsed() >= DEFAULT_WAIT {
+                let (got, want) = (held.chars().count(), text.chars().count());
+                return Err(BrowserError::Cdp {
+                    action: format!("typing into {css}"),
+                    message: format!("the field holds {got} characters, not the {want} typed"),
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     /// Runs `action` on the element matching `css`, again on a fresh match when React replaced the element
