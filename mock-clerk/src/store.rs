@@ -180,6 +180,10 @@ pub struct Session {
     pub expire_at: i64,
     /// Milliseconds.
     pub abandon_at: i64,
+    /// The actor of an impersonation session (`{sub, …}` from the actor token); every token of the session
+    /// carries it as `act`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Box<Value>>,
 }
 
 impl Session {
@@ -552,6 +556,7 @@ impl Store {
             last_active_at: now,
             expire_at: now.saturating_add(SESSION_LIFETIME_MS),
             abandon_at: now.saturating_add(SESSION_ABANDON_MS),
+            actor: None,
         };
         if let Some(client) = self.clients.get_mut(session.client_id.as_str()) {
             client.session_ids.push(session.id.clone());
@@ -628,6 +633,15 @@ impl Store {
                 self.changes.push(Change::Session { event, session: session.clone(), user, at: now });
             }
         }
+        Ok(session.clone())
+    }
+
+    /// Makes a new session an impersonation session: `actor` acts as its user, and it expires after at most
+    /// `max_duration_ms` (the actor token's `session_max_duration_in_seconds`).
+    pub fn impersonate(&mut self, id: &str, actor: Value, max_duration_ms: i64) -> Result<Session, StoreError> {
+        let session = self.sessions.get_mut(id).ok_or_else(|| StoreError::SessionNotFound(id.to_owned()))?;
+        session.actor = Some(Box::new(actor));
+        session.expire_at = session.expire_at.min(session.created_at.saturating_add(max_duration_ms));
         Ok(session.clone())
     }
 
