@@ -136,6 +136,12 @@ impl RemoteIssuer {
         self.answer("POST /v1/users".into(), self.client.post(format!("{}/v1/users", self.url())).bearer_auth(secret).json(new)).await
     }
 
+    /// `POST <path>` on the Backend API with the secret key and a JSON body.
+    pub async fn backend_post(&self, path: &str, body: Value) -> Result<Value, IssuerError> {
+        let secret = self.config.secret_key.as_deref().ok_or(IssuerError::NoSecretKey)?;
+        self.answer(format!("POST {path}"), self.client.post(format!("{}{path}", self.url())).bearer_auth(secret).json(&body)).await
+    }
+
     async fn answer<T: DeserializeOwned>(&self, op: String, request: reqwest::RequestBuilder) -> Result<T, IssuerError> {
         let response = request.send().await.map_err(|source| IssuerError::Http { op: op.clone(), source })?;
         let status = response.status().as_u16();

@@ -56,13 +56,21 @@ pub struct ClientLayer {
     /// Where a client-side sign-out lands (the provider's `afterSignOutUrl`); default: the sign-in page.
     #[serde(default)]
     pub after_sign_out_path: Option<String>,
+    /// CSS selector of the element naming who impersonates the signed-in user (the session's actor,
+    /// `auth().actor.sub` / `useAuth().actor.sub`), shown only during an impersonation.
+    #[serde(default)]
+    pub actor: Option<String>,
 }
 
 impl ClientLayer {
     /// What makes the section unusable.
     pub(super) fn check(&self) -> Result<(), String> {
-        for (field, css) in [("first_name", Some(&self.first_name)), ("email", Some(&self.email)), ("sign_out_button", self.sign_out_button.as_ref())]
-        {
+        for (field, css) in [
+            ("first_name", Some(&self.first_name)),
+            ("email", Some(&self.email)),
+            ("sign_out_button", self.sign_out_button.as_ref()),
+            ("actor", self.actor.as_ref()),
+        ] {
             if css.is_some_and(|c| c.trim().is_empty()) {
                 return Err(format!("{field} must be a CSS selector"));
             }

@@ -28,7 +28,7 @@ fn path_of(url: &str) -> String {
 
 impl ConformanceWorld {
     /// This scenario's browser, launched on first use (Chromium from `CHROME` or `PATH`).
-    async fn browser(&mut self) -> &Browser {
+    pub(super) async fn browser(&mut self) -> &Browser {
         if self.browser.is_none() {
             match Browser::launch().await {
                 Ok(b) => self.browser = Some(b),
@@ -39,7 +39,7 @@ impl ConformanceWorld {
     }
 
     /// The profile's `[client]` section (the runner skips `@client` scenarios without one).
-    fn client_layer(&self) -> ClientLayer {
+    pub(super) fn client_layer(&self) -> ClientLayer {
         self.env.profile.client.clone().unwrap_or_else(|| self.fail("the profile has no [client] section"))
     }
 
@@ -47,18 +47,23 @@ impl ConformanceWorld {
     fn new_account(&mut self, password: Option<&str>) -> Account {
         let n = self.marker.bytes().map(usize::from).sum::<usize>();
         let email = format!("{}@example.com", self.marker.to_lowercase().replace('_', "."));
-        let account =
-            Account { email, first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(), password: password.map(str::to_owned), session_id: None };
+        let account = Account {
+            email,
+            first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(),
+            password: password.map(str::to_owned),
+            session_id: None,
+            user_id: None,
+        };
         self.account = Some(account.clone());
         account
     }
 
-    fn account(&self) -> Account {
+    pub(super) fn account(&self) -> Account {
         self.account.clone().unwrap_or_else(|| self.fail("the scenario has no account: add `Given I have an account with a password`"))
     }
 
     /// Runs a browser action, or fails the step with the browser's view.
-    async fn in_browser<T>(&mut self, what: &str, result: Result<T, crate::browser::BrowserError>) -> T {
+    pub(super) async fn in_browser<T>(&mut self, what: &str, result: Result<T, crate::browser::BrowserError>) -> T {
         match result {
             Ok(v) => v,
             Err(e) => self.browser_fail(&format!("{what}: {e}")).await,
@@ -67,7 +72,7 @@ impl ConformanceWorld {
 
     /// Opens `path` like a user typing it. A navigation the browser gives up on (too many redirects, a refused
     /// connection) leaves it on its error page, as it would a user; the Then steps judge where it ended.
-    async fn open_in_browser(&mut self, path: &str) {
+    pub(super) async fn open_in_browser(&mut self, path: &str) {
         let url = self.url(path);
         if let Err(e) = self.browser().await.goto(&url).await {
             self.transcript.note(format!("opening {path}: {e}"));
@@ -76,7 +81,7 @@ impl ConformanceWorld {
 
     /// Waits until the browser is on `path`; for the sign-in and sign-up pages, anywhere in their flow
     /// (`/auth/sign-in/factor-one` is still the sign-in page).
-    async fn wait_for_path(&mut self, what: &str, path: &str) {
+    pub(super) async fn wait_for_path(&mut self, what: &str, path: &str) {
         let wanted = path_of(&self.url(path));
         let profile = &self.env.profile;
         let flow = [&profile.sign_in_path, &profile.sign_up_path].iter().any(|p| path_of(&self.url(p)) == wanted);
@@ -97,7 +102,7 @@ impl ConformanceWorld {
     }
 
     /// Waits until clerk-js holds a session, and records it as mine.
-    async fn wait_signed_in(&mut self) {
+    pub(super) async fn wait_signed_in(&mut self) {
         let browser = self.browser().await;
         let result = browser
             .wait_until("clerk-js to hold a session", DEFAULT_WAIT, || async {
@@ -125,7 +130,7 @@ impl ConformanceWorld {
     }
 
     /// Waits until the element `css` shows `expected`.
-    async fn expect_text(&mut self, what: &str, css: &str, expected: &str) {
+    pub(super) async fn expect_text(&mut self, what: &str, css: &str, expected: &str) {
         let browser = self.browser().await;
         let read = format!("(document.querySelector({}) || {{}}).textContent || ''", serde_json::to_string(css).expect("a string serialises"));
         let result = browser
@@ -165,8 +170,13 @@ impl ConformanceWorld {
             password: account.password.clone(),
             ..NewUser::default()
         };
-        if let Err(e) = self.env.issuer.create_user(new).await {
-            self.fail(&format!("creating {} through the Backend API: {e}", account.email));
+        match self.env.issuer.create_user(new).await {
+            Ok(id) => {
+                if let Some(a) = self.account.as_mut() {
+                    a.user_id = Some(id);
+                }
+            }
+            Err(e) => self.fail(&format!("creating {} through the Backend API: {e}", account.email)),
         }
     }
 
