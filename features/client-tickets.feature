@@ -15,7 +15,7 @@ Feature: Sign-in links and impersonation
     Then the browser is on the data page
     And the browser shows the API's data
 
-  @CL-602
+  @CL-602 @actor
   Scenario: An admin impersonating me is shown as such
     Given I have an account with a password
     When an admin impersonates me

@@ -10,6 +10,7 @@
 //! user_button = true                             # the app renders <UserButton/> on signed-in pages
 //! sign_out_button = "[data-testid=sign-out-button]"  # optional: a button calling useClerk().signOut()
 //! after_sign_out_path = "/auth/sign-in"          # default: sign_in_path
+//! actor = "[data-testid=actor-sub]"              # optional: where useAuth().actor.sub (an impersonator) is shown
 //! ```
 //!
 //! A profile without `[client]` has no client layer to drive: its `@client` scenarios are reported as skipped,
@@ -38,6 +39,8 @@ pub const CLIENT_TAG: &str = "client";
 pub const USER_BUTTON_TAG: &str = "user-button";
 /// The tag of the scenarios that need the app's own sign-out button (`sign_out_button`).
 pub const SIGN_OUT_BUTTON_TAG: &str = "sign-out-button";
+/// The tag of the scenarios that need the app to show who impersonates the user (`actor`).
+pub const ACTOR_TAG: &str = "actor";
 
 /// The `[client]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
