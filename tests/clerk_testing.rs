@@ -35,12 +35,14 @@ async fn create_user(stack: &Stack, email: &str, password: Option<&str>) -> Stri
 async fn run_script(input: &Value, timeout: Duration) -> (Option<Value>, String) {
     let dir = fixture_dir("clerk-testing");
     ensure_npm_ci(&dir).expect("npm ci for fixtures/clerk-testing");
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = format!("{}-{}", std::process::id(), RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
-    let input_file = target.join(format!("clerk-testing-input-{}.json", std::process::id()));
+    let input_file = target.join(format!("clerk-testing-input-{run}.json"));
     std::fs::write(&input_file, input.to_string()).unwrap();
     let mut command = std::process::Command::new("node");
     command.arg("sign-in.mjs").arg(&input_file).current_dir(&dir);
-    let log = target.join(format!("clerk-testing-{}.log", std::process::id()));
+    let log = target.join(format!("clerk-testing-{run}.log"));
     let mut guard = ChildGuard::spawn(command, &log).expect("node starts");
     let started = Instant::now();
     let output = loop {
@@ -62,8 +64,31 @@ async fn run_script(input: &Value, timeout: Duration) -> (Option<Value>, String)
 
 #[tokio::test(flavor = "multi_thread")]
 async fn clerk_testing_signs_in_with_password_email_code_and_ticket() {
+    sign_in_three_ways(false).await;
+}
+
+/// In mock-clerk's TLS mode the Frontend API is `https://<pk host>`, the only form `setupClerkTestingToken`
+/// intercepts: every Frontend API call clerk-js makes then carries the testing token, and mock-clerk accepts it.
+/// (The handshake is a page navigation the app's middleware starts, which the helper leaves alone.)
+#[tokio::test(flavor = "multi_thread")]
+async fn over_tls_every_frontend_api_call_carries_the_testing_token() {
+    let stack = sign_in_three_ways(true).await;
+    let by_clerk_js = |path: &str| {
+        path == "/v1/environment" || path == "/v1/client" || (path.starts_with("/v1/client/") && path != mock_clerk::fapi::handshake::HANDSHAKE_PATH)
+    };
+    let fapi: Vec<_> = stack.clerk.requests().into_iter().filter(|r| by_clerk_js(&r.path)).collect();
+    assert!(fapi.iter().any(|r| r.path.ends_with("/attempt_first_factor")), "{:?}", fapi.iter().map(|r| &r.path).collect::<Vec<_>>());
+    let without: Vec<String> = fapi
+        .iter()
+        .filter(|r| !r.query.as_deref().unwrap_or("").contains("__clerk_testing_token="))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(without.is_empty(), "Frontend API calls without the testing token: {without:?}");
+}
+
+async fn sign_in_three_ways(tls: bool) -> Stack {
     let chrome = harness::browser::find_chromium().expect("Chromium is required (CHROME or PATH)");
-    let stack = Stack::start(StackOptions::default()).await.expect("stack starts");
+    let stack = Stack::start(StackOptions { tls, ..StackOptions::default() }).await.expect("stack starts");
     create_user(&stack, "ada@example.com", Some("correct-horse-1")).await;
     create_user(&stack, "grace+clerk_test@example.com", None).await;
     let ticket_user = create_user(&stack, "edsger@example.com", None).await;
@@ -73,6 +98,7 @@ async fn clerk_testing_signs_in_with_password_email_code_and_ticket() {
         "apiUrl": stack.clerk.url(),
         "appUrl": stack.app.url(),
         "chrome": chrome,
+        "ignoreHttpsErrors": tls,
         "users": {
             "password": {"email": "ada@example.com", "password": "correct-horse-1"},
             "emailCode": {"email": "grace+clerk_test@example.com"},
@@ -98,4 +124,5 @@ async fn clerk_testing_signs_in_with_password_email_code_and_ticket() {
     assert_eq!(stack.clerk.requests_to("POST", "/v1/sign_in_tokens").len(), 1);
     let codes = stack.clerk.state().fapi().attempts().codes.iter().filter(|c| c.identifier == "grace+clerk_test@example.com").count();
     assert_eq!(codes, 1, "the email_code strategy prepared one code");
+    stack
 }
