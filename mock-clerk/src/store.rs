@@ -642,7 +642,17 @@ impl Store {
         let session = self.sessions.get_mut(id).ok_or_else(|| StoreError::SessionNotFound(id.to_owned()))?;
         session.actor = Some(Box::new(actor));
         session.expire_at = session.expire_at.min(session.created_at.saturating_add(max_duration_ms));
-        Ok(session.clone())
+        let session = session.clone();
+        // The `session.created` event not yet taken shows the session as it is now, actor included.
+        for change in self.changes.iter_mut().rev() {
+            if let Change::Session { session: pending, .. } = change
+                && pending.id == session.id
+            {
+                *pending = session.clone();
+                break;
+            }
+        }
+        Ok(session)
     }
 
     /// Records activity on an active session (a token was minted).
@@ -821,6 +831,23 @@ mod tests {
         let bad = store.create_user(NewUser { email_address: vec!["nope".into()], ..Default::default() }, 0);
         assert!(matches!(bad, Err(StoreError::InvalidParam { param: "email_address", .. })));
         assert!(matches!(store.create_session("user_x", 0), Err(StoreError::UserNotFound(_))));
+    }
+
+    #[test]
+    fn an_impersonation_session_keeps_its_actor_and_a_shorter_life() {
+        let mut store = Store::default();
+        let u = user(&mut store);
+        let s = store.create_session(&u.id, 1_000).unwrap();
+        let actor = serde_json::json!({"sub": "user_admin"});
+        let s = store.impersonate(&s.id, actor.clone(), 60_000).unwrap();
+        assert_eq!((s.actor.as_deref(), s.expire_at), (Some(&actor), 61_000));
+        let created = store.changes.iter().find_map(|c| match c {
+            Change::Session { event: SessionEvent::Created, session, .. } => Some(session.clone()),
+            _ => None,
+        });
+        assert_eq!(created.and_then(|c| c.actor).as_deref(), Some(&actor), "the session.created event names the actor");
+        let back: Store = serde_json::from_value(serde_json::to_value(&store).unwrap()).unwrap();
+        assert_eq!(back.session(&s.id).unwrap().actor.as_deref(), Some(&actor), "the state file keeps the actor");
     }
 
     #[test]
