@@ -165,8 +165,8 @@ fn then_defect(example: &str) -> Option<Defect> {
 /// Every Then step has its defect, that defect made it fail in this run, and features/README.md's table says so.
 fn check_then_table(failed_by: &BTreeMap<&'static str, BTreeSet<&'static str>>, problems: &mut Vec<String>) {
     let mut table = String::from("| Then step | fails when the app has the seeded defect |\n|---|---|\n");
-    // The browser steps are checked against the Next.js app's client defects (tests/nextjs_defects.rs).
-    let client: Vec<&str> = harness::steps::client_definitions().iter().map(|d| d.example).collect();
+    // The browser and webhook steps are checked against the Next.js app's defects (tests/nextjs_defects.rs).
+    let client: Vec<&str> = harness::steps::nextjs_definitions().iter().map(|d| d.example).collect();
     for d in definitions().into_iter().filter(|d| matches!(d.keyword, Keyword::Then) && !client.contains(&d.example)) {
         let Some(defect) = then_defect(d.example) else {
             problems.push(format!("no seeded defect is named for `{}`: add one that breaks what it checks to then_defect()", d.example));

@@ -5,7 +5,7 @@
 //!
 //! Server-side defects run the HTTP scenarios (`not @client`); client-side defects run, in a real Chromium, only
 //! the browser scenarios named to catch them (the whole `@client` set against the correct app is
-//! `tests/conformance_browser.rs`).
+//! `tests/conformance_browser.rs`); the webhook handler's defects run the `@webhooks` scenarios.
 
 use harness::nextjs::Variant;
 use harness::profile::Profile;
@@ -34,6 +34,17 @@ const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
     ("ignores-act", &[("@CL-602", "the app shows that I am impersonated by the admin")]),
 ];
 
+/// The webhook handler's defects (app/api/webhooks/clerk), caught by the `@webhooks` scenarios.
+const WEBHOOK_DEFECTS: &[(&str, &[(&str, &str)])] = &[
+    ("webhook-unverified", &[("@WH-103", "the app refused it with a 4xx status")]),
+    ("webhook-stale", &[("@WH-104", "the app refused it with a 4xx status")]),
+    ("webhook-replay", &[("@WH-105", "the app refused it with a 4xx status")]),
+    ("webhook-500", &[("@WH-102", "the app refused it with a 4xx status")]),
+    ("webhook-applies-first", &[("@WH-102", "the app does not hold that user")]),
+    ("webhook-ignores-deleted", &[("@WH-101", "the app does not hold that user"), ("@WH-001", "the app does not hold that user")]),
+    ("webhook-wrong-secret", &[("@WH-101", "the app accepted it"), ("@WH-001", "the app holds that user")]),
+];
+
 async fn run_against(defect: Option<&str>, profile: &Profile, args: &RunArgs) -> Vec<(String, String)> {
     let extra_env = defect.map(|d| vec![("APP_DEFECT".to_owned(), d.to_owned())]).unwrap_or_default();
     let options = StackOptions { variant: Variant::Middleware, kind: profile.instance, extra_env, ..StackOptions::default() };
@@ -53,10 +64,15 @@ async fn the_suite_catches_the_seeded_defects_of_the_nextjs_app() {
     assert!(clean.is_empty(), "the correct app fails {clean:?}");
     let mut problems = Vec::new();
     println!("\nkill table, fixtures/nextjs-app (middleware build): defect → named scenario that caught it; other failures");
-    let all = DEFECTS.iter().map(|d| (d, http.clone())).chain(CLIENT_DEFECTS.iter().map(|d| {
+    let named = |d: &(&str, &[(&str, &str)])| {
         let ids: Vec<&str> = d.1.iter().map(|(id, _)| *id).collect();
-        (d, args.restricted_to(&ids.join(" or ")))
-    }));
+        args.restricted_to(&ids.join(" or "))
+    };
+    let all = DEFECTS
+        .iter()
+        .map(|d| (d, http.clone()))
+        .chain(CLIENT_DEFECTS.iter().map(|d| (d, named(d))))
+        .chain(WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))));
     for ((defect, catchers), args) in all {
         let failures = run_against(Some(defect), &profile, &args).await;
         let caught: Vec<&str> =
@@ -68,7 +84,7 @@ async fn the_suite_catches_the_seeded_defects_of_the_nextjs_app() {
             problems.push(format!("{defect}: not caught by every one of {catchers:?}; failures: {failures:?}"));
         }
     }
-    let total = DEFECTS.len() + CLIENT_DEFECTS.len();
+    let total = DEFECTS.len() + CLIENT_DEFECTS.len() + WEBHOOK_DEFECTS.len();
     let killed = total - problems.len();
     println!("kill rate: {killed}/{total} = {:.0} %", 100.0 * killed as f64 / total as f64);
     assert!(problems.is_empty(), "{}", problems.join("\n"));

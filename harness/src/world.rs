@@ -82,6 +82,8 @@ pub struct ConformanceWorld {
     pub stay: Option<Stay>,
     /// The sign-in link (a sign-in token's URL) made for me, for the ticket scenarios.
     pub sign_in_link: Option<String>,
+    /// The webhook deliveries this scenario made (`@webhooks`).
+    pub webhooks: crate::steps::webhooks::WebhookCase,
 }
 
 /// What "I stay on the data page for N token lifetimes" saw.
@@ -143,6 +145,7 @@ impl cucumber::World for ConformanceWorld {
             account: None,
             stay: None,
             sign_in_link: None,
+            webhooks: Default::default(),
         })
     }
 }

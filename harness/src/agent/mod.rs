@@ -200,6 +200,14 @@ impl Agent {
         self.send(&method, &url, &url, mode, body.as_deref(), headers, &[]).await
     }
 
+    /// One request whose body is sent byte for byte as given (a signed webhook delivery); redirects are not
+    /// followed. `headers` replace the mode's headers of the same name.
+    pub async fn send_body(&self, method: &str, url: &str, mode: &Mode, body: &str, headers: &[(&str, &str)]) -> Result<Hop, AgentError> {
+        let url = parse_url(url)?;
+        let method = parse_method(method)?;
+        self.send(&method, &url, &url, mode, Some(body), headers, &[]).await
+    }
+
     /// Loads `url` in `mode`'s default method and follows redirects.
     pub async fn navigate(&self, url: &str, mode: &Mode) -> Result<Navigation, AgentError> {
         self.follow(mode.default_method().as_str(), url, mode, None, &[]).await

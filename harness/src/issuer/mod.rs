@@ -340,3 +340,4 @@ impl Issuer {
 
 #[cfg(test)]
 mod tests;
+mod webhooks;

@@ -142,6 +142,18 @@ impl RemoteIssuer {
         self.answer(format!("POST {path}"), self.client.post(format!("{}{path}", self.url())).bearer_auth(secret).json(&body)).await
     }
 
+    /// `DELETE /v1/users/{id}` through the Backend API.
+    pub async fn delete_user(&self, user_id: &str) -> Result<(), IssuerError> {
+        let secret = self.config.secret_key.as_deref().ok_or(IssuerError::NoSecretKey)?;
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| IssuerError::InvalidUrl { url: self.config.url.clone(), reason: "cannot have a path".into() })?
+            .pop_if_empty()
+            .extend(["v1", "users", user_id]);
+        let op = format!("DELETE /v1/users/{user_id}");
+        self.answer::<Value>(op, self.client.delete(url).bearer_auth(secret)).await.map(drop)
+    }
+
     async fn answer<T: DeserializeOwned>(&self, op: String, request: reqwest::RequestBuilder) -> Result<T, IssuerError> {
         let response = request.send().await.map_err(|source| IssuerError::Http { op: op.clone(), source })?;
         let status = response.status().as_u16();

@@ -62,10 +62,12 @@ use serde::{Deserialize, Serialize};
 mod client;
 mod expect;
 mod place;
+mod webhooks;
 
 pub use client::{ACTOR_TAG, CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
 pub use expect::{ExpectedFailure, FailureSignature, Skip, label, step_text};
 pub use place::{PLACE, Place};
+pub use webhooks::{NO_WEBHOOK_HANDLER, WEBHOOKS_TAG, WebhookHandler};
 
 /// The environment variable that overrides `base_url`.
 pub const TARGET_URL_ENV: &str = "CONFORMANCE_TARGET_URL";
@@ -205,6 +207,9 @@ pub struct Profile {
     /// The app's client layer, for the browser scenarios (`@client`); none: those are skipped.
     #[serde(default)]
     pub client: Option<ClientLayer>,
+    /// The app's Clerk webhook handler, for the `@webhooks` scenarios; none: those are skipped.
+    #[serde(default)]
+    pub webhooks: Option<WebhookHandler>,
     /// Scenarios this target is known to fail.
     #[serde(default)]
     pub expected_failures: Vec<ExpectedFailure>,
@@ -302,6 +307,9 @@ impl Profile {
         if let Some(client) = &self.client {
             client.check().or_else(|m| invalid("client", m))?;
         }
+        if let Some(webhooks) = &self.webhooks {
+            webhooks.check().or_else(|m| invalid("webhooks", m))?;
+        }
         Ok(())
     }
 
@@ -337,6 +345,9 @@ impl Profile {
             return Some(skip.reason.clone());
         }
         let tagged = |tag: &str| tags.iter().any(|t| t.trim_start_matches('@') == tag);
+        if tagged(WEBHOOKS_TAG) && self.webhooks.is_none() {
+            return Some(NO_WEBHOOK_HANDLER.to_owned());
+        }
         match &self.client {
             None if tagged(CLIENT_TAG) => Some(NO_CLIENT_LAYER.to_owned()),
             Some(c) if tagged(USER_BUTTON_TAG) && !c.user_button => {

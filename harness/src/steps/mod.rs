@@ -10,6 +10,7 @@ mod navigation;
 mod outcome;
 mod security;
 mod tickets;
+pub mod webhooks;
 
 use cucumber::codegen::Regex;
 use cucumber::step::{Collection, Context};
@@ -53,13 +54,16 @@ pub fn definitions() -> Vec<StepDef> {
     all.extend(security::definitions());
     all.extend(client::definitions());
     all.extend(tickets::definitions());
+    all.extend(webhooks::definitions());
     all
 }
 
-/// The browser steps (`@client` scenarios): their seeded defects live in the Next.js app, not the reference app.
-pub fn client_definitions() -> Vec<StepDef> {
+/// The steps whose seeded defects live in the Next.js app, not the reference app: the browser steps (`@client`
+/// scenarios) and the webhook handler's (`@webhooks`; the reference app has no handler).
+pub fn nextjs_definitions() -> Vec<StepDef> {
     let mut all = client::definitions();
     all.extend(tickets::definitions());
+    all.extend(webhooks::definitions());
     all
 }
 

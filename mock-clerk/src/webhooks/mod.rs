@@ -293,8 +293,7 @@ impl Webhooks {
     }
     /// Whether no delivery is waiting or under way.
     pub fn idle(&self) -> bool {
-        let outbox = self.outbox();
-        outbox.next_due().is_none() && !outbox.messages.iter().flat_map(|m| &m.deliveries).any(|d| d.status == outbox::DeliveryStatus::Sending)
+        self.outbox().waiting() == 0
     }
 
     /// Wakes the delivery task, starting it if it is not running and a Tokio runtime is at hand.
@@ -331,20 +330,24 @@ async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
         };
         let now = wall_ms();
         let room = permits.available_permits();
-        let (jobs, next_due) = {
+        let (jobs, next_due, saturated) = {
             let mut outbox = strong.outbox.lock().unwrap_or_else(|p| p.into_inner());
             let jobs = outbox.take_due(now, room);
-            (jobs, outbox.next_due())
+            let saturated = room == 0 || jobs.len() == room;
+            // Saturated: a finishing attempt wakes the task, so the next due time does not matter yet.
+            (jobs, if saturated { None } else { outbox.next_due() }, saturated)
         };
-        let saturated = room == 0 || jobs.len() == room;
         for job in jobs {
             let Ok(permit) = permits.clone().try_acquire_owned() else {
                 break;
             };
             let webhooks = Webhooks { shared: strong.clone() };
             tokio::spawn(async move {
-                webhooks.deliver(job).await;
+                let attempt = webhooks.attempt(&job).await;
+                // The permit goes back before the outcome is recorded: recording wakes this task, which must then
+                // see the room this attempt leaves.
                 drop(permit);
+                webhooks.record(&job, attempt);
             });
         }
         drop(strong);
@@ -362,13 +365,17 @@ async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
 }
 
 impl Webhooks {
-    async fn deliver(&self, job: Job) {
+    async fn attempt(&self, job: &Job) -> Attempt {
         let client = self.shared.client.get_or_init(delivery::client).clone();
-        let options = self.options();
         let secrets = [job.secret.clone().unwrap_or_else(|| self.shared.secret.clone())];
-        let attempt: Attempt = delivery::attempt(&client, &job, &secrets, options.timeout, wall_ms()).await;
+        let attempt = delivery::attempt(&client, job, &secrets, self.options().timeout, wall_ms()).await;
         tracing::info!(url = %job.url, message = %job.message_id, status = ?attempt.status_code, error = ?attempt.error, latency_ms = attempt.latency_ms, "webhook attempt");
-        self.change(|o| o.record(&job, attempt, wall_ms(), options.retry_scale));
+        attempt
+    }
+
+    fn record(&self, job: &Job, attempt: Attempt) {
+        let retry_scale = self.options().retry_scale;
+        self.change(|o| o.record(job, attempt, wall_ms(), retry_scale));
     }
 }
 

@@ -159,11 +159,33 @@ pub struct Job {
 pub struct Outbox {
     /// The endpoints.
     pub endpoints: Vec<Endpoint>,
-    /// Messages, oldest first.
+    /// Messages, oldest first (change them only through the outbox: it keeps an index of them).
     pub messages: VecDeque<Message>,
     /// Finished messages that left the log (beyond [`LOG_LIMIT`]).
     #[serde(default)]
     pub evicted: u64,
+    #[serde(skip)]
+    index: Index,
+}
+
+/// What spares the delivery task a scan of the whole log per attempt: deliveries pending or under way, and a
+/// prefix of messages known to be finished. Rebuilt after loading ([`Outbox::resume`]); never compared.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// Deliveries pending or sending.
+    waiting: usize,
+    /// Every message before this position is finished.
+    finished_prefix: usize,
+}
+
+impl PartialEq for Index {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+fn is_waiting(d: &Delivery) -> bool {
+    matches!(d.status, DeliveryStatus::Pending | DeliveryStatus::Sending)
 }
 
 /// Why an outbox operation failed.
@@ -197,19 +219,35 @@ impl Outbox {
                 d.status = DeliveryStatus::Failed;
                 d.next_attempt_at = None;
                 d.note = Some("endpoint removed".into());
+                self.index.waiting -= 1;
             }
         }
         Ok(self.endpoints.remove(at))
     }
 
-    fn pending(&self) -> usize {
-        self.messages.iter().flat_map(|m| &m.deliveries).filter(|d| matches!(d.status, DeliveryStatus::Pending | DeliveryStatus::Sending)).count()
+    /// Recounts the index from the messages (after loading them).
+    fn reindex(&mut self) {
+        self.index.waiting = self.messages.iter().flat_map(|m| &m.deliveries).filter(|d| is_waiting(d)).count();
+        self.index.finished_prefix = 0;
+    }
+
+    /// Where the messages that may still be open start (the prefix of finished ones, extended first).
+    fn open_start(&mut self) -> usize {
+        while self.messages.get(self.index.finished_prefix).is_some_and(Message::finished) {
+            self.index.finished_prefix += 1;
+        }
+        self.index.finished_prefix
+    }
+
+    /// Deliveries pending or under way.
+    pub fn waiting(&self) -> usize {
+        self.index.waiting
     }
 
     /// Records a message for every endpoint that wants it (only `endpoint_id`, when given), due now.
     pub fn enqueue(&mut self, event_type: &str, payload: String, now: i64, endpoint_id: Option<&str>) -> Message {
-        let mut waiting = self.pending();
-        let deliveries = self
+        let mut waiting = self.index.waiting;
+        let deliveries: Vec<Delivery> = self
             .endpoints
             .iter()
             .filter(|e| endpoint_id.map_or_else(|| e.wants(event_type), |id| e.id == id))
@@ -231,36 +269,41 @@ impl Outbox {
                 }
             })
             .collect();
+        self.index.waiting += deliveries.iter().filter(|d| is_waiting(d)).count();
         let message = Message { id: new_id("msg"), event_type: event_type.to_owned(), payload, created_at: now, deliveries };
         self.messages.push_back(message.clone());
         self.evict();
         message
     }
 
+    /// Removes the oldest finished messages while more than [`LOG_LIMIT`] messages have no waiting delivery (the
+    /// exact count of finished ones with one endpoint; with several, waiting deliveries may hold a few more).
     fn evict(&mut self) {
-        let finished = self.messages.iter().filter(|m| m.finished()).count();
-        let mut excess = finished.saturating_sub(LOG_LIMIT);
-        while excess > 0 {
+        while self.messages.len().saturating_sub(self.index.waiting) > LOG_LIMIT {
             let Some(at) = self.messages.iter().position(Message::finished) else {
                 break;
             };
             self.messages.remove(at);
             self.evicted += 1;
-            excess -= 1;
+            if at < self.index.finished_prefix {
+                self.index.finished_prefix -= 1;
+            }
         }
     }
 
     /// Takes up to `max` deliveries due at `now` and marks them as sending.
     pub fn take_due(&mut self, now: i64, max: usize) -> Vec<Job> {
         let mut jobs = Vec::new();
-        for m in &mut self.messages {
+        let start = self.open_start();
+        let endpoints = &self.endpoints;
+        for m in self.messages.iter_mut().skip(start) {
             for d in &mut m.deliveries {
                 if jobs.len() >= max {
                     return jobs;
                 }
                 if d.status == DeliveryStatus::Pending && d.next_attempt_at.is_some_and(|t| t <= now) {
                     d.status = DeliveryStatus::Sending;
-                    let secret = self.endpoints.iter().find(|e| e.id == d.endpoint_id).and_then(|e| e.secret.clone());
+                    let secret = endpoints.iter().find(|e| e.id == d.endpoint_id).and_then(|e| e.secret.clone());
                     jobs.push(Job {
                         message_id: m.id.clone(),
                         endpoint_id: d.endpoint_id.clone(),
@@ -277,16 +320,24 @@ impl Outbox {
 
     /// The earliest time a pending delivery is due.
     pub fn next_due(&self) -> Option<i64> {
-        self.messages.iter().flat_map(|m| &m.deliveries).filter(|d| d.status == DeliveryStatus::Pending).filter_map(|d| d.next_attempt_at).min()
+        self.messages
+            .iter()
+            .skip(self.index.finished_prefix)
+            .flat_map(|m| &m.deliveries)
+            .filter(|d| d.status == DeliveryStatus::Pending)
+            .filter_map(|d| d.next_attempt_at)
+            .min()
     }
 
     /// Records an attempt's outcome: success ends the delivery; a failure schedules the next attempt after
     /// `RETRY_SCHEDULE × retry_scale`, or fails the delivery when the schedule is spent (a failed replay fails
     /// at once).
     pub fn record(&mut self, job: &Job, attempt: Attempt, now: i64, retry_scale: f64) {
+        let start = self.open_start();
         let Some(d) = self
             .messages
             .iter_mut()
+            .skip(start)
             .find(|m| m.id == job.message_id)
             .and_then(|m| m.deliveries.iter_mut().find(|d| d.endpoint_id == job.endpoint_id))
         else {
@@ -311,6 +362,9 @@ impl Outbox {
             (false, Some(delay)) => (DeliveryStatus::Pending, Some(now.saturating_add(scaled_ms(*delay, retry_scale)))),
             (false, None) => (DeliveryStatus::Failed, None),
         };
+        if !is_waiting(d) {
+            self.index.waiting -= 1;
+        }
         if d.status == DeliveryStatus::Failed {
             tracing::warn!(url = %d.url, message = %job.message_id, attempts = d.attempts.len(), "webhook delivery failed for good");
         }
@@ -322,7 +376,9 @@ impl Outbox {
             self.endpoints.iter().find(|e| e.id == id).ok_or_else(|| OutboxError::EndpointNotFound(id.to_owned()))?;
         }
         let endpoints = &self.endpoints;
-        let m = self.messages.iter_mut().find(|m| m.id == message_id).ok_or_else(|| OutboxError::MessageNotFound(message_id.to_owned()))?;
+        let at = self.messages.iter().position(|m| m.id == message_id).ok_or_else(|| OutboxError::MessageNotFound(message_id.to_owned()))?;
+        self.index.finished_prefix = self.index.finished_prefix.min(at);
+        let m = &mut self.messages[at];
         if let Some(id) = endpoint_id
             && !m.deliveries.iter().any(|d| d.endpoint_id == id)
         {
@@ -340,6 +396,9 @@ impl Outbox {
         }
         for d in m.deliveries.iter_mut().filter(|d| endpoint_id.is_none_or(|id| d.endpoint_id == id)) {
             if d.status != DeliveryStatus::Sending {
+                if !is_waiting(d) {
+                    self.index.waiting += 1;
+                }
                 d.replay = d.status != DeliveryStatus::Pending;
                 d.status = DeliveryStatus::Pending;
                 d.next_attempt_at = Some(now);
@@ -357,11 +416,13 @@ impl Outbox {
                 d.next_attempt_at = Some(now);
             }
         }
+        self.reindex();
     }
 
     /// Forgets every message (endpoints stay).
     pub fn clear_messages(&mut self) {
         self.messages.clear();
+        self.reindex();
     }
 }
 
@@ -376,6 +437,43 @@ mod tests {
 
     fn failed(at: i64) -> Attempt {
         Attempt { at, status_code: Some(503), latency_ms: 1, response: "down".into(), error: None, trigger: "scheduled".into() }
+    }
+
+    /// The index agrees with a scan of the log after every kind of change.
+    #[test]
+    fn the_index_of_waiting_deliveries_follows_every_change() {
+        let scan = |o: &Outbox| o.messages.iter().flat_map(|m| &m.deliveries).filter(|d| is_waiting(d)).count();
+        let mut o = Outbox::default();
+        let a = o.add_endpoint("http://a.test/h".into(), vec![], None, 0);
+        o.add_endpoint("http://b.test/h".into(), vec!["user.deleted".into()], None, 0);
+        let mut now = 0;
+        for round in 0..40 {
+            let m = o.enqueue(if round % 3 == 0 { "user.deleted" } else { "user.created" }, "{}".into(), now, None);
+            for (i, job) in o.take_due(now, 3).into_iter().enumerate() {
+                let status = if (round + i) % 4 == 0 { 503 } else { 204 };
+                o.record(&job, Attempt { status_code: Some(status), ..failed(now) }, now, 0.001);
+            }
+            if round % 7 == 0 {
+                o.replay(&m.id, None, now).unwrap();
+            }
+            if round % 11 == 0 {
+                o.replay(&o.messages[0].id.clone(), Some(&a.id), now).unwrap();
+            }
+            assert_eq!(o.waiting(), scan(&o), "round {round}");
+            now += 10;
+        }
+        let b = o.endpoints[1].id.clone();
+        o.remove_endpoint(&b).unwrap();
+        assert_eq!(o.waiting(), scan(&o));
+        while o.waiting() > 0 {
+            for job in o.take_due(now, 10) {
+                o.record(&job, Attempt { status_code: Some(204), ..failed(now) }, now, 0.001);
+            }
+            now += 10_000;
+            assert_eq!(o.waiting(), scan(&o));
+        }
+        o.clear_messages();
+        assert_eq!((o.waiting(), scan(&o)), (0, 0));
     }
 
     #[test]
