@@ -32,6 +32,7 @@ const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
     ("stale-user", &[("@CL-001", "the browser shows my first name and email")]),
     ("sign-in-page-protected", &[("@CL-001", "the browser is on the sign-in page")]),
     ("sso-callback-protected", &[("@CL-701", "I sign in with Google as my email")]),
+    ("ignores-act", &[("@CL-602", "the app shows that I am impersonated by the admin")]),
 ];
 
 /// The webhook handler's defects (app/api/webhooks/clerk), caught by the `@webhooks` scenarios.

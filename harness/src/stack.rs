@@ -94,6 +94,9 @@ impl Stack {
         app_env.push(("NEXT_PUBLIC_API_URL".into(), downstream.url()));
         app_env.extend(options.extra_env.iter().cloned());
         let app = NextApp::start(options.variant, &app_env).await?;
+        // Ticket URLs (sign-in and actor tokens) send the browser to the app's own sign-in page.
+        let sign_in_path = app_env.iter().find(|(k, _)| k == "NEXT_PUBLIC_CLERK_SIGN_IN_URL").map_or("/auth/sign-in", |(_, v)| v.as_str());
+        clerk.set_sign_in_url(Some(format!("{}{sign_in_path}", app.url())));
         Ok(Self { clerk: Arc::new(clerk), downstream, app, app_env, options })
     }
 

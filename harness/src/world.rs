@@ -80,6 +80,8 @@ pub struct ConformanceWorld {
     pub account: Option<Account>,
     /// What staying on a page for a while showed.
     pub stay: Option<Stay>,
+    /// The sign-in link (a sign-in token's URL) made for me, for the ticket scenarios.
+    pub sign_in_link: Option<String>,
     /// The webhook deliveries this scenario made (`@webhooks`).
     pub webhooks: crate::steps::webhooks::WebhookCase,
 }
@@ -109,6 +111,8 @@ pub struct Account {
     pub password: Option<String>,
     /// The session the browser signed in to, once it has.
     pub session_id: Option<String>,
+    /// Its user id at Clerk, once created.
+    pub user_id: Option<String>,
 }
 
 impl std::fmt::Debug for ConformanceWorld {
@@ -140,6 +144,7 @@ impl cucumber::World for ConformanceWorld {
             browser: None,
             account: None,
             stay: None,
+            sign_in_link: None,
             webhooks: Default::default(),
         })
     }

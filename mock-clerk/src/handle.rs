@@ -348,6 +348,10 @@ impl MockClerk {
     pub fn tls_cert_pem(&self) -> Option<&str> {
         self.tls.as_ref().map(TlsIdentity::cert_pem)
     }
+    /// Sets the app's sign-in page (absolute URL): where a ticket URL (`/v1/tickets/accept`) sends the browser.
+    pub fn set_sign_in_url(&self, url: Option<String>) {
+        self.state.fapi().set_sign_in_url(url);
+    }
     /// The shared state, for advanced use.
     pub fn state(&self) -> &AppState {
         &self.state

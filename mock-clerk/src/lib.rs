@@ -35,6 +35,7 @@ pub mod reqlog;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tickets;
 pub mod tls;
 pub mod tokens;
 pub mod webhooks;

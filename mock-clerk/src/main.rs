@@ -103,6 +103,10 @@ struct ServeArgs {
     /// (/oauth/consent) plays the provider, offline.
     #[arg(long = "oauth-provider", env = "MOCK_CLERK_OAUTH_PROVIDERS", value_delimiter = ',')]
     oauth_providers: Vec<String>,
+    /// The app's sign-in page (absolute URL, e.g. http://127.0.0.1:3000/auth/sign-in): where the `url` of a
+    /// sign-in or actor token sends the browser with `__clerk_ticket` (else the URL needs `redirect_url`).
+    #[arg(long, env = "MOCK_CLERK_SIGN_IN_URL")]
+    sign_in_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +247,7 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         if let Some(dir) = &args.bundle_dir {
             state.fapi().set_bundle_dir(dir.clone());
         }
+        state.fapi().set_sign_in_url(args.sign_in_url.clone());
         println!("clerk-js and Clerk's UI served from {}", state.fapi().bundle_dir().display());
         let base = format!("http://{addr}");
         let tls = if args.tls {

@@ -100,7 +100,8 @@ async fn log_request(State(state): State<AppState>, req: Request, next: Next) ->
         return next.run(req).await;
     }
     let at_ms = state.clock().wall_ms();
-    let (method, path, query) = (req.method().to_string(), req.uri().path().to_owned(), req.uri().query().map(str::to_owned));
+    let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
+    let query = req.uri().query().map(fapi::form::redact_form_passwords);
     let headers = req
         .headers()
         .iter()

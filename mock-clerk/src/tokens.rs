@@ -41,6 +41,8 @@ pub struct TokenSpec {
     pub sts: Option<String>,
     /// `o`: the active organisation claim (`{id, slg, rol, per, fpm}`).
     pub org: Option<Value>,
+    /// `act`: the actor of an impersonation session (`{sub, …}`, as the actor token gave it).
+    pub act: Option<Value>,
     /// Any other claims; they override the standard ones.
     pub extra: Map<String, Value>,
 }
@@ -49,6 +51,12 @@ impl TokenSpec {
     /// A token for this user and session.
     pub fn new(sub: impl Into<String>, sid: impl Into<String>) -> Self {
         Self { sub: Some(sub.into()), sid: Some(sid.into()), ..Self::default() }
+    }
+
+    /// A token for a stored session: its user, its id and, for an impersonation session, its actor (`act`).
+    /// Every mint of a session's token (Backend API, Frontend API, handshake) starts here.
+    pub fn for_session(session: &crate::store::Session) -> Self {
+        Self { act: session.actor.as_deref().cloned(), ..Self::new(session.user_id.as_str(), session.id.as_str()) }
     }
 
     /// Adds a custom claim.
@@ -75,6 +83,9 @@ impl TokenSpec {
         // Saturating: `iat` and the lifetime come from callers (control API, CLI) and may be anything.
         let ttl = i64::try_from(self.ttl.unwrap_or(default_ttl).as_secs()).unwrap_or(i64::MAX);
         let mut claims = Map::new();
+        if let Some(act) = &self.act {
+            claims.insert("act".into(), act.clone());
+        }
         if let Some(azp) = &self.azp {
             claims.insert("azp".into(), azp.clone().into());
         }

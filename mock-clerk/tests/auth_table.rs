@@ -38,6 +38,11 @@ const BAPI_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/sessions/{id}/revoke"),
     ("POST", "/v1/sessions/{id}/refresh"),
     ("GET", "/v1/clients/handshake_payload"),
+    ("POST", "/v1/sign_in_tokens"),
+    ("POST", "/v1/sign_in_tokens/{id}/revoke"),
+    ("POST", "/v1/actor_tokens"),
+    ("POST", "/v1/actor_tokens/{id}/revoke"),
+    ("POST", "/v1/testing_tokens"),
     ("POST", "/v1/sessions/{id}/tokens"),
     ("POST", "/v1/sessions/{id}/tokens/{template}"),
 ];

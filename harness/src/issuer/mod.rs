@@ -23,6 +23,7 @@
 
 mod backdate;
 mod remote;
+mod tickets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,7 @@ use serde_json::{Value, json};
 
 pub use backdate::backdate_request;
 pub use remote::{InstanceInfo, RemoteConfig, RemoteIssuer};
+pub use tickets::TicketLink;
 
 /// What went wrong talking to mock-clerk.
 #[derive(Debug, thiserror::Error)]

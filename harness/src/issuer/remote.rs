@@ -136,6 +136,12 @@ impl RemoteIssuer {
         self.answer("POST /v1/users".into(), self.client.post(format!("{}/v1/users", self.url())).bearer_auth(secret).json(new)).await
     }
 
+    /// `POST <path>` on the Backend API with the secret key and a JSON body.
+    pub async fn backend_post(&self, path: &str, body: Value) -> Result<Value, IssuerError> {
+        let secret = self.config.secret_key.as_deref().ok_or(IssuerError::NoSecretKey)?;
+        self.answer(format!("POST {path}"), self.client.post(format!("{}{path}", self.url())).bearer_auth(secret).json(&body)).await
+    }
+
     /// `DELETE /v1/users/{id}` through the Backend API.
     pub async fn delete_user(&self, user_id: &str) -> Result<(), IssuerError> {
         let secret = self.config.secret_key.as_deref().ok_or(IssuerError::NoSecretKey)?;

@@ -144,3 +144,21 @@ async fn accounts_and_the_codes_sent_to_them() {
         assert_eq!((codes.len(), codes[0].code.as_str(), codes[0].attempt_id.as_str()), (1, "424242", sia), "{issuer:?}");
     }
 }
+
+#[tokio::test]
+async fn sign_in_and_actor_tokens_on_both_sides() {
+    let (clerk, issuers) = both().await;
+    for issuer in &issuers {
+        let email = format!("ticket.{}@example.com", mock_clerk::ids::new_id("t").to_lowercase());
+        let user = issuer.create_user(mock_clerk::store::NewUser { email_address: vec![email], ..Default::default() }).await.unwrap();
+        let link = issuer.create_sign_in_token(&user, 60).await.unwrap();
+        assert!(link.id.starts_with("sit_") && link.url.starts_with(&format!("{}/v1/tickets/accept?ticket=", clerk.url())), "{link:?}");
+        issuer.revoke_sign_in_token(&link.id).await.unwrap();
+        let revoked = { clerk.state().fapi().tickets().revoke(mock_clerk::tickets::TicketKind::SignIn, &link.id, 0).unwrap().status };
+        assert_eq!(revoked, mock_clerk::tickets::TicketStatus::Revoked, "{issuer:?}");
+        assert!(issuer.revoke_sign_in_token("sit_nope").await.is_err());
+        let actor = issuer.create_actor_token(&user, "user_admin_1").await.unwrap();
+        assert!(actor.id.starts_with("act_"), "{actor:?}");
+        assert!(issuer.create_sign_in_token("user_nope", 60).await.is_err());
+    }
+}

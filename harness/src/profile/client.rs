@@ -10,6 +10,7 @@
 //! user_button = true                             # the app renders <UserButton/> on signed-in pages
 //! sign_out_button = "[data-testid=sign-out-button]"  # optional: a button calling useClerk().signOut()
 //! after_sign_out_path = "/auth/sign-in"          # default: sign_in_path
+//! actor = "[data-testid=actor-sub]"              # optional: where useAuth().actor.sub (an impersonator) is shown
 //! ```
 //!
 //! A profile without `[client]` has no client layer to drive: its `@client` scenarios are reported as skipped,
@@ -38,6 +39,8 @@ pub const CLIENT_TAG: &str = "client";
 pub const USER_BUTTON_TAG: &str = "user-button";
 /// The tag of the scenarios that need the app's own sign-out button (`sign_out_button`).
 pub const SIGN_OUT_BUTTON_TAG: &str = "sign-out-button";
+/// The tag of the scenarios that need the app to show who impersonates the user (`actor`).
+pub const ACTOR_TAG: &str = "actor";
 
 /// The `[client]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,13 +59,21 @@ pub struct ClientLayer {
     /// Where a client-side sign-out lands (the provider's `afterSignOutUrl`); default: the sign-in page.
     #[serde(default)]
     pub after_sign_out_path: Option<String>,
+    /// CSS selector of the element naming who impersonates the signed-in user (the session's actor,
+    /// `auth().actor.sub` / `useAuth().actor.sub`), shown only during an impersonation.
+    #[serde(default)]
+    pub actor: Option<String>,
 }
 
 impl ClientLayer {
     /// What makes the section unusable.
     pub(super) fn check(&self) -> Result<(), String> {
-        for (field, css) in [("first_name", Some(&self.first_name)), ("email", Some(&self.email)), ("sign_out_button", self.sign_out_button.as_ref())]
-        {
+        for (field, css) in [
+            ("first_name", Some(&self.first_name)),
+            ("email", Some(&self.email)),
+            ("sign_out_button", self.sign_out_button.as_ref()),
+            ("actor", self.actor.as_ref()),
+        ] {
             if css.is_some_and(|c| c.trim().is_empty()) {
                 return Err(format!("{field} must be a CSS selector"));
             }

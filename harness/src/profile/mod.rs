@@ -64,7 +64,7 @@ mod expect;
 mod place;
 mod webhooks;
 
-pub use client::{CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
+pub use client::{ACTOR_TAG, CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
 pub use expect::{ExpectedFailure, FailureSignature, Skip, label, step_text};
 pub use place::{PLACE, Place};
 pub use webhooks::{NO_WEBHOOK_HANDLER, WEBHOOKS_TAG, WebhookHandler};
@@ -355,6 +355,9 @@ impl Profile {
             }
             Some(c) if tagged(SIGN_OUT_BUTTON_TAG) && c.sign_out_button.is_none() => {
                 Some("the profile names no sign-out button of the app (client.sign_out_button)".into())
+            }
+            Some(c) if tagged(ACTOR_TAG) && c.actor.is_none() => {
+                Some("the profile names no element showing who impersonates the user (client.actor)".into())
             }
             _ => None,
         }

@@ -39,7 +39,7 @@ impl ConformanceWorld {
     }
 
     /// The profile's `[client]` section (the runner skips `@client` scenarios without one).
-    fn client_layer(&self) -> ClientLayer {
+    pub(super) fn client_layer(&self) -> ClientLayer {
         self.env.profile.client.clone().unwrap_or_else(|| self.fail("the profile has no [client] section"))
     }
 
@@ -47,8 +47,13 @@ impl ConformanceWorld {
     pub(super) fn new_account(&mut self, password: Option<&str>) -> Account {
         let n = self.marker.bytes().map(usize::from).sum::<usize>();
         let email = format!("{}@example.com", self.marker.to_lowercase().replace('_', "."));
-        let account =
-            Account { email, first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(), password: password.map(str::to_owned), session_id: None };
+        let account = Account {
+            email,
+            first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(),
+            password: password.map(str::to_owned),
+            session_id: None,
+            user_id: None,
+        };
         self.account = Some(account.clone());
         account
     }
@@ -125,7 +130,7 @@ impl ConformanceWorld {
     }
 
     /// Waits until the element `css` shows `expected`.
-    async fn expect_text(&mut self, what: &str, css: &str, expected: &str) {
+    pub(super) async fn expect_text(&mut self, what: &str, css: &str, expected: &str) {
         let browser = self.browser().await;
         let read = format!("(document.querySelector({}) || {{}}).textContent || ''", serde_json::to_string(css).expect("a string serialises"));
         let result = browser
@@ -165,8 +170,13 @@ impl ConformanceWorld {
             password: account.password.clone(),
             ..NewUser::default()
         };
-        if let Err(e) = self.env.issuer.create_user(new).await {
-            self.fail(&format!("creating {} through the Backend API: {e}", account.email));
+        match self.env.issuer.create_user(new).await {
+            Ok(id) => {
+                if let Some(a) = self.account.as_mut() {
+                    a.user_id = Some(id);
+                }
+            }
+            Err(e) => self.fail(&format!("creating {} through the Backend API: {e}", account.email)),
         }
     }
 

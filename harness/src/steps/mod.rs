@@ -10,6 +10,7 @@ mod navigation;
 mod outcome;
 mod security;
 mod social;
+mod tickets;
 pub mod webhooks;
 
 use cucumber::codegen::Regex;
@@ -54,6 +55,7 @@ pub fn definitions() -> Vec<StepDef> {
     all.extend(security::definitions());
     all.extend(client::definitions());
     all.extend(social::definitions());
+    all.extend(tickets::definitions());
     all.extend(webhooks::definitions());
     all
 }
@@ -63,6 +65,7 @@ pub fn definitions() -> Vec<StepDef> {
 pub fn nextjs_definitions() -> Vec<StepDef> {
     let mut all = client::definitions();
     all.extend(social::definitions());
+    all.extend(tickets::definitions());
     all.extend(webhooks::definitions());
     all
 }

@@ -7,6 +7,7 @@ pub const JWKS_PATH: &str = "/v1/jwks";
 mod clients;
 mod jwks;
 mod sessions;
+mod tickets;
 mod users;
 pub mod views;
 
@@ -38,6 +39,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/clients/handshake_payload", get(clients::handshake_payload))
         .route("/v1/sessions/{id}/tokens", post(sessions::token))
         .route("/v1/sessions/{id}/tokens/{template}", post(sessions::template_token))
+        .route("/v1/sign_in_tokens", post(tickets::create_sign_in_token))
+        .route("/v1/sign_in_tokens/{id}/revoke", post(tickets::revoke_sign_in_token))
+        .route("/v1/actor_tokens", post(tickets::create_actor_token))
+        .route("/v1/actor_tokens/{id}/revoke", post(tickets::revoke_actor_token))
+        .route("/v1/testing_tokens", post(tickets::create_testing_token))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key))
 }
 

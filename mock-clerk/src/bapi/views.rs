@@ -87,7 +87,7 @@ pub fn session_json(session: &Session, now: i64) -> Value {
         "user_id": session.user_id,
         "status": session.status_at(now).as_str(),
         "last_active_organization_id": null,
-        "actor": null,
+        "actor": session.actor.as_deref(),
         "last_active_at": session.last_active_at,
         "expire_at": session.expire_at,
         "abandon_at": session.abandon_at,

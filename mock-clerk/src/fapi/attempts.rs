@@ -221,11 +221,19 @@ pub struct FapiState {
     attempts: Mutex<Attempts>,
     bundle_dir: Mutex<PathBuf>,
     oauth_providers: Mutex<Vec<String>>,
+    tickets: Mutex<crate::tickets::Tickets>,
+    sign_in_url: Mutex<Option<String>>,
 }
 
 impl Default for FapiState {
     fn default() -> Self {
-        Self { attempts: Mutex::new(Attempts::default()), bundle_dir: Mutex::new(default_bundle_dir()), oauth_providers: Mutex::new(Vec::new()) }
+        Self {
+            attempts: Mutex::new(Attempts::default()),
+            bundle_dir: Mutex::new(default_bundle_dir()),
+            oauth_providers: Mutex::new(Vec::new()),
+            tickets: Mutex::new(crate::tickets::Tickets::default()),
+            sign_in_url: Mutex::new(None),
+        }
     }
 }
 
@@ -250,9 +258,22 @@ impl FapiState {
     pub fn set_oauth_providers(&self, providers: Vec<String>) {
         *self.oauth_providers.lock().unwrap_or_else(|p| p.into_inner()) = providers;
     }
-    /// Forgets every attempt and code (`POST /__mock/reset`).
+    /// The sign-in and actor tokens (their tickets), locked.
+    pub fn tickets(&self) -> MutexGuard<'_, crate::tickets::Tickets> {
+        self.tickets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// The app's sign-in page (absolute URL), where a ticket URL sends the browser with `__clerk_ticket`.
+    pub fn sign_in_url(&self) -> Option<String> {
+        self.sign_in_url.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    /// Sets the app's sign-in page (`--sign-in-url`, or the test stack once the app is up).
+    pub fn set_sign_in_url(&self, url: Option<String>) {
+        *self.sign_in_url.lock().unwrap_or_else(|p| p.into_inner()) = url;
+    }
+    /// Forgets every attempt, code and ticket (`POST /__mock/reset`).
     pub fn reset(&self) {
         *self.attempts() = Attempts::default();
+        *self.tickets() = crate::tickets::Tickets::default();
     }
 }
 

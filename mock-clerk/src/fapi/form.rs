@@ -50,10 +50,12 @@ impl Form {
     }
 }
 
-/// `password=…` in a form body replaced by `password=[redacted]`, for the request log (JSON bodies are
-/// redacted by [`crate::reqlog::redact_passwords`]).
+/// `password=…` in a form body (or a query string) replaced by `password=[redacted]`, for the request log
+/// (JSON bodies are redacted by [`crate::reqlog::redact_passwords`]); so are tickets (`ticket=…`,
+/// `__clerk_ticket=…`), which sign a browser in.
 ///
 /// ```
+/// assert_eq!(mock_clerk::fapi::form::redact_form_passwords("strategy=ticket&ticket=eyJ.x.y"), "strategy=ticket&ticket=[redacted]");
 /// assert_eq!(mock_clerk::fapi::form::redact_form_passwords("identifier=a%40b.c&password=hunter22"), "identifier=a%40b.c&password=[redacted]");
 /// assert_eq!(mock_clerk::fapi::form::redact_form_passwords("{\"password\":\"x\"}"), "{\"password\":\"x\"}");
 /// ```
@@ -63,7 +65,7 @@ pub fn redact_form_passwords(body: &str) -> String {
     }
     body.split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if k.to_ascii_lowercase().contains("password") => {
+            Some((k, _)) if k.to_ascii_lowercase().contains("password") || k.to_ascii_lowercase().ends_with("ticket") => {
                 format!("{k}=[redacted]")
             }
             _ => pair.to_owned(),

@@ -17,6 +17,7 @@ pub mod oauth;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
+pub mod tickets;
 pub mod views;
 
 use axum::Router;
@@ -33,9 +34,9 @@ use crate::state::AppState;
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// Path prefixes of the Frontend API resources under `/v1` (the rest of `/v1` is the Backend API's).
-pub const FRONTEND_PREFIXES: [&str; 4] = ["/v1/client", "/v1/environment", "/v1/me", dev_browser::DEV_BROWSER_PATH];
+pub const FRONTEND_PREFIXES: [&str; 5] = ["/v1/client", "/v1/environment", "/v1/me", dev_browser::DEV_BROWSER_PATH, "/v1/tickets"];
 
-/// Whether `path` is a Frontend API path (`/v1/client…`, `/v1/environment`, `/v1/me…`, `/v1/dev_browser`,
+/// Whether `path` is a Frontend API path (`/v1/client…`, `/v1/environment`, `/v1/me…`, `/v1/dev_browser`, `/v1/tickets…`,
 /// the bundles, the JWKS): CORS applies, and no secret key is asked for.
 ///
 /// ```
@@ -44,6 +45,8 @@ pub const FRONTEND_PREFIXES: [&str; 4] = ["/v1/client", "/v1/environment", "/v1/
 /// assert!(is_frontend_path("/v1/client/handshake"));
 /// assert!(!is_frontend_path("/v1/clients/handshake_payload"));
 /// assert!(!is_frontend_path("/v1/users"));
+/// assert!(is_frontend_path("/v1/tickets/accept"));
+/// assert!(!is_frontend_path("/v1/sign_in_tokens"));
 /// ```
 pub fn is_frontend_path(path: &str) -> bool {
     FRONTEND_PREFIXES.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
@@ -76,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare_verification))
         .route("/v1/client/sign_ups/{id}/attempt_verification", post(sign_ups::attempt_verification))
+        .route(tickets::TICKET_ACCEPT_PATH, get(tickets::accept))
         .route("/v1/me", get(me::get).patch(me::update))
         .route("/npm/@clerk/{spec}/dist/{*file}", get(bundles::serve))
         .route(views::AVATAR_PATH, get(bundles::avatar))

@@ -1,5 +1,6 @@
 //! `/v1/client/sign_ins…` (`packages/clerk-js/src/core/resources/SignIn.ts`): identify the user by email,
-//! then a first factor — `password`, or `email_code` (the code is always [`super::attempts::TEST_CODE`]).
+//! then a first factor — `password`, or `email_code` (the code is always [`super::attempts::TEST_CODE`]) — or
+//! in one step with `strategy=ticket` (a sign-in or actor token's ticket, [`crate::tickets`]).
 //! A completed sign-in creates an active session on the browser's client.
 
 use axum::extract::State;
@@ -29,11 +30,15 @@ fn answer(state: &AppState, browser: &Browser, id: &str) -> Result<Response, Fap
 }
 
 /// `POST /v1/client/sign_ins`: `identifier`, and optionally `strategy` with `password` (one step) or
-/// `email_code` (prepared at once).
+/// `email_code` (prepared at once); or `strategy=ticket&ticket=…` (complete at once).
 pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, form: Form) -> Result<Response, FapiError> {
     let strategy = form.get("strategy").unwrap_or_default();
     let oauth = if strategy.starts_with("oauth_") { Some(super::oauth::begin(&state, strategy, &form)?) } else { None };
     let client = browser.ensure_client(&state);
+    if form.get("strategy") == Some("ticket") {
+        let id = sign_in_with_ticket(&state, &client, form.require("ticket")?)?;
+        return answer(&state, &browser, &id);
+    }
     let now = state.clock().now_ms();
     let identifier = form.get("identifier").map(str::trim).map(str::to_owned);
     let user_id = match &identifier {
@@ -58,6 +63,34 @@ pub(super) async fn create(State(state): State<AppState>, mut browser: Browser, 
         _ => {}
     }
     answer(&state, &browser, &id)
+}
+
+/// Redeems a ticket (once) and signs its user in on `client`: a complete sign-in whose session, for an actor
+/// token, is an impersonation session (its actor, its shorter life). A ticket for a deleted user is invalid.
+fn sign_in_with_ticket(state: &AppState, client: &str, ticket: &str) -> Result<String, FapiError> {
+    let now = state.clock().now_ms();
+    let user_id = state.fapi().tickets().check(ticket, now)?.user_id.clone();
+    if state.store().user(&user_id).is_err() {
+        return Err(FapiError::TicketInvalid);
+    }
+    let record = state.fapi().tickets().redeem(ticket, now)?;
+    let session_id = {
+        let mut store = state.store();
+        let session = store.create_session_on_client(&record.user_id, client, now)?;
+        if let Some(actor) = record.actor.clone() {
+            let max = record.session_max_duration_ms.unwrap_or(crate::tickets::ACTOR_SESSION_MAX_SECS * 1000);
+            store.impersonate(&session.id, actor, max)?;
+        }
+        store.touch_client(client, now);
+        session.id.to_string()
+    };
+    let mut attempts = state.fapi().attempts();
+    attempts.prune(now);
+    let attempt = attempts.new_sign_in(client, now);
+    attempt.user_id = Some(record.user_id);
+    attempt.first_factor = Some(Verification::verified("ticket"));
+    attempt.created_session_id = Some(session_id);
+    Ok(attempt.id.clone())
 }
 
 /// `GET /v1/client/sign_ins/{id}`.

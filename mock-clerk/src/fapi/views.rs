@@ -14,7 +14,7 @@ pub const AVATAR_PATH: &str = "/img/avatar.svg";
 /// A session token for a Frontend API session, minted with the one mint function ([`AppState::mint`]);
 /// `azp` is the page's origin, as Clerk stamps it.
 pub fn session_token(state: &AppState, session: &Session, origin: Option<&str>) -> String {
-    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::new(session.user_id.as_str(), session.id.as_str()) };
+    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::for_session(session) };
     state.mint(&spec).token
 }
 
@@ -88,7 +88,7 @@ pub fn session_json(state: &AppState, store: &Store, session: &Session, origin: 
         "last_active_at": session.last_active_at,
         "last_active_organization_id": null,
         "last_active_token": {"object": "token", "jwt": session_token(state, session, origin)},
-        "actor": null,
+        "actor": session.actor.as_deref(),
         "tasks": null,
         "factor_verification_age": [0, -1],
         "user": user.map(|u| user_json(state, u)),
