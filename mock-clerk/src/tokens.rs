@@ -41,6 +41,8 @@ pub struct TokenSpec {
     pub sts: Option<String>,
     /// `o`: the active organisation claim (`{id, slg, rol, per, fpm}`).
     pub org: Option<Value>,
+    /// `fva`: minutes since the first and the second factor (`-1`: none); `None` for `[0, -1]`.
+    pub fva: Option<[i64; 2]>,
     /// Any other claims; they override the standard ones.
     pub extra: Map<String, Value>,
 }
@@ -49,6 +51,11 @@ impl TokenSpec {
     /// A token for this user and session.
     pub fn new(sub: impl Into<String>, sid: impl Into<String>) -> Self {
         Self { sub: Some(sub.into()), sid: Some(sid.into()), ..Self::default() }
+    }
+
+    /// A token for a stored session at `now_ms` (mock-clerk's clock): its user, its id and its factor ages.
+    pub fn for_session(session: &crate::store::Session, now_ms: i64) -> Self {
+        Self { fva: Some(crate::mfa::fva(session, now_ms)), ..Self::new(session.user_id.as_str(), session.id.as_str()) }
     }
 
     /// Adds a custom claim.
@@ -79,7 +86,7 @@ impl TokenSpec {
             claims.insert("azp".into(), azp.clone().into());
         }
         claims.insert("exp".into(), iat.saturating_add(ttl).into());
-        claims.insert("fva".into(), json!([0, -1]));
+        claims.insert("fva".into(), json!(self.fva.unwrap_or([0, crate::mfa::FVA_NEVER])));
         claims.insert("iat".into(), iat.into());
         claims.insert("iss".into(), issuer.into());
         claims.insert("nbf".into(), iat.saturating_sub(NBF_LEEWAY_SECS).into());

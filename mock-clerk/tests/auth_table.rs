@@ -31,6 +31,8 @@ const BAPI_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/users/{id}"),
     ("PATCH", "/v1/users/{id}"),
     ("PATCH", "/v1/users/{id}/metadata"),
+    ("GET", "/v1/phone_numbers/{id}"),
+    ("PATCH", "/v1/phone_numbers/{id}"),
     ("GET", "/v1/sessions"),
     ("POST", "/v1/sessions"),
     ("GET", "/v1/sessions/{id}"),
