@@ -107,6 +107,8 @@ pub struct Account {
     pub password: Option<String>,
     /// The session the browser signed in to, once it has.
     pub session_id: Option<String>,
+    /// Its user id at Clerk, once created.
+    pub user_id: Option<String>,
 }
 
 impl std::fmt::Debug for ConformanceWorld {

@@ -98,6 +98,13 @@ fn secs(now_ms: i64) -> u64 {
     u64::try_from(now_ms.max(0) / 1000).unwrap_or(0)
 }
 
+/// A fresh authenticator secret: 20 random bytes in base32 (32 characters), as Clerk makes them.
+pub fn new_totp_secret() -> String {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).expect("the system random source works");
+    Secret::from(bytes).to_base32()
+}
+
 /// The code an authenticator app shows at `now_ms` (`None` for a secret that does not decode).
 pub fn totp_code(secret: &str, now_ms: i64) -> Option<String> {
     totp(secret).map(|t| t.generate(secs(now_ms)).to_string())
@@ -206,6 +213,14 @@ mod tests {
         for (t, code8) in [(59_i64, "94287082"), (1_111_111_109, "07081804"), (1_234_567_890, "89005924"), (2_000_000_000, "69279037")] {
             assert_eq!(totp_code(secret, t * 1000).unwrap(), code8[2..], "t = {t}");
         }
+    }
+
+    #[test]
+    fn new_secrets_are_32_base32_characters() {
+        let s = new_totp_secret();
+        assert_eq!(s.len(), 32);
+        assert!(totp_code(&s, 0).is_some());
+        assert_ne!(s, new_totp_secret());
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub const USER_BUTTON_TAG: &str = "user-button";
 /// The tag of the scenarios that need the app's own sign-out button (`sign_out_button`).
 pub const SIGN_OUT_BUTTON_TAG: &str = "sign-out-button";
 
+/// The tag of the scenarios that need the app's reverification route (`reverification_route`).
+pub const REVERIFICATION_TAG: &str = "reverification";
+
 /// The `[client]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +59,11 @@ pub struct ClientLayer {
     /// Where a client-side sign-out lands (the provider's `afterSignOutUrl`); default: the sign-in page.
     #[serde(default)]
     pub after_sign_out_path: Option<String>,
+    /// A GET route of the app for a sensitive action: it answers 2xx only to a session whose second factor
+    /// was verified in the last 10 minutes (`auth().has({ reverification: "strict" })`), and Clerk's
+    /// reverification error (403, `clerk_error.reason = "reverification-error"`) to any other.
+    #[serde(default)]
+    pub reverification_route: Option<String>,
 }
 
 impl ClientLayer {
@@ -67,8 +75,9 @@ impl ClientLayer {
                 return Err(format!("{field} must be a CSS selector"));
             }
         }
-        match &self.after_sign_out_path {
-            Some(p) if !p.starts_with('/') => Err(format!("after_sign_out_path {p:?} must start with /")),
+        match (&self.after_sign_out_path, &self.reverification_route) {
+            (Some(p), _) if !p.starts_with('/') => Err(format!("after_sign_out_path {p:?} must start with /")),
+            (_, Some(p)) if !p.starts_with('/') => Err(format!("reverification_route {p:?} must start with /")),
             _ => Ok(()),
         }
     }

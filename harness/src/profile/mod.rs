@@ -63,7 +63,7 @@ mod client;
 mod expect;
 mod place;
 
-pub use client::{CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
+pub use client::{CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, REVERIFICATION_TAG, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
 pub use expect::{ExpectedFailure, FailureSignature, Skip, label, step_text};
 pub use place::{PLACE, Place};
 
@@ -344,6 +344,9 @@ impl Profile {
             }
             Some(c) if tagged(SIGN_OUT_BUTTON_TAG) && c.sign_out_button.is_none() => {
                 Some("the profile names no sign-out button of the app (client.sign_out_button)".into())
+            }
+            Some(c) if tagged(REVERIFICATION_TAG) && c.reverification_route.is_none() => {
+                Some("the profile names no reverification route of the app (client.reverification_route)".into())
             }
             _ => None,
         }

@@ -28,7 +28,7 @@ fn path_of(url: &str) -> String {
 
 impl ConformanceWorld {
     /// This scenario's browser, launched on first use (Chromium from `CHROME` or `PATH`).
-    async fn browser(&mut self) -> &Browser {
+    pub(super) async fn browser(&mut self) -> &Browser {
         if self.browser.is_none() {
             match Browser::launch().await {
                 Ok(b) => self.browser = Some(b),
@@ -39,7 +39,7 @@ impl ConformanceWorld {
     }
 
     /// The profile's `[client]` section (the runner skips `@client` scenarios without one).
-    fn client_layer(&self) -> ClientLayer {
+    pub(super) fn client_layer(&self) -> ClientLayer {
         self.env.profile.client.clone().unwrap_or_else(|| self.fail("the profile has no [client] section"))
     }
 
@@ -47,18 +47,23 @@ impl ConformanceWorld {
     fn new_account(&mut self, password: Option<&str>) -> Account {
         let n = self.marker.bytes().map(usize::from).sum::<usize>();
         let email = format!("{}@example.com", self.marker.to_lowercase().replace('_', "."));
-        let account =
-            Account { email, first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(), password: password.map(str::to_owned), session_id: None };
+        let account = Account {
+            email,
+            first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(),
+            password: password.map(str::to_owned),
+            session_id: None,
+            user_id: None,
+        };
         self.account = Some(account.clone());
         account
     }
 
-    fn account(&self) -> Account {
+    pub(super) fn account(&self) -> Account {
         self.account.clone().unwrap_or_else(|| self.fail("the scenario has no account: add `Given I have an account with a password`"))
     }
 
     /// Runs a browser action, or fails the step with the browser's view.
-    async fn in_browser<T>(&mut self, what: &str, result: Result<T, crate::browser::BrowserError>) -> T {
+    pub(super) async fn in_browser<T>(&mut self, what: &str, result: Result<T, crate::browser::BrowserError>) -> T {
         match result {
             Ok(v) => v,
             Err(e) => self.browser_fail(&format!("{what}: {e}")).await,
@@ -67,7 +72,7 @@ impl ConformanceWorld {
 
     /// Opens `path` like a user typing it. A navigation the browser gives up on (too many redirects, a refused
     /// connection) leaves it on its error page, as it would a user; the Then steps judge where it ended.
-    async fn open_in_browser(&mut self, path: &str) {
+    pub(super) async fn open_in_browser(&mut self, path: &str) {
         let url = self.url(path);
         if let Err(e) = self.browser().await.goto(&url).await {
             self.transcript.note(format!("opening {path}: {e}"));
@@ -76,7 +81,7 @@ impl ConformanceWorld {
 
     /// Waits until the browser is on `path`; for the sign-in and sign-up pages, anywhere in their flow
     /// (`/auth/sign-in/factor-one` is still the sign-in page).
-    async fn wait_for_path(&mut self, what: &str, path: &str) {
+    pub(super) async fn wait_for_path(&mut self, what: &str, path: &str) {
         let wanted = path_of(&self.url(path));
         let profile = &self.env.profile;
         let flow = [&profile.sign_in_path, &profile.sign_up_path].iter().any(|p| path_of(&self.url(p)) == wanted);
@@ -86,18 +91,18 @@ impl ConformanceWorld {
         self.in_browser(&format!("the browser reaching {what} ({wanted})"), result).await;
     }
 
-    async fn fill(&mut self, what: &str, css: &str, text: &str) {
+    pub(super) async fn fill(&mut self, what: &str, css: &str, text: &str) {
         let result = self.browser().await.fill(css, text).await;
         self.in_browser(what, result).await;
     }
 
-    async fn click(&mut self, what: &str, css: &str) {
+    pub(super) async fn click(&mut self, what: &str, css: &str) {
         let result = self.browser().await.click(css).await;
         self.in_browser(what, result).await;
     }
 
     /// Waits until clerk-js holds a session, and records it as mine.
-    async fn wait_signed_in(&mut self) {
+    pub(super) async fn wait_signed_in(&mut self) {
         let browser = self.browser().await;
         let result = browser
             .wait_until("clerk-js to hold a session", DEFAULT_WAIT, || async {
@@ -112,7 +117,7 @@ impl ConformanceWorld {
     }
 
     /// Waits for a code sent to `identifier` and types it.
-    async fn enter_sent_code(&mut self, identifier: &str) {
+    pub(super) async fn enter_sent_code(&mut self, identifier: &str) {
         let issuer = self.env.issuer.clone();
         let browser = self.browser().await;
         let result = browser
@@ -140,37 +145,54 @@ impl ConformanceWorld {
     }
 
     /// `fetch` from the page; the status and whether the answer carries the API's data.
-    async fn fetch_from_page(&mut self, path: &str) -> (u16, bool) {
+    pub(super) async fn fetch_from_page(&mut self, path: &str) -> (u16, bool) {
+        let (status, body) = self.fetch_body_from_page(path).await;
+        (status, body.contains(crate::downstream::DATA_MARKER_PREFIX))
+    }
+
+    /// `fetch` from the page; the status and the body.
+    pub(super) async fn fetch_body_from_page(&mut self, path: &str) -> (u16, String) {
         let script = format!(
             "fetch({}, {{headers: {{accept: 'application/json'}}}}).then(async r => [r.status, await r.text()])",
             serde_json::to_string(path).expect("a string serialises")
         );
         let result = self.browser().await.eval::<(u16, String)>(&script).await;
-        let (status, body) = self.in_browser(&format!("fetching {path} from the page"), result).await;
-        (status, body.contains(crate::downstream::DATA_MARKER_PREFIX))
+        self.in_browser(&format!("fetching {path} from the page"), result).await
     }
 
-    async fn session_cookie(&mut self) -> Option<String> {
+    pub(super) async fn session_cookie(&mut self) -> Option<String> {
         let result = self.browser().await.cookies().await;
         let cookies = self.in_browser("reading the cookies", result).await;
         cookies.into_iter().find(|(name, _, _)| name == mock_clerk::cookies::SESSION).map(|(_, v, _)| v).filter(|v| !v.is_empty())
     }
 
     async fn create_account(&mut self, password: Option<&str>) {
+        self.create_account_with(password, NewUser::default()).await;
+    }
+
+    /// Creates this scenario's account through the Backend API with what else `extra` gives it (second
+    /// factors); its email, names and password are set here. Returns its user id.
+    pub(super) async fn create_account_with(&mut self, password: Option<&str>, extra: NewUser) -> String {
         let account = self.new_account(password);
         let new = NewUser {
             email_address: vec![account.email.clone()],
             first_name: Some(account.first_name.clone()),
             last_name: Some("Tester".into()),
             password: account.password.clone(),
-            ..NewUser::default()
+            ..extra
         };
-        if let Err(e) = self.env.issuer.create_user(new).await {
-            self.fail(&format!("creating {} through the Backend API: {e}", account.email));
+        match self.env.issuer.create_user(new).await {
+            Ok(id) => {
+                if let Some(a) = self.account.as_mut() {
+                    a.user_id = Some(id.clone());
+                }
+                id
+            }
+            Err(e) => self.fail(&format!("creating {} through the Backend API: {e}", account.email)),
         }
     }
 
-    async fn sign_in_with_password(&mut self, password: &str) {
+    pub(super) async fn sign_in_with_password(&mut self, password: &str) {
         let account = self.account();
         self.fill("typing the email address", clerk_ui::IDENTIFIER, &account.email).await;
         self.click("clicking Continue", clerk_ui::PRIMARY_BUTTON).await;

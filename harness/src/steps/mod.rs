@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod client;
+mod mfa;
 mod navigation;
 mod outcome;
 mod security;
@@ -51,12 +52,15 @@ pub fn definitions() -> Vec<StepDef> {
     all.extend(outcome::definitions());
     all.extend(security::definitions());
     all.extend(client::definitions());
+    all.extend(mfa::definitions());
     all
 }
 
 /// The browser steps (`@client` scenarios): their seeded defects live in the Next.js app, not the reference app.
 pub fn client_definitions() -> Vec<StepDef> {
-    client::definitions()
+    let mut all = client::definitions();
+    all.extend(mfa::definitions());
+    all
 }
 
 /// The definition of `keyword` whose pattern matches a step's text (with or without its keyword).
