@@ -31,6 +31,7 @@ const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
     ("sign-out-only-local", &[("@CL-301", "my browser session has ended at Clerk")]),
     ("stale-user", &[("@CL-001", "the browser shows my first name and email")]),
     ("sign-in-page-protected", &[("@CL-001", "the browser is on the sign-in page")]),
+    ("reverification-skipped", &[("@CL-505", "refuses me from the page with Clerk's reverification error")]),
 ];
 
 async fn run_against(defect: Option<&str>, profile: &Profile, args: &RunArgs) -> Vec<(String, String)> {
