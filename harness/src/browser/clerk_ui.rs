@@ -12,6 +12,8 @@ pub const EMAIL_ADDRESS: &str = "input[name=emailAddress]";
 pub const FIRST_NAME: &str = "input[name=firstName]";
 /// The one-time code input (one field taking the whole code).
 pub const CODE: &str = "input[autocomplete=one-time-code], input[name=code], .cl-otpCodeFieldInput";
+/// Where `<SignIn/>` asks for the first factor (the password), under the sign-in page's path.
+pub const FACTOR_ONE_PATH: &str = "/factor-one";
 /// "Use another method" under a second-factor form (`<SignIn/>`'s factor-two step).
 pub const USE_ANOTHER_METHOD: &str = ".cl-footerAction__alternativeMethods .cl-footerActionLink";
 /// The backup-code choice among the second-factor methods: they are listed totp, phone_code, backup_code.

@@ -196,6 +196,9 @@ impl ConformanceWorld {
         let account = self.account();
         self.fill("typing the email address", clerk_ui::IDENTIFIER, &account.email).await;
         self.click("clicking Continue", clerk_ui::PRIMARY_BUTTON).await;
+        // The first step keeps a hidden password field for autofill: type only once the password step shows.
+        let result = self.browser().await.wait_for_url("the password step", DEFAULT_WAIT, |u| path_of(u).ends_with(clerk_ui::FACTOR_ONE_PATH)).await;
+        self.in_browser("reaching the password step", result).await;
         self.fill("typing the password", clerk_ui::PASSWORD, password).await;
         self.click("clicking Continue after the password", clerk_ui::PRIMARY_BUTTON).await;
     }
