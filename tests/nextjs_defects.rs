@@ -33,6 +33,7 @@ const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
     ("sign-in-page-protected", &[("@CL-001", "the browser is on the sign-in page")]),
     ("sso-callback-protected", &[("@CL-701", "I sign in with Google as my email")]),
     ("ignores-act", &[("@CL-602", "the app shows that I am impersonated by the admin")]),
+    ("reverification-skipped", &[("@CL-505", "refuses me from the page with Clerk's reverification error")]),
 ];
 
 /// The webhook handler's defects (app/api/webhooks/clerk), caught by the `@webhooks` scenarios.

@@ -438,6 +438,14 @@ impl MockClerk {
     pub fn requests_to(&self, method: &str, path: &str) -> Vec<LoggedRequest> {
         self.requests().into_iter().filter(|r| r.method == method && r.path == path).collect()
     }
+    /// A user's authenticator secret and the code it shows now, by mock-clerk's clock (`GET /__mock/users/{id}/totp`).
+    pub fn totp(&self, user_id: &str) -> Result<crate::mfa::TotpView, ApiError> {
+        ops::totp(&self.state, user_id)
+    }
+    /// The codes mock-clerk "sent" (email and SMS) to `identifier`, oldest first (`GET /__mock/codes`).
+    pub fn codes_for(&self, identifier: &str) -> Vec<crate::fapi::attempts::SentCode> {
+        self.state.fapi().attempts().codes.iter().filter(|c| c.identifier.eq_ignore_ascii_case(identifier)).cloned().collect()
+    }
     /// Forgets the request log only.
     pub fn clear_requests(&self) {
         self.state.log().clear()

@@ -29,6 +29,7 @@ pub mod ids;
 pub mod instance;
 pub mod keys;
 pub mod logwriter;
+pub mod mfa;
 pub mod persist;
 pub mod private_file;
 pub mod reqlog;

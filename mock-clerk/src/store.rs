@@ -92,6 +92,9 @@ pub struct User {
     /// Accounts at social providers ([`crate::external`]), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_accounts: Vec<ExternalAccount>,
+    /// Second factors ([`crate::mfa`]): the authenticator app's secret, backup codes, phone numbers.
+    #[serde(default, flatten)]
+    pub mfa: crate::mfa::UserMfa,
 }
 
 /// What creating a user takes (`POST /v1/users`, snake_case like the SDK sends it).
@@ -124,6 +127,15 @@ pub struct NewUser {
     pub skip_password_checks: Option<bool>,
     /// Accepted and ignored.
     pub skip_password_requirement: Option<bool>,
+    /// The authenticator app's secret (base32; SHA-1, 6 digits, 30 s), enabling TOTP as a second factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    /// Backup codes (plain), enabling them as a second factor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backup_codes: Vec<String>,
+    /// Phone numbers (E.164); the first becomes primary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_number: Vec<String>,
 }
 
 /// What `PATCH /v1/users/{id}` may change; absent fields stay as they are.
@@ -188,6 +200,12 @@ pub struct Session {
     /// carries it as `act`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Box<Value>>,
+    /// When the first factor was verified (milliseconds); `None`: at `created_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_factor_verified_at: Option<i64>,
+    /// When a second factor was verified (milliseconds); `None`: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor_verified_at: Option<i64>,
 }
 
 impl Session {
@@ -435,8 +453,11 @@ impl Store {
         if new.password.as_ref().is_some_and(|p| p.len() < 8) {
             return Err(StoreError::InvalidParam { param: "password", message: "passwords must be 8 characters or more".into() });
         }
+        let taken = |phone: &str| self.users.values().any(|u| u.mfa.phone_numbers.iter().any(|p| p.phone_number == phone));
+        let phones = crate::mfa::check_new(&new, taken)?;
         let id = IdStr::new(prefix::USER);
         let password_digest = new.password.as_deref().map(|p| self.password_digest(&id, p));
+        let backup_digests = new.backup_codes.iter().map(|c| self.backup_code_digest(&id, c)).collect();
         let user = User {
             id,
             first_name: new.first_name,
@@ -453,6 +474,7 @@ impl Store {
             updated_at: now,
             last_sign_in_at: None,
             external_accounts: Vec::new(),
+            mfa: crate::mfa::UserMfa::new(new.totp_secret, backup_digests, phones),
         };
         self.users.insert(user.id.clone(), user.clone());
         self.changes.push(Change::UserCreated(user.clone()));
@@ -597,6 +619,8 @@ impl Store {
             expire_at: now.saturating_add(SESSION_LIFETIME_MS),
             abandon_at: now.saturating_add(SESSION_ABANDON_MS),
             actor: None,
+            first_factor_verified_at: None,
+            second_factor_verified_at: None,
         };
         if let Some(client) = self.clients.get_mut(session.client_id.as_str()) {
             client.session_ids.push(session.id.clone());
@@ -752,6 +776,68 @@ impl Store {
     /// Takes the directives of a nonce (one use).
     pub fn take_nonce(&mut self, nonce: &str) -> Option<Vec<String>> {
         self.nonces.remove(nonce)
+    }
+}
+
+/// Second factors ([`crate::mfa`]): backup codes are kept as digests, TOTP steps are accepted once.
+impl Store {
+    fn backup_code_digest(&self, user_id: &str, code: &str) -> String {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.refresh_secret.0);
+        let tag = aws_lc_rs::hmac::sign(&key, format!("backup_code:{user_id}:{}", code.trim()).as_bytes());
+        URL_SAFE_NO_PAD.encode(tag.as_ref())
+    }
+
+    /// Uses up one of the user's backup codes: `true` if it was one (it is gone now).
+    pub fn use_backup_code(&mut self, user_id: &str, code: &str) -> bool {
+        let digest = self.backup_code_digest(user_id, code);
+        let Some(user) = self.users.get_mut(user_id) else { return false };
+        let before = user.mfa.backup_codes.len();
+        user.mfa.backup_codes.retain(|d| *d != digest);
+        user.mfa.backup_codes.len() < before
+    }
+
+    /// Accepts a TOTP code of the user's authenticator app at `now`: `Ok` if it is right and its step was not
+    /// used yet (the step is recorded), `Err(true)` if it is right but its step was already used, `Err(false)`
+    /// if it is wrong (or the user has no authenticator app).
+    pub fn use_totp(&mut self, user_id: &str, code: &str, now: i64) -> Result<(), bool> {
+        let user = self.users.get_mut(user_id).ok_or(false)?;
+        let secret = user.mfa.totp_secret.as_deref().ok_or(false)?;
+        let step = crate::mfa::totp_step(secret, code, now).ok_or(false)?;
+        if user.mfa.totp_last_step.is_some_and(|last| step <= last) {
+            return Err(true);
+        }
+        user.mfa.totp_last_step = Some(step);
+        Ok(())
+    }
+
+    /// Marks a phone number as used (or not) for SMS codes as a second factor (`PATCH /v1/phone_numbers/{id}`).
+    /// `None`: no user has this phone number.
+    pub fn reserve_phone_for_second_factor(&mut self, phone_id: &str, reserved: bool, now: i64) -> Option<User> {
+        let user = self.users.values_mut().find(|u| u.mfa.phone_numbers.iter().any(|p| p.id == phone_id))?;
+        for p in user.mfa.phone_numbers.iter_mut().filter(|p| p.id == phone_id) {
+            p.reserved_for_second_factor = reserved;
+        }
+        let first = user.mfa.second_factor_phones().next().map(|p| p.id.clone());
+        for p in &mut user.mfa.phone_numbers {
+            p.default_second_factor = Some(&p.id) == first.as_ref();
+        }
+        user.updated_at = now;
+        let user = user.clone();
+        self.changes.push(Change::UserUpdated(user.clone()));
+        Some(user)
+    }
+
+    /// The user holding the phone number with this id.
+    pub fn users_with_phone(&self, phone_id: &str) -> Option<&User> {
+        self.users.values().find(|u| u.mfa.phone_numbers.iter().any(|p| p.id == phone_id))
+    }
+
+    /// Records when a session's second factor was verified.
+    pub fn set_second_factor_verified(&mut self, session_id: &str, first_at: i64, second_at: i64) {
+        if let Some(s) = self.sessions.get_mut(session_id) {
+            s.first_factor_verified_at = Some(first_at);
+            s.second_factor_verified_at = Some(second_at);
+        }
     }
 }
 

@@ -43,6 +43,8 @@ pub struct TokenSpec {
     pub org: Option<Value>,
     /// `act`: the actor of an impersonation session (`{sub, …}`, as the actor token gave it).
     pub act: Option<Value>,
+    /// `fva`: minutes since the first and the second factor (`-1`: none); `None` for `[0, -1]`.
+    pub fva: Option<[i64; 2]>,
     /// Any other claims; they override the standard ones.
     pub extra: Map<String, Value>,
 }
@@ -53,10 +55,15 @@ impl TokenSpec {
         Self { sub: Some(sub.into()), sid: Some(sid.into()), ..Self::default() }
     }
 
-    /// A token for a stored session: its user, its id and, for an impersonation session, its actor (`act`).
-    /// Every mint of a session's token (Backend API, Frontend API, handshake) starts here.
-    pub fn for_session(session: &crate::store::Session) -> Self {
-        Self { act: session.actor.as_deref().cloned(), ..Self::new(session.user_id.as_str(), session.id.as_str()) }
+    /// A token for a stored session at `now_ms` (mock-clerk's clock): its user, its id, its factor ages (`fva`)
+    /// and, for an impersonation session, its actor (`act`). Every mint of a session's token (Backend API,
+    /// Frontend API, handshake) starts here.
+    pub fn for_session(session: &crate::store::Session, now_ms: i64) -> Self {
+        Self {
+            act: session.actor.as_deref().cloned(),
+            fva: Some(crate::mfa::fva(session, now_ms)),
+            ..Self::new(session.user_id.as_str(), session.id.as_str())
+        }
     }
 
     /// Adds a custom claim.
@@ -90,7 +97,7 @@ impl TokenSpec {
             claims.insert("azp".into(), azp.clone().into());
         }
         claims.insert("exp".into(), iat.saturating_add(ttl).into());
-        claims.insert("fva".into(), json!([0, -1]));
+        claims.insert("fva".into(), json!(self.fva.unwrap_or([0, crate::mfa::FVA_NEVER])));
         claims.insert("iat".into(), iat.into());
         claims.insert("iss".into(), issuer.into());
         claims.insert("nbf".into(), iat.saturating_sub(NBF_LEEWAY_SECS).into());

@@ -32,6 +32,8 @@ const BAPI_ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/v1/users/{id}"),
     ("PATCH", "/v1/users/{id}/metadata"),
     ("GET", "/v1/users/{id}/oauth_access_tokens/{provider}"),
+    ("GET", "/v1/phone_numbers/{id}"),
+    ("PATCH", "/v1/phone_numbers/{id}"),
     ("GET", "/v1/sessions"),
     ("POST", "/v1/sessions"),
     ("GET", "/v1/sessions/{id}"),

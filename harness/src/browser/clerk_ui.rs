@@ -12,10 +12,18 @@ pub const EMAIL_ADDRESS: &str = "input[name=emailAddress]";
 pub const FIRST_NAME: &str = "input[name=firstName]";
 /// The one-time code input (one field taking the whole code).
 pub const CODE: &str = "input[autocomplete=one-time-code], input[name=code], .cl-otpCodeFieldInput";
+/// Where `<SignIn/>` asks for the first factor (the password), under the sign-in page's path.
+pub const FACTOR_ONE_PATH: &str = "/factor-one";
+/// "Use another method" under a second-factor form (`<SignIn/>`'s factor-two step).
+pub const USE_ANOTHER_METHOD: &str = ".cl-footerAction__alternativeMethods .cl-footerActionLink";
+/// The backup-code choice among the second-factor methods: they are listed totp, phone_code, backup_code.
+pub const BACKUP_CODE_METHOD: &str = ".cl-alternativeMethodsBlockButton:last-child";
+/// The backup-code field of the second-factor step.
+pub const BACKUP_CODE: &str = "input[name=code]";
 /// "Continue" on every form.
 pub const PRIMARY_BUTTON: &str = ".cl-formButtonPrimary";
-/// A field's error text, as `<SignIn/>` shows Clerk's error objects.
-pub const FIELD_ERROR: &str = ".cl-formFieldErrorText, [id$=-error-feedback]";
+/// A field's error text (a one-time code's too), as `<SignIn/>` shows Clerk's error objects.
+pub const FIELD_ERROR: &str = ".cl-formFieldErrorText, .cl-otpCodeFieldErrorText, [id$=-error-feedback]";
 /// An alert on the whole card (`card.setError`: e.g. a provider's error after an OAuth round trip).
 pub const CARD_ERROR: &str = ".cl-alertText, .cl-alert";
 

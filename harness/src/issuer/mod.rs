@@ -258,6 +258,35 @@ impl Issuer {
             }
         }
     }
+    /// A user's authenticator secret and the code it shows now, by mock-clerk's clock (`GET /__mock/users/{id}/totp`).
+    pub async fn totp(&self, user_id: &str) -> Result<mock_clerk::mfa::TotpView, IssuerError> {
+        match self {
+            Issuer::Local(c) => Ok(c.totp(user_id)?),
+            Issuer::Remote(r) => r.control(Method::GET, &format!("users/{user_id}/totp"), None).await,
+        }
+    }
+    /// Makes the user's first phone number their SMS second factor (`PATCH /v1/phone_numbers/{id}` with
+    /// `reserved_for_second_factor`), as an admin would; returns the number.
+    pub async fn use_phone_for_second_factor(&self, user_id: &str) -> Result<String, IssuerError> {
+        let op = "PATCH /v1/phone_numbers/{id}";
+        let no_phone = || IssuerError::Decode { op: op.into(), reason: format!("user {user_id} has no phone number") };
+        match self {
+            Issuer::Local(c) => {
+                let now = c.state().clock().now_ms();
+                let mut store = c.state().store();
+                let phone = store.user(user_id).map_err(ApiError::from)?.mfa.phone_numbers.first().cloned().ok_or_else(no_phone)?;
+                store.reserve_phone_for_second_factor(&phone.id, true, now).ok_or_else(no_phone)?;
+                Ok(phone.phone_number)
+            }
+            Issuer::Remote(r) => {
+                let user: Value = r.backend(Method::GET, &format!("users/{user_id}"), None).await?;
+                let phone = &user["phone_numbers"][0];
+                let (Some(id), Some(number)) = (phone["id"].as_str(), phone["phone_number"].as_str()) else { return Err(no_phone()) };
+                r.backend::<Value>(Method::PATCH, &format!("phone_numbers/{id}"), Some(json!({"reserved_for_second_factor": true}))).await?;
+                Ok(number.to_owned())
+            }
+        }
+    }
     /// Ends a session as `ended` (signed out), `removed` or `revoked`.
     pub async fn end_session(&self, session_id: &str, status: &str) -> Result<(), IssuerError> {
         let parsed = session_status_named(status)?;

@@ -160,6 +160,16 @@ impl RemoteIssuer {
         self.answer(format!("GET {path}"), self.client.get(format!("{}{path}", self.url())).bearer_auth(secret)).await
     }
 
+    /// Calls the Backend API (`/v1/<route>`) with the secret key.
+    pub async fn backend<T: DeserializeOwned>(&self, method: reqwest::Method, route: &str, body: Option<Value>) -> Result<T, IssuerError> {
+        let secret = self.config.secret_key.as_deref().ok_or(IssuerError::NoSecretKey)?;
+        let mut request = self.client.request(method.clone(), format!("{}/v1/{route}", self.url())).bearer_auth(secret);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.answer(format!("{method} /v1/{route}"), request).await
+    }
+
     async fn answer<T: DeserializeOwned>(&self, op: String, request: reqwest::RequestBuilder) -> Result<T, IssuerError> {
         let response = request.send().await.map_err(|source| IssuerError::Http { op: op.clone(), source })?;
         let status = response.status().as_u16();

@@ -162,3 +162,29 @@ async fn sign_in_and_actor_tokens_on_both_sides() {
         assert!(issuer.create_sign_in_token("user_nope", 60).await.is_err());
     }
 }
+
+#[tokio::test]
+async fn second_factors_through_either_side() {
+    let (clerk, issuers) = both().await;
+    for (n, issuer) in issuers.iter().enumerate() {
+        let phone = format!("+1201555010{n}");
+        let new = mock_clerk::store::NewUser {
+            email_address: vec![format!("mfa.{n}@example.com")],
+            totp_secret: Some("JBSWY3DPEHPK3PXP".into()),
+            phone_number: vec![phone.clone()],
+            ..Default::default()
+        };
+        let id = issuer.create_user(new).await.unwrap();
+        let view = issuer.totp(&id).await.unwrap();
+        assert_eq!(view.secret, "JBSWY3DPEHPK3PXP", "{issuer:?}");
+        assert!(mock_clerk::mfa::totp_step("JBSWY3DPEHPK3PXP", &view.code, clerk.state().clock().now_ms()).is_some(), "{issuer:?}");
+        assert_eq!(issuer.use_phone_for_second_factor(&id).await.unwrap(), phone);
+        assert!(clerk.state().store().user(&id).unwrap().mfa.phone_numbers[0].reserved_for_second_factor, "{issuer:?}");
+        let no_totp = issuer
+            .create_user(mock_clerk::store::NewUser { email_address: vec![format!("plain.{n}@example.com")], ..Default::default() })
+            .await
+            .unwrap();
+        assert!(issuer.totp(&no_totp).await.is_err(), "{issuer:?}");
+        assert!(issuer.use_phone_for_second_factor(&no_totp).await.is_err(), "{issuer:?}");
+    }
+}

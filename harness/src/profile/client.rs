@@ -42,6 +42,9 @@ pub const SIGN_OUT_BUTTON_TAG: &str = "sign-out-button";
 /// The tag of the scenarios that need the app to show who impersonates the user (`actor`).
 pub const ACTOR_TAG: &str = "actor";
 
+/// The tag of the scenarios that need the app's reverification route (`reverification_route`).
+pub const REVERIFICATION_TAG: &str = "reverification";
+
 /// The `[client]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,6 +66,11 @@ pub struct ClientLayer {
     /// `auth().actor.sub` / `useAuth().actor.sub`), shown only during an impersonation.
     #[serde(default)]
     pub actor: Option<String>,
+    /// A GET route of the app for a sensitive action: it answers 2xx only to a session whose second factor
+    /// was verified in the last 10 minutes (`auth().has({ reverification: "strict" })`), and Clerk's
+    /// reverification error (403, `clerk_error.reason = "reverification-error"`) to any other.
+    #[serde(default)]
+    pub reverification_route: Option<String>,
 }
 
 impl ClientLayer {
@@ -78,8 +86,9 @@ impl ClientLayer {
                 return Err(format!("{field} must be a CSS selector"));
             }
         }
-        match &self.after_sign_out_path {
-            Some(p) if !p.starts_with('/') => Err(format!("after_sign_out_path {p:?} must start with /")),
+        match (&self.after_sign_out_path, &self.reverification_route) {
+            (Some(p), _) if !p.starts_with('/') => Err(format!("after_sign_out_path {p:?} must start with /")),
+            (_, Some(p)) if !p.starts_with('/') => Err(format!("reverification_route {p:?} must start with /")),
             _ => Ok(()),
         }
     }

@@ -64,7 +64,7 @@ mod expect;
 mod place;
 mod webhooks;
 
-pub use client::{ACTOR_TAG, CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
+pub use client::{ACTOR_TAG, CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, REVERIFICATION_TAG, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
 pub use expect::{ExpectedFailure, FailureSignature, Skip, label, step_text};
 pub use place::{PLACE, Place};
 pub use webhooks::{NO_WEBHOOK_HANDLER, WEBHOOKS_TAG, WebhookHandler};
@@ -358,6 +358,9 @@ impl Profile {
             }
             Some(c) if tagged(ACTOR_TAG) && c.actor.is_none() => {
                 Some("the profile names no element showing who impersonates the user (client.actor)".into())
+            }
+            Some(c) if tagged(REVERIFICATION_TAG) && c.reverification_route.is_none() => {
+                Some("the profile names no reverification route of the app (client.reverification_route)".into())
             }
             _ => None,
         }

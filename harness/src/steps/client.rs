@@ -117,7 +117,7 @@ impl ConformanceWorld {
     }
 
     /// Waits for a code sent to `identifier` and types it.
-    async fn enter_sent_code(&mut self, identifier: &str) {
+    pub(super) async fn enter_sent_code(&mut self, identifier: &str) {
         let issuer = self.env.issuer.clone();
         let browser = self.browser().await;
         let result = browser
@@ -145,45 +145,60 @@ impl ConformanceWorld {
     }
 
     /// `fetch` from the page; the status and whether the answer carries the API's data.
-    async fn fetch_from_page(&mut self, path: &str) -> (u16, bool) {
+    pub(super) async fn fetch_from_page(&mut self, path: &str) -> (u16, bool) {
+        let (status, body) = self.fetch_body_from_page(path).await;
+        (status, body.contains(crate::downstream::DATA_MARKER_PREFIX))
+    }
+
+    /// `fetch` from the page; the status and the body.
+    pub(super) async fn fetch_body_from_page(&mut self, path: &str) -> (u16, String) {
         let script = format!(
             "fetch({}, {{headers: {{accept: 'application/json'}}}}).then(async r => [r.status, await r.text()])",
             serde_json::to_string(path).expect("a string serialises")
         );
         let result = self.browser().await.eval::<(u16, String)>(&script).await;
-        let (status, body) = self.in_browser(&format!("fetching {path} from the page"), result).await;
-        (status, body.contains(crate::downstream::DATA_MARKER_PREFIX))
+        self.in_browser(&format!("fetching {path} from the page"), result).await
     }
 
-    async fn session_cookie(&mut self) -> Option<String> {
+    pub(super) async fn session_cookie(&mut self) -> Option<String> {
         let result = self.browser().await.cookies().await;
         let cookies = self.in_browser("reading the cookies", result).await;
         cookies.into_iter().find(|(name, _, _)| name == mock_clerk::cookies::SESSION).map(|(_, v, _)| v).filter(|v| !v.is_empty())
     }
 
     pub(super) async fn create_account(&mut self, password: Option<&str>) {
+        self.create_account_with(password, NewUser::default()).await;
+    }
+
+    /// Creates this scenario's account through the Backend API with what else `extra` gives it (second
+    /// factors); its email, names and password are set here. Returns its user id.
+    pub(super) async fn create_account_with(&mut self, password: Option<&str>, extra: NewUser) -> String {
         let account = self.new_account(password);
         let new = NewUser {
             email_address: vec![account.email.clone()],
             first_name: Some(account.first_name.clone()),
             last_name: Some("Tester".into()),
             password: account.password.clone(),
-            ..NewUser::default()
+            ..extra
         };
         match self.env.issuer.create_user(new).await {
             Ok(id) => {
                 if let Some(a) = self.account.as_mut() {
-                    a.user_id = Some(id);
+                    a.user_id = Some(id.clone());
                 }
+                id
             }
             Err(e) => self.fail(&format!("creating {} through the Backend API: {e}", account.email)),
         }
     }
 
-    async fn sign_in_with_password(&mut self, password: &str) {
+    pub(super) async fn sign_in_with_password(&mut self, password: &str) {
         let account = self.account();
         self.fill("typing the email address", clerk_ui::IDENTIFIER, &account.email).await;
         self.click("clicking Continue", clerk_ui::PRIMARY_BUTTON).await;
+        // The first step keeps a hidden password field for autofill: type only once the password step shows.
+        let result = self.browser().await.wait_for_url("the password step", DEFAULT_WAIT, |u| path_of(u).ends_with(clerk_ui::FACTOR_ONE_PATH)).await;
+        self.in_browser("reaching the password step", result).await;
         self.fill("typing the password", clerk_ui::PASSWORD, password).await;
         self.click("clicking Continue after the password", clerk_ui::PRIMARY_BUTTON).await;
     }

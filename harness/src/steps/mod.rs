@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod client;
+mod mfa;
 mod navigation;
 mod outcome;
 mod security;
@@ -56,6 +57,7 @@ pub fn definitions() -> Vec<StepDef> {
     all.extend(client::definitions());
     all.extend(social::definitions());
     all.extend(tickets::definitions());
+    all.extend(mfa::definitions());
     all.extend(webhooks::definitions());
     all
 }
@@ -66,6 +68,7 @@ pub fn nextjs_definitions() -> Vec<StepDef> {
     let mut all = client::definitions();
     all.extend(social::definitions());
     all.extend(tickets::definitions());
+    all.extend(mfa::definitions());
     all.extend(webhooks::definitions());
     all
 }

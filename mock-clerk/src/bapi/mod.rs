@@ -6,6 +6,7 @@ pub const JWKS_PATH: &str = "/v1/jwks";
 
 mod clients;
 mod jwks;
+mod phone_numbers;
 mod sessions;
 mod tickets;
 mod users;
@@ -32,6 +33,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/users/{id}", get(users::get_one).delete(users::delete).patch(users::update))
         .route("/v1/users/{id}/metadata", patch(users::update_metadata))
         .route("/v1/users/{id}/oauth_access_tokens/{provider}", get(users::oauth_access_tokens))
+        .route("/v1/phone_numbers/{id}", get(phone_numbers::get_one).patch(phone_numbers::update))
         .route("/v1/sessions", get(sessions::list).post(sessions::create))
         .route("/v1/sessions/{id}", get(sessions::get_one))
         .route("/v1/sessions/{id}/revoke", post(sessions::revoke))

@@ -46,6 +46,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__mock/reset", post(reset))
         .merge(crate::webhooks::routes::routes())
         .route("/__mock/codes", get(crate::fapi::codes::list))
+        .route("/__mock/users/{id}/totp", get(totp))
         .route_layer(middleware::from_fn_with_state(state, control_access))
 }
 
@@ -217,6 +218,10 @@ async fn handshake_format(State(state): State<AppState>) -> Response {
 async fn set_handshake_format(State(state): State<AppState>, JsonBody(body): JsonBody<HandshakeFormatBody>) -> Response {
     state.set_handshake_format(body.format);
     handshake_format(State(state)).await
+}
+
+async fn totp(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
+    Ok(ok_json(&serde_json::to_value(ops::totp(&state, &id)?).expect("serialises")))
 }
 
 async fn reset(State(state): State<AppState>) -> Response {

@@ -80,7 +80,7 @@ pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiErro
         let refresh_token = store.refresh_token(&session.id);
         (user_id, session, dev_browser, refresh_token)
     };
-    let spec = TokenSpec { ttl: req.ttl_seconds.map(Duration::from_secs), azp: req.azp, extra: req.claims, ..TokenSpec::new(&user_id, &session.id) };
+    let spec = TokenSpec { ttl: req.ttl_seconds.map(Duration::from_secs), azp: req.azp, extra: req.claims, ..TokenSpec::for_session(&session, now) };
     let Minted { token, iat } = state.mint(&spec);
     let mut jar = vec![Cookie::new(cookies::SESSION, &token), Cookie::new(cookies::CLIENT_UAT, iat.to_string())];
     if let Some(dvb) = dev_browser {
@@ -213,4 +213,11 @@ pub fn reset(state: &AppState) {
     state.set_handshake_format(Default::default());
     state.webhooks().clear_messages();
     state.fapi().reset();
+}
+
+/// A user's authenticator secret and the code it shows at mock-clerk's current time (`GET /__mock/users/{id}/totp`).
+pub fn totp(state: &AppState, user_id: &str) -> Result<crate::mfa::TotpView, ApiError> {
+    let now = state.clock().now_ms();
+    let store = state.store();
+    crate::mfa::totp_view(store.user(user_id)?, now).ok_or_else(|| ApiError::ResourceNotFound { kind: "totp", id: user_id.to_owned() })
 }

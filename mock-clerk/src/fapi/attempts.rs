@@ -61,6 +61,10 @@ pub struct SignInAttempt {
     pub user_id: Option<String>,
     /// The first factor's verification, once prepared or attempted.
     pub first_factor: Option<Verification>,
+    /// When the first factor was verified, if the user must still pass a second one (milliseconds).
+    pub first_factor_verified_at: Option<i64>,
+    /// The second factor's verification, once prepared or attempted.
+    pub second_factor: Option<Verification>,
     /// The session it created.
     pub created_session_id: Option<String>,
     /// Milliseconds.
@@ -70,10 +74,11 @@ pub struct SignInAttempt {
 }
 
 impl SignInAttempt {
-    /// `needs_identifier`, `needs_first_factor` or `complete`.
+    /// `needs_identifier`, `needs_first_factor`, `needs_second_factor` or `complete`.
     pub fn status(&self) -> &'static str {
         match (&self.user_id, &self.created_session_id) {
             (_, Some(_)) => "complete",
+            (Some(_), None) if self.first_factor_verified_at.is_some() => "needs_second_factor",
             (Some(_), None) => "needs_first_factor",
             (None, None) => "needs_identifier",
         }
@@ -112,11 +117,11 @@ pub struct SignUpAttempt {
 /// A code mock-clerk "sent", readable through `GET /__mock/codes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SentCode {
-    /// Where it went (an email address).
+    /// Where it went (an email address or a phone number).
     pub identifier: String,
     /// The code.
     pub code: String,
-    /// `email_code`.
+    /// `email_code` or `phone_code`.
     pub strategy: String,
     /// `sign_in_…` or `sign_up_…`.
     pub attempt_id: String,
@@ -148,6 +153,8 @@ impl Attempts {
             identifier: None,
             user_id: None,
             first_factor: None,
+            first_factor_verified_at: None,
+            second_factor: None,
             created_session_id: None,
             created_at: now,
             oauth: None,

@@ -146,7 +146,9 @@ impl Browser {
         let now = state.clock().now_ms();
         let store = state.store();
         match store.client(id) {
-            Some(client) if !store.active_sessions_on_client(id, now).is_empty() => client.updated_at / 1000,
+            // Never after the wall clock, which session tokens' `iat` follows: after `POST /__mock/clock/advance` a
+            // virtual `updated_at` would make every token look outdated to the SDK (`client_uat > iat`).
+            Some(client) if !store.active_sessions_on_client(id, now).is_empty() => (client.updated_at / 1000).min(state.clock().wall_ms() / 1000),
             _ => 0,
         }
     }

@@ -195,7 +195,7 @@ pub fn resolve(
     };
     match session {
         Some(session) => {
-            let spec = TokenSpec { azp: azp.map(str::to_owned), ..TokenSpec::for_session(&session) };
+            let spec = TokenSpec { azp: azp.map(str::to_owned), ..TokenSpec::for_session(&session, now) };
             let minted = state.mint(&spec);
             (signed_in_directives(&minted.token, minted.iat, dev_browser.as_deref(), suffix), Resolution::SignedIn { session_id: session.id.into() })
         }

@@ -14,6 +14,7 @@ pub mod form;
 pub mod handshake;
 mod me;
 pub mod oauth;
+mod second_factor;
 mod sessions;
 mod sign_ins;
 mod sign_ups;
@@ -75,6 +76,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/client/sign_ins/{id}", get(sign_ins::get))
         .route("/v1/client/sign_ins/{id}/prepare_first_factor", post(sign_ins::prepare_first_factor))
         .route("/v1/client/sign_ins/{id}/attempt_first_factor", post(sign_ins::attempt_first_factor))
+        .route("/v1/client/sign_ins/{id}/prepare_second_factor", post(second_factor::prepare))
+        .route("/v1/client/sign_ins/{id}/attempt_second_factor", post(second_factor::attempt))
         .route("/v1/client/sign_ups", post(sign_ups::create))
         .route("/v1/client/sign_ups/{id}", get(sign_ups::get).patch(sign_ups::update))
         .route("/v1/client/sign_ups/{id}/prepare_verification", post(sign_ups::prepare_verification))

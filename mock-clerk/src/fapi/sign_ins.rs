@@ -15,11 +15,11 @@ use crate::error::ApiError;
 use crate::extract::Id;
 use crate::state::AppState;
 
-fn not_found(id: &str) -> FapiError {
+pub(super) fn not_found(id: &str) -> FapiError {
     ApiError::ResourceNotFound { kind: "sign_in", id: id.to_owned() }.into()
 }
 
-fn answer(state: &AppState, browser: &Browser, id: &str) -> Result<Response, FapiError> {
+pub(super) fn answer(state: &AppState, browser: &Browser, id: &str) -> Result<Response, FapiError> {
     let body = {
         let store = state.store();
         let attempts = state.fapi().attempts();
@@ -148,6 +148,9 @@ fn attempt_factor(state: &AppState, browser: &Browser, id: &str, form: &Form) ->
     if attempt.created_session_id.is_some() {
         return Err(FapiError::NotReady("This sign-in is already complete."));
     }
+    if attempt.first_factor_verified_at.is_some() {
+        return Err(FapiError::NotReady("The first factor is verified already: attempt the second factor."));
+    }
     let user_id = attempt.user_id.clone().ok_or(FapiError::NotReady("Identify the user before attempting a first factor."))?;
     match strategy.as_str() {
         "password" => {
@@ -170,6 +173,11 @@ fn attempt_factor(state: &AppState, browser: &Browser, id: &str, form: &Form) ->
             check_code(verification, code, now)?;
         }
         other => return Err(FapiError::StrategyNotAllowed(other.to_owned())),
+    }
+    if store.user(&user_id)?.mfa.two_factor_enabled() {
+        // No session yet: the sign-in now needs its second factor (`super::second_factor`).
+        attempt.first_factor_verified_at = Some(now);
+        return Ok(());
     }
     let session = store.create_session_on_client(&user_id, &client, now)?;
     store.touch_client(&client, now);

@@ -14,7 +14,7 @@ pub const AVATAR_PATH: &str = "/img/avatar.svg";
 /// A session token for a Frontend API session, minted with the one mint function ([`AppState::mint`]);
 /// `azp` is the page's origin, as Clerk stamps it.
 pub fn session_token(state: &AppState, session: &Session, origin: Option<&str>) -> String {
-    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::for_session(session) };
+    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::for_session(session, state.clock().now_ms()) };
     state.mint(&spec).token
 }
 
@@ -90,7 +90,7 @@ pub fn session_json(state: &AppState, store: &Store, session: &Session, origin: 
         "last_active_token": {"object": "token", "jwt": session_token(state, session, origin)},
         "actor": session.actor.as_deref(),
         "tasks": null,
-        "factor_verification_age": [0, -1],
+        "factor_verification_age": crate::mfa::fva(session, now),
         "user": user.map(|u| user_json(state, u)),
         "public_user_data": user.map(|u| public_user_data(state, u)),
         "created_at": session.created_at,
@@ -121,9 +121,9 @@ pub fn sign_in_json(state: &AppState, store: &Store, a: &SignInAttempt) -> Value
         "identifier": a.identifier,
         "user_data": user.map(|u| json!({"first_name": u.first_name, "last_name": u.last_name, "image_url": avatar_url(state), "has_image": false})),
         "supported_first_factors": factors,
-        "supported_second_factors": null,
+        "supported_second_factors": user.filter(|_| a.first_factor_verified_at.is_some()).map(super::second_factor::supported),
         "first_factor_verification": first_factor_json(state, a),
-        "second_factor_verification": null,
+        "second_factor_verification": a.second_factor.as_ref().map(verification_json),
         "created_session_id": a.created_session_id,
         "abandon_at": a.created_at + ATTEMPT_ABANDON_MS,
     })
