@@ -73,9 +73,12 @@ impl FapiError {
             Self::Api(e) => e.status(),
             Self::SignedOut => StatusCode::UNAUTHORIZED,
             Self::BundleNotFound(_) | Self::BundlesMissing(_) => StatusCode::NOT_FOUND,
-            Self::NotReady(_) | Self::OAuthStateInvalid | Self::NothingToTransfer | Self::TicketInvalid | Self::TicketExpired | Self::SignInUrlMissing => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::NotReady(_)
+            | Self::OAuthStateInvalid
+            | Self::NothingToTransfer
+            | Self::TicketInvalid
+            | Self::TicketExpired
+            | Self::SignInUrlMissing => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
