@@ -266,14 +266,7 @@ impl Browser {
         let start = Instant::now();
         let value = format!("document.querySelector({})?.value ?? ''", serde_json::Value::from(css));
         loop {
-            self.on_live_element(css, async |element| {
-                element.click().await.map_err(cdp(format!("focusing {css}")))?;
-                // Typing replaces whatever the field held, as a user selecting it first would.
-                element.call_js_fn("function() { this.select(); }", false).await.map_err(cdp(format!("selecting the text of {css}")))?;
-                element.type_str(text).await.map_err(cdp(format!("typing into {css}")))?;
-                Ok(())
-            })
-            .await?;
+            self.type_code(css, text).await?;
             // Keys typed while React replaced or reset the field (a busy machine, a form re-rendering) are lost:
             // the field must hold exactly the text before anyone submits it. The text itself (a password) is
             // never put into the error.
@@ -290,6 +283,19 @@ impl Browser {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// Types `text` into the field matching `css`, replacing what it held, without checking what it holds
+    /// afterwards: Clerk's one-time-code field submits itself once full, then clears or leaves the page.
+    pub async fn type_code(&self, css: &str, text: &str) -> Result<(), BrowserError> {
+        self.on_live_element(css, async |element| {
+            element.click().await.map_err(cdp(format!("focusing {css}")))?;
+            // Typing replaces whatever the field held, as a user selecting it first would.
+            element.call_js_fn("function() { this.select(); }", false).await.map_err(cdp(format!("selecting the text of {css}")))?;
+            element.type_str(text).await.map_err(cdp(format!("typing into {css}")))?;
+            Ok(())
+        })
+        .await
     }
 
     /// Runs `action` on the element matching `css`, again on a fresh match when React replaced the element

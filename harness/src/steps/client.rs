@@ -96,6 +96,12 @@ impl ConformanceWorld {
         self.in_browser(what, result).await;
     }
 
+    /// Types a one-time code (the field submits itself once full), or fails the step with the browser's view.
+    pub(super) async fn type_code(&mut self, what: &str, css: &str, code: &str) {
+        let result = self.browser().await.type_code(css, code).await;
+        self.in_browser(what, result).await;
+    }
+
     pub(super) async fn click(&mut self, what: &str, css: &str) {
         let result = self.browser().await.click(css).await;
         self.in_browser(what, result).await;
@@ -126,7 +132,7 @@ impl ConformanceWorld {
             })
             .await;
         let code = self.in_browser("the verification code", result).await;
-        self.fill("typing the code", clerk_ui::CODE, &code.code).await;
+        self.type_code("typing the code", clerk_ui::CODE, &code.code).await;
     }
 
     /// Waits until the element `css` shows `expected`.

@@ -84,11 +84,11 @@ impl ConformanceWorld {
         match how {
             "my authenticator app" => {
                 let code = self.current_totp().await;
-                self.fill("typing the authenticator code", clerk_ui::CODE, &code).await;
+                self.type_code("typing the authenticator code", clerk_ui::CODE, &code).await;
             }
             "a wrong authenticator code" => {
                 let code = wrong(&self.current_totp().await);
-                self.fill("typing a wrong authenticator code", clerk_ui::CODE, &code).await;
+                self.type_code("typing a wrong authenticator code", clerk_ui::CODE, &code).await;
                 return;
             }
             "an SMS code" => {
