@@ -3,4 +3,5 @@
 
 pub mod nextjs;
 pub mod node;
+pub mod sdk;
 pub mod targets;

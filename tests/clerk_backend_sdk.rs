@@ -1,35 +1,9 @@
 //! The real `@clerk/backend` 3 (fixtures/clerk-backend, pinned by its package-lock.json) against a running
 //! mock-clerk: if the SDK accepts mock-clerk's answers here, an unmodified app will too.
 
-use std::time::Duration;
-
-use clerk_conformance::node::{ensure_npm_ci, fixture_dir, run_json_script};
+use clerk_conformance::sdk::{backend_sdk as sdk, backend_sdk_with_key as sdk_with_key, sdk_ok as ok};
 use mock_clerk::{BrokenToken, Fault, InstanceKind, MockClerk};
 use serde_json::{Value, json};
-
-/// Runs ops through the SDK; returns one result per op.
-fn sdk(clerk: &MockClerk, ops: Value) -> Vec<Value> {
-    sdk_with_key(clerk, clerk.secret_key(), ops)
-}
-
-fn sdk_with_key(clerk: &MockClerk, secret_key: &str, ops: Value) -> Vec<Value> {
-    let dir = fixture_dir("clerk-backend");
-    ensure_npm_ci(&dir).expect("npm ci for fixtures/clerk-backend");
-    let input = json!({
-        "apiUrl": clerk.url(),
-        "secretKey": secret_key,
-        "publishableKey": clerk.publishable_key(),
-        "ops": ops,
-    });
-    let out = run_json_script(&dir, "driver.mjs", &input, Duration::from_secs(60)).expect("driver ran");
-    assert!(out["sdkVersion"].as_str().unwrap().starts_with("3."), "@clerk/backend 3 expected: {out}");
-    out["results"].as_array().unwrap().clone()
-}
-
-fn ok(result: &Value) -> &Value {
-    assert_eq!(result["ok"], true, "SDK call failed: {result:#}");
-    &result["value"]
-}
 
 fn err(result: &Value) -> &Value {
     assert_eq!(result["ok"], false, "SDK call unexpectedly succeeded: {result:#}");

@@ -3,24 +3,9 @@
 //! as clerk-js redeems it, gives a session whose tokens `verifyToken` accepts with `act`, and whose request
 //! `authenticateRequest(…).toAuth().actor` names the actor (what `@clerk/nextjs`'s `auth().actor` returns).
 
-use std::time::Duration;
-
-use clerk_conformance::node::{ensure_npm_ci, fixture_dir, run_json_script};
+use clerk_conformance::sdk::{backend_sdk as sdk, sdk_ok as ok};
 use mock_clerk::{InstanceKind, MockClerk};
 use serde_json::{Value, json};
-
-fn sdk(clerk: &MockClerk, ops: Value) -> Vec<Value> {
-    let dir = fixture_dir("clerk-backend");
-    ensure_npm_ci(&dir).expect("npm ci for fixtures/clerk-backend");
-    let input = json!({"apiUrl": clerk.url(), "secretKey": clerk.secret_key(), "publishableKey": clerk.publishable_key(), "ops": ops});
-    let out = run_json_script(&dir, "driver.mjs", &input, Duration::from_secs(60)).expect("driver ran");
-    out["results"].as_array().unwrap().clone()
-}
-
-fn ok(result: &Value) -> &Value {
-    assert_eq!(result["ok"], true, "SDK call failed: {result:#}");
-    &result["value"]
-}
 
 /// `POST /v1/client/sign_ins` `strategy=ticket`, as clerk-js sends it; returns the new session.
 async fn redeem(clerk: &MockClerk, ticket: &str) -> Value {

@@ -8,23 +8,10 @@ mod receiver;
 
 use std::time::Duration;
 
-use clerk_conformance::node::{ensure_npm_ci, fixture_dir, run_json_script};
+use clerk_conformance::sdk::{backend_sdk as driver, sdk_ok as ok};
 use mock_clerk::MockClerk;
 use receiver::{Received, Receiver};
 use serde_json::{Value, json};
-
-fn driver(clerk: &MockClerk, ops: Value) -> Vec<Value> {
-    let dir = fixture_dir("clerk-backend");
-    ensure_npm_ci(&dir).expect("npm ci for fixtures/clerk-backend");
-    let input = json!({"apiUrl": clerk.url(), "secretKey": clerk.secret_key(), "publishableKey": clerk.publishable_key(), "ops": ops});
-    let out = run_json_script(&dir, "driver.mjs", &input, Duration::from_secs(60)).expect("driver ran");
-    out["results"].as_array().unwrap().clone()
-}
-
-fn ok(result: &Value) -> &Value {
-    assert_eq!(result["ok"], true, "call failed: {result:#}");
-    &result["value"]
-}
 
 fn verify_ops(deliveries: &[Received], secret: &str) -> Vec<Value> {
     deliveries
