@@ -31,7 +31,8 @@ pub fn run_both_builds(args: &RunArgs, token_lifetime: Option<Duration>) -> Exit
     };
     let ok = std::thread::scope(|s| {
         let runs = [Variant::Middleware, Variant::Proxy].map(|v| s.spawn(move || run_one(v)));
-        runs.into_iter().fold(true, |ok, run| run.join().unwrap_or(false) && ok)
+        let results: Vec<bool> = runs.into_iter().map(|run| run.join().unwrap_or(false)).collect();
+        results.into_iter().all(|ok| ok)
     });
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
