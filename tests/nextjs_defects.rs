@@ -12,9 +12,12 @@ use harness::profile::Profile;
 use harness::runner::{RunArgs, run};
 use harness::stack::{Stack, StackOptions};
 
+/// A seeded defect: its name, and the scenarios (id, part of the failing step) that must catch it.
+type Defect = (&'static str, &'static [(&'static str, &'static str)]);
+
 /// The defects fixtures/nextjs-app knows (lib/defect.ts), each with the scenario and (a part of) the step that
 /// must catch it.
-const DEFECTS: &[(&str, &[(&str, &str)])] = &[
+const DEFECTS: &[Defect] = &[
     ("no-protect", &[("@RP-001", "I am sent to sign in, with a way back to the data page")]),
     ("public-matcher-too-broad", &[("@RP-009", "with a way back to the public-lookalike probe")]),
     ("retries-post", &[("@RT-003", "Then I see an error")]),
@@ -23,7 +26,7 @@ const DEFECTS: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// The client-side defects, caught by browser scenarios.
-const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
+const CLIENT_DEFECTS: &[Defect] = &[
     (
         "after-sign-out-elsewhere",
         &[("@CL-201", "the browser is on the page after sign-out"), ("@CL-301", "the browser is on the page after sign-out")],
@@ -37,7 +40,7 @@ const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// The webhook handler's defects (app/api/webhooks/clerk), caught by the `@webhooks` scenarios.
-const WEBHOOK_DEFECTS: &[(&str, &[(&str, &str)])] = &[
+const WEBHOOK_DEFECTS: &[Defect] = &[
     ("webhook-unverified", &[("@WH-103", "the app refused it with a 4xx status")]),
     ("webhook-stale", &[("@WH-104", "the app refused it with a 4xx status")]),
     ("webhook-replay", &[("@WH-105", "the app refused it with a 4xx status")]),
@@ -86,11 +89,11 @@ fn the_suite_catches_the_seeded_defects_of_the_nextjs_app() {
     let profile = Profile::load(clerk_conformance::node::workspace_root().join("fixtures/targets/nextjs-middleware.toml")).unwrap();
     let args = RunArgs { quiet: true, concurrency: 16, ..RunArgs::default() };
     let http = args.restricted_to("not @client");
-    let named = |d: &(&str, &[(&str, &str)])| {
+    let named = |d: &Defect| {
         let ids: Vec<&str> = d.1.iter().map(|(id, _)| *id).collect();
         args.restricted_to(&ids.join(" or "))
     };
-    let defects: Vec<(&(&str, &[(&str, &str)]), RunArgs)> = DEFECTS
+    let defects: Vec<(&Defect, RunArgs)> = DEFECTS
         .iter()
         .map(|d| (d, http.clone()))
         .chain(CLIENT_DEFECTS.iter().map(|d| (d, named(d))))
