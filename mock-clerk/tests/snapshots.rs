@@ -6,6 +6,9 @@
 //! `<prefix>_<27 base62>`, timestamps milliseconds, JWT claims seconds, JWTs three base64url parts, `n` a
 //! 2048-bit modulus, kids `ins_…`.
 
+#[path = "common/openapi.rs"]
+mod openapi;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -80,10 +83,15 @@ impl Mock {
         self.send(req.body(body).unwrap()).await
     }
 
-    /// A Backend API call with the instance's secret key.
+    /// A Backend API call with the instance's secret key. Where Clerk's OpenAPI spec describes the operation and
+    /// status, the answer must match its schema ([`openapi`]).
     async fn bapi(&self, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
         let sk = self.secret_key.clone();
-        self.call(method, uri, Some(&sk), body).await
+        let (status, json) = self.call(method.clone(), uri, Some(&sk), body).await;
+        if openapi::describes(method.as_str(), uri, status.as_u16()) {
+            openapi::assert_conforms(method.as_str(), uri, status.as_u16(), &json);
+        }
+        (status, json)
     }
 
     /// A control API call (from the loopback peer).
@@ -605,4 +613,75 @@ async fn control_api_errors() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_envelope(&body);
     assert_json_snapshot!("control_error_end_unknown_session", body);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Clerk's OpenAPI contract
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Every Backend API operation mock-clerk answers, checked against `bapi/2026-05-12.yml` (each `bapi` call checks
+/// its answer; this test asserts each was one the spec describes, so none is skipped silently).
+#[tokio::test]
+async fn bapi_answers_match_clerk_openapi_spec() {
+    let m = Mock::new();
+    let mut checked = Vec::new();
+    let mut call = async |method: Method, uri: String, body: Option<Value>, expected: StatusCode| {
+        let (status, json) = m.bapi(method.clone(), &uri, body).await;
+        assert_eq!(status, expected, "{method} {uri}: {json}");
+        openapi::assert_conforms(method.as_str(), &uri, status.as_u16(), &json);
+        checked.push(format!("{method} {uri} {status}"));
+        json
+    };
+    let full = json!({
+        "email_address": ["ada@example.com"], "first_name": "Ada", "last_name": "Lovelace", "username": "ada_l",
+        "password": "correct horse battery", "external_id": "ext-42", "public_metadata": {"role": "admin"},
+        "private_metadata": {"plan": "pro"}, "unsafe_metadata": {"theme": "dark"},
+        "totp_secret": "JBSWY3DPEHPK3PXP", "backup_codes": ["one-code-1"], "phone_number": ["+15555550100"],
+    });
+    let user = call(Method::POST, "/v1/users".into(), Some(full), StatusCode::OK).await;
+    let uid = user["id"].as_str().unwrap().to_owned();
+    call(Method::GET, format!("/v1/users/{uid}"), None, StatusCode::OK).await;
+    call(Method::GET, "/v1/users?limit=5&offset=0&order_by=-created_at".into(), None, StatusCode::OK).await;
+    call(Method::GET, "/v1/users/count?email_address=ada%40example.com".into(), None, StatusCode::OK).await;
+    call(Method::PATCH, format!("/v1/users/{uid}"), Some(json!({"first_name": "Augusta"})), StatusCode::OK).await;
+    call(Method::PATCH, format!("/v1/users/{uid}/metadata"), Some(json!({"public_metadata": {"x": {"y": 1}}})), StatusCode::OK).await;
+    let phone_id = user["phone_numbers"][0]["id"].as_str().unwrap().to_owned();
+    call(Method::GET, format!("/v1/phone_numbers/{phone_id}"), None, StatusCode::OK).await;
+    call(Method::PATCH, format!("/v1/phone_numbers/{phone_id}"), Some(json!({"reserved_for_second_factor": true})), StatusCode::OK).await;
+    call(Method::GET, format!("/v1/users/{uid}/oauth_access_tokens/oauth_google"), None, StatusCode::OK).await;
+
+    let session = call(Method::POST, "/v1/sessions".into(), Some(json!({"user_id": uid})), StatusCode::OK).await;
+    let sid = session["id"].as_str().unwrap().to_owned();
+    call(Method::GET, format!("/v1/sessions/{sid}"), None, StatusCode::OK).await;
+    call(Method::GET, format!("/v1/sessions?user_id={uid}"), None, StatusCode::OK).await;
+    let token = call(Method::POST, format!("/v1/sessions/{sid}/tokens"), None, StatusCode::OK).await;
+    call(Method::POST, format!("/v1/sessions/{sid}/tokens/supabase"), None, StatusCode::OK).await;
+    let (status, signed_in) = m.control(Method::POST, "/__mock/sign-in", Some(json!({"email": "grace@example.com"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (other_sid, refresh) = (signed_in["session_id"].as_str().unwrap(), signed_in["refresh_cookie"]["value"].clone());
+    for format in ["token", "cookie"] {
+        let body =
+            json!({"expired_token": signed_in["token"], "refresh_token": refresh, "request_origin": "http://localhost:3000", "format": format});
+        call(Method::POST, format!("/v1/sessions/{other_sid}/refresh"), Some(body), StatusCode::OK).await;
+    }
+    call(Method::POST, format!("/v1/sessions/{sid}/revoke"), None, StatusCode::OK).await;
+
+    let sit = call(Method::POST, "/v1/sign_in_tokens".into(), Some(json!({"user_id": uid})), StatusCode::OK).await;
+    call(Method::POST, format!("/v1/sign_in_tokens/{}/revoke", sit["id"].as_str().unwrap()), None, StatusCode::OK).await;
+    let act = call(Method::POST, "/v1/actor_tokens".into(), Some(json!({"user_id": uid, "actor": {"sub": "user_admin"}})), StatusCode::OK).await;
+    call(Method::POST, format!("/v1/actor_tokens/{}/revoke", act["id"].as_str().unwrap()), None, StatusCode::OK).await;
+    call(Method::POST, "/v1/testing_tokens".into(), None, StatusCode::OK).await;
+    call(Method::GET, "/v1/jwks".into(), None, StatusCode::OK).await;
+
+    // The error envelope, for each 4xx the spec lists.
+    call(Method::GET, "/v1/users/user_doesnotexist".into(), None, StatusCode::NOT_FOUND).await;
+    call(Method::POST, "/v1/users".into(), Some(json!({"email_address": ["ADA@example.com"]})), StatusCode::UNPROCESSABLE_ENTITY).await;
+    call(Method::GET, "/v1/users?limit=0".into(), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    call(Method::POST, "/v1/sessions/sess_doesnotexist/tokens".into(), None, StatusCode::NOT_FOUND).await;
+    call(Method::GET, "/v1/sessions".into(), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    call(Method::DELETE, format!("/v1/users/{uid}"), None, StatusCode::OK).await;
+    let (status, unauthorized) = m.call(Method::GET, "/v1/users", Some("sk_test_wrong"), None).await;
+    openapi::assert_conforms("GET", "/v1/users", status.as_u16(), &unauthorized);
+    assert!(!token["jwt"].is_null());
+    assert_eq!(checked.len(), 29, "{checked:#?}");
 }
