@@ -39,6 +39,7 @@ pub mod store;
 pub mod tickets;
 pub mod tls;
 pub mod tokens;
+pub mod user_query;
 pub mod webhooks;
 
 pub mod handle;
