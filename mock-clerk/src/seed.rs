@@ -1,6 +1,6 @@
 //! A seed: what a fresh instance holds when it starts — `mock-clerk serve --seed PATH` (TOML, env
 //! `MOCK_CLERK_SEED`), or [`crate::MockClerkBuilder::seed`] / [`crate::MockClerkBuilder::seed_file`] with the same
-//! shapes.
+//! shapes; `POST /__mock/seed` takes them as JSON on a running instance (all or nothing).
 //!
 //! One array of tables per kind of record, created in file order:
 //!
@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_spanned::Spanned;
 
-use crate::store::{NewUser, Store, StoreError};
+use crate::store::{NewUser, Store, StoreError, User};
 
 /// What a fresh instance starts with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -249,19 +249,21 @@ impl Seed {
         format!("{} users", self.users.len())
     }
 
-    /// Creates every record in `store` at `now` (ms). Seeding emits no webhook events: the records are there
-    /// from the start.
-    pub fn apply(&self, store: &mut Store, now: i64) -> Result<(), SeedError> {
+    /// Creates every record in `store` at `now` (ms) and returns the users made. Seeding emits no webhook
+    /// events: the records are there from the start. On an error the records before it stay (callers that need
+    /// all or nothing apply to a copy).
+    pub fn apply(&self, store: &mut Store, now: i64) -> Result<Vec<User>, SeedError> {
         let result = self.apply_records(store, now);
         store.take_changes();
         result.map_err(|f| self.locate(f))
     }
 
-    fn apply_records(&self, store: &mut Store, now: i64) -> Result<(), Failure> {
+    fn apply_records(&self, store: &mut Store, now: i64) -> Result<Vec<User>, Failure> {
+        let mut users = Vec::with_capacity(self.users.len());
         for (i, user) in self.users.iter().enumerate() {
-            store.create_user(user.clone().into_new_user(), now).map_err(|e| Failure::from_store("users", i, e))?;
+            users.push(store.create_user(user.clone().into_new_user(), now).map_err(|e| Failure::from_store("users", i, e))?);
         }
-        Ok(())
+        Ok(users)
     }
 
     fn locate(&self, f: Failure) -> SeedError {

@@ -808,3 +808,34 @@ async fn bapi_user_metadata_merges_replaces_and_is_limited() {
     let (status, body) = m.bapi(Method::PATCH, &format!("/v1/users/{id}"), Some(json!({"username": "x"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seeds: the builder and the control API take the seed file's shapes
+// ---------------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn seeds_through_the_builder_and_the_control_api() {
+    let ada = mock_clerk::SeedUser { email: Some("ada@example.com".into()), password: Some("correct horse battery".into()), ..Default::default() };
+    let state = MockClerk::builder().seed(mock_clerk::Seed::with_users([ada])).state_for(SocketAddr::from(ADDR)).expect("state");
+    let sk = state.instance().secret_key().to_owned();
+    let m = Mock { app: mock_clerk::server::app(state).layer(MockConnectInfo(SocketAddr::from(PEER))), secret_key: sk };
+    let (_, count) = m.bapi(Method::GET, "/v1/users/count?email_address=ada%40example.com", None).await;
+    assert_eq!(count["total_count"], 1, "the builder's seed is there from the start");
+
+    let body = json!({"users": [{"email": "grace@example.com", "public_metadata": {"role": "admin"}}, {"email": "alan@example.com"}]});
+    let (status, seeded) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{seeded}");
+    assert_eq!(seeded["users"][0]["public_metadata"], json!({"role": "admin"}));
+    openapi::assert_conforms("GET", "/v1/users", 200, &seeded["users"]);
+
+    let body = json!({"users": [{"email": "linus@example.com"}, {"email": "GRACE@example.com"}]});
+    let (status, refused) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_envelope(&refused);
+    assert_eq!(refused["errors"][0]["meta"]["param_name"], "users[1].email");
+    let (status, refused) = m.control(Method::POST, "/__mock/seed", Some(json!({"users": [{"emial": "x@example.com"}]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_envelope(&refused);
+    let (_, count) = m.bapi(Method::GET, "/v1/users/count", None).await;
+    assert_eq!(count["total_count"], 3, "a refused seed creates nothing (linus is not there)");
+}
