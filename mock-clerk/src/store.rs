@@ -617,8 +617,7 @@ impl Store {
 
     /// Signs a user in on a new client: a new active session.
     pub fn create_session(&mut self, user_id: &str, now: i64) -> Result<Session, StoreError> {
-        let user = self.users.get_mut(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?;
-        user.last_sign_in_at = Some(now);
+        self.user(user_id)?;
         // Room for exactly the one session a new client usually ever holds (an empty Vec grows to 4 on push).
         let client = Client { id: IdStr::new(prefix::CLIENT), session_ids: Vec::with_capacity(1), created_at: now, updated_at: now };
         let client_id = client.id.clone();
@@ -628,7 +627,10 @@ impl Store {
 
     /// A new active session for `user_id` on an existing client.
     pub fn create_session_on_client(&mut self, user_id: &str, client_id: &str, now: i64) -> Result<Session, StoreError> {
-        let user_id = self.users.get_key_value(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?.0.clone();
+        let user = self.users.get_mut(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?;
+        // Every sign-in (Backend API session, password, code, ticket, OAuth) is one.
+        user.last_sign_in_at = Some(now);
+        let user_id = user.id.clone();
         let client_id = self.clients.get_key_value(client_id).map_or_else(|| IdStr::from(client_id), |(k, _)| k.clone());
         let session = Session {
             id: IdStr::new(prefix::SESSION),

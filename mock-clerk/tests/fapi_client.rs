@@ -263,5 +263,12 @@ async fn the_example_seed_gives_users_that_sign_in_with_their_password() {
     let (status, body) = post(&b, attempt, &[("strategy", "password"), ("password", "correct horse battery")]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["response"]["status"], "complete");
-    assert_eq!(body["client"]["sessions"][0]["user"]["id"], ada["id"]);
+    let signed_in_user = &body["client"]["sessions"][0]["user"];
+    assert_eq!(signed_in_user["id"], ada["id"]);
+    assert!(signed_in_user["last_sign_in_at"].as_i64().is_some(), "a password sign-in is a sign-in: {signed_in_user}");
+    assert_eq!(signed_in_user["public_metadata"], json!({"role": "admin", "plan": "pro"}));
+    assert!(signed_in_user.get("private_metadata").is_none(), "the Frontend API never shows private metadata: {signed_in_user}");
+    let client: Value = b.send(b.get(format!("{base}/v1/client"))).await.json().await.unwrap();
+    let text = client.to_string();
+    assert!(!text.contains("private_metadata") && !text.contains("cus_123"), "{text}");
 }
