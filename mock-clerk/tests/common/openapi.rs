@@ -8,6 +8,10 @@
 //!
 //! Use: `openapi::check("GET", "/v1/users/user_123", 200, &body)` (the path as requested, query allowed: it is
 //! matched against the spec's templates, the most literal match first), or `assert_conforms(…)` in a test.
+//! Include it in a test binary with `#[path = "common/openapi.rs"] mod openapi;`.
+
+// Each test binary that includes this file uses part of it.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
