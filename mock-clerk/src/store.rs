@@ -12,6 +12,8 @@ use crate::external::ExternalAccount;
 use crate::ids::{IdStr, new_id, prefix};
 use crate::webhooks::events::{Change, Email, SessionEvent};
 
+pub mod orgs;
+
 /// How long a session lives before it expires (Clerk's default: 7 days).
 pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
 /// When an unused session is abandoned (Clerk's default: 30 days).
@@ -206,6 +208,10 @@ pub struct Session {
     /// When a second factor was verified (milliseconds); `None`: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub second_factor_verified_at: Option<i64>,
+    /// What every token of the session carries besides the standard claims: active organization, features,
+    /// plans, custom claims ([`orgs::SessionClaims`]). Boxed: most sessions have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Box<orgs::SessionClaims>>,
 }
 
 impl Session {
@@ -255,6 +261,33 @@ pub enum StoreError {
     /// The refresh token does not belong to the session.
     #[error("refresh token does not match session {0}")]
     RefreshTokenMismatch(String),
+    /// No record of this kind (`organization`, `role`, …) with this id.
+    #[error("{kind} {id} not found")]
+    NotFound {
+        /// What was looked for.
+        kind: &'static str,
+        /// The id, key or slug asked for.
+        id: String,
+    },
+    /// The user is already a member of the organization.
+    #[error("user {user_id} is already a member of {organization_id}")]
+    AlreadyMember {
+        /// The organization.
+        organization_id: String,
+        /// The user.
+        user_id: String,
+    },
+    /// The organization has as many members as it may have.
+    #[error("organization {0} has reached its membership limit")]
+    MembershipQuotaExceeded(String),
+    /// A metadata object over Clerk's 8 KB limit.
+    #[error("{param} is {size} bytes, over the 8 KB limit")]
+    MetadataTooLarge {
+        /// The field.
+        param: &'static str,
+        /// Its size as JSON.
+        size: usize,
+    },
 }
 
 /// A dev browser (`__clerk_db_jwt`): on development instances it identifies the browser's client to the
@@ -331,6 +364,8 @@ pub struct Store {
     sessions: HashMap<IdStr, Session>,
     dev_browsers: HashMap<String, DevBrowser>,
     nonces: HashMap<String, Vec<String>>,
+    /// Organizations, memberships, invitations, roles and permissions.
+    orgs: orgs::Orgs,
     /// State changes not yet taken ([`Store::take_changes`]): the webhook events to emit. Never persisted.
     changes: Vec<Change>,
 }
@@ -344,6 +379,7 @@ impl Default for Store {
             sessions: HashMap::new(),
             dev_browsers: HashMap::new(),
             nonces: HashMap::new(),
+            orgs: orgs::Orgs::default(),
             changes: Vec::new(),
         }
     }
@@ -358,6 +394,7 @@ struct StoreDataRef<'a> {
     sessions: Vec<&'a Session>,
     dev_browsers: BTreeMap<&'a str, &'a DevBrowser>,
     nonces: BTreeMap<&'a str, &'a Vec<String>>,
+    orgs: &'a orgs::Orgs,
 }
 
 /// The state-file form of a [`Store`] (read).
@@ -372,6 +409,8 @@ struct StoreData {
     dev_browsers: HashMap<String, DevBrowser>,
     #[serde(default)]
     nonces: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    orgs: orgs::Orgs,
 }
 
 impl Serialize for Store {
@@ -388,6 +427,7 @@ impl Serialize for Store {
             sessions,
             dev_browsers: self.dev_browsers.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             nonces: self.nonces.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            orgs: &self.orgs,
         }
         .serialize(serializer)
     }
@@ -427,7 +467,7 @@ impl Store {
                 }
             }
         }
-        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces, changes: Vec::new() }
+        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces, orgs: data.orgs, changes: Vec::new() }
     }
 }
 
@@ -577,6 +617,7 @@ impl Store {
     /// Deletes a user; their sessions are removed.
     pub fn delete_user(&mut self, id: &str, now: i64) -> Result<User, StoreError> {
         let user = self.users.remove(id).ok_or_else(|| StoreError::UserNotFound(id.to_owned()))?;
+        self.orgs.remove_user(id);
         let mut removed = Vec::new();
         for session in self.sessions.values_mut().filter(|s| s.user_id == id) {
             if session.status == SessionStatus::Active {
@@ -621,6 +662,7 @@ impl Store {
             actor: None,
             first_factor_verified_at: None,
             second_factor_verified_at: None,
+            claims: None,
         };
         if let Some(client) = self.clients.get_mut(session.client_id.as_str()) {
             client.session_ids.push(session.id.clone());

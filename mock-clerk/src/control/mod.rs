@@ -3,6 +3,7 @@
 //! callers that present it instead, from any address (loopback callers without it are refused).
 
 pub mod ops;
+pub mod org_ops;
 
 use std::net::SocketAddr;
 use std::time::Duration;

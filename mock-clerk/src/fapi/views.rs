@@ -13,8 +13,8 @@ pub const AVATAR_PATH: &str = "/img/avatar.svg";
 
 /// A session token for a Frontend API session, minted with the one mint function ([`AppState::mint`]);
 /// `azp` is the page's origin, as Clerk stamps it.
-pub fn session_token(state: &AppState, session: &Session, origin: Option<&str>) -> String {
-    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::for_session(session, state.clock().now_ms()) };
+pub fn session_token(state: &AppState, store: &Store, session: &Session, origin: Option<&str>) -> String {
+    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::for_session(session, store, state.clock().now_ms()) };
     state.mint(&spec).token
 }
 
@@ -86,8 +86,8 @@ pub fn session_json(state: &AppState, store: &Store, session: &Session, origin: 
         "expire_at": session.expire_at,
         "abandon_at": session.abandon_at,
         "last_active_at": session.last_active_at,
-        "last_active_organization_id": null,
-        "last_active_token": {"object": "token", "jwt": session_token(state, session, origin)},
+        "last_active_organization_id": session.claims.as_deref().and_then(|c| c.active_organization_id.as_deref()),
+        "last_active_token": {"object": "token", "jwt": session_token(state, store, session, origin)},
         "actor": session.actor.as_deref(),
         "tasks": null,
         "factor_verification_age": crate::mfa::fva(session, now),
