@@ -1,0 +1,158 @@
+//! Organizations, roles and permissions through the real `@clerk/backend` 3 (`clerkClient.organizations.*`,
+//! `organizationRoles`, `organizationPermissions`), and the claims that live on the session: every token the SDK
+//! gets for the session (`sessions.getToken`, i.e. a refresh) carries the active organization's `o` as the
+//! membership is now, so `authenticateRequest(...).toAuth()` and `has()` follow role changes and removal.
+
+use clerk_conformance::sdk::{backend_sdk as driver, sdk_ok as ok};
+use mock_clerk::control::org_ops::OrgSignIn;
+use mock_clerk::store::NewUser;
+use mock_clerk::{MockClerk, SignInRequest};
+use serde_json::{Value, json};
+
+fn err(result: &Value) -> &Value {
+    assert_eq!(result["ok"], false, "expected an error: {result:#}");
+    &result["error"]
+}
+
+/// The first error's code and the HTTP status the SDK saw.
+fn code(result: &Value) -> (String, i64) {
+    let e = err(result);
+    (e["errors"][0]["code"].as_str().unwrap_or_default().to_owned(), e["status"].as_i64().unwrap_or_default())
+}
+
+fn user(clerk: &MockClerk, email: &str) -> String {
+    let now = clerk.state().clock().now_ms();
+    let new = NewUser { email_address: vec![email.into()], first_name: Some("Ada".into()), ..NewUser::default() };
+    clerk.state().store().create_user(new, now).unwrap().id.to_string()
+}
+
+const CHECKS: &[(&str, &str)] = &[
+    ("role", "org:member"),
+    ("role", "org:analyst"),
+    ("permission", "org:reports:read"),
+    ("permission", "org:reports:manage"),
+    ("feature", "premium"),
+    ("plan", "pro"),
+    ("plan", "enterprise"),
+];
+
+/// A token for the session through the SDK (a refresh), then `authenticateRequest` with it and every check.
+fn token_and_auth(name: &str, session_id: &str) -> [Value; 2] {
+    let has: Vec<Value> = CHECKS.iter().map(|(k, v)| json!({ *k: v })).collect();
+    [
+        json!({"op": "getToken", "name": name, "sessionId": session_id}),
+        json!({"op": "authenticateRequest", "url": "http://127.0.0.1:3999/api/reports",
+               "headers": {"authorization": format!("Bearer ${{{name}.jwt}}"), "accept": "application/json"}, "has": has}),
+    ]
+}
+
+fn has_map(auth: &Value) -> Vec<(String, bool)> {
+    CHECKS.iter().zip(auth["has"].as_array().unwrap()).map(|((k, v), b)| (format!("{k} {v}"), b.as_bool().unwrap())).collect()
+}
+
+fn expect_has(auth: &Value, truths: &[bool]) {
+    let got = has_map(auth);
+    let want: Vec<(String, bool)> = got.iter().zip(truths).map(|((name, _), t)| (name.clone(), *t)).collect();
+    assert_eq!(got, want, "has() after {auth:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn organizations_roles_and_claims_that_follow_the_membership() {
+    let clerk = MockClerk::builder().start().await;
+    let creator = user(&clerk, "creator@example.com");
+    let member = user(&clerk, "member@example.com");
+    let big = "x".repeat(9 * 1024);
+
+    let r = driver(
+        &clerk,
+        json!([
+            {"op": "createOrganizationPermission", "name": "perm", "params": {"name": "Read reports", "key": "org:reports:read", "description": "Reports"}},
+            {"op": "createOrganizationRole", "name": "role", "params": {"name": "Analyst", "key": "org:analyst", "permissions": ["${perm.id}"]}},
+            {"op": "createOrganization", "name": "org", "params": {"name": "Acme", "slug": "acme", "createdBy": creator}},
+            {"op": "createOrganization", "params": {"name": "Acme again", "slug": "acme"}},
+            {"op": "getOrganization", "params": {"slug": "acme"}},
+            {"op": "getOrganization", "params": {"organizationId": "${org.id}"}},
+            {"op": "getOrganizationList", "params": {"query": "acm", "limit": 5}},
+            {"op": "updateOrganizationMetadata", "id": "${org.id}", "params": {"publicMetadata": {"tier": "gold", "limits": {"seats": 5}}}},
+            {"op": "updateOrganizationMetadata", "id": "${org.id}", "params": {"publicMetadata": {"limits": {"projects": 2}, "tier": null}, "privateMetadata": {"crm": "c_1"}}},
+            {"op": "updateOrganizationMetadata", "id": "${org.id}", "params": {"publicMetadata": {"blob": big}}},
+            {"op": "createOrganizationMembership", "params": {"organizationId": "${org.id}", "userId": member, "role": "org:member"}},
+            {"op": "createOrganizationMembership", "params": {"organizationId": "${org.id}", "userId": member, "role": "org:member"}},
+            {"op": "createOrganizationMembership", "params": {"organizationId": "${org.id}", "userId": creator, "role": "org:nope"}},
+            {"op": "getOrganizationMembershipList", "params": {"organizationId": "${org.id}"}},
+            {"op": "createOrganizationInvitation", "name": "inv", "params": {"organizationId": "${org.id}", "emailAddress": "new@example.com", "role": "org:member", "inviterUserId": creator}},
+            {"op": "revokeOrganizationInvitation", "params": {"organizationId": "${org.id}", "invitationId": "${inv.id}", "requestingUserId": creator}},
+            {"op": "getOrganizationInvitationList", "params": {"organizationId": "${org.id}"}},
+            {"op": "getUserOrganizationMembershipList", "params": {"userId": member}},
+            {"op": "getOrganization", "params": {"organizationId": "org_missing"}},
+            {"op": "getOrganizationRoleList", "params": {}},
+        ]),
+    );
+    assert_eq!(ok(&r[0])["key"], "org:reports:read");
+    assert_eq!(ok(&r[1])["permissions"][0]["key"], "org:reports:read", "the role holds the permission: {:#}", r[1]);
+    let org = ok(&r[2]);
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    assert!(org_id.starts_with("org_"), "{org:#}");
+    assert_eq!((org["slug"].as_str(), org["createdBy"].as_str(), org["membersCount"].as_i64()), (Some("acme"), Some(creator.as_str()), Some(1)));
+    assert_eq!(code(&r[3]), ("form_identifier_exists".into(), 422), "a duplicate slug");
+    assert_eq!(ok(&r[4])["id"], org_id, "by slug");
+    assert_eq!(ok(&r[5])["slug"], "acme", "by id");
+    assert_eq!((ok(&r[6])["totalCount"].as_i64(), ok(&r[6])["data"][0]["id"].as_str()), (Some(1), Some(org_id.as_str())));
+    assert_eq!(ok(&r[8])["publicMetadata"], json!({"limits": {"seats": 5, "projects": 2}}), "deep merge, null deletes");
+    assert_eq!(ok(&r[8])["privateMetadata"], json!({"crm": "c_1"}));
+    assert_eq!(code(&r[9]), ("form_param_max_length_exceeded".into(), 422), "metadata over 8 KB");
+    let m = ok(&r[10]);
+    assert_eq!(
+        (m["role"].as_str(), m["publicUserData"]["userId"].as_str(), m["organization"]["id"].as_str()),
+        (Some("org:member"), Some(member.as_str()), Some(org_id.as_str()))
+    );
+    assert_eq!(code(&r[11]), ("already_a_member_in_organization".into(), 422));
+    assert_eq!(code(&r[12]), ("resource_not_found".into(), 404), "an unknown role");
+    assert_eq!(ok(&r[13])["totalCount"], 2, "the creator is an admin member: {:#}", r[13]);
+    assert_eq!(ok(&r[14])["status"], "pending");
+    assert_eq!(ok(&r[15])["status"], "revoked");
+    assert_eq!(ok(&r[16])["data"][0]["status"], "revoked");
+    assert_eq!(ok(&r[17])["data"][0]["organization"]["slug"], "acme");
+    assert_eq!(code(&r[18]), ("resource_not_found".into(), 404));
+    let roles: Vec<&str> = ok(&r[19])["data"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["org:admin", "org:member", "org:analyst"]);
+
+    // Signed in with features and a plan, acme active (the membership made through the SDK above).
+    let s = clerk
+        .sign_in_with(SignInRequest {
+            user_id: Some(member.clone()),
+            organization: Some(OrgSignIn { slug: "acme".into(), ..OrgSignIn::default() }),
+            features: vec!["premium".into()],
+            plans: vec!["pro".into()],
+            ..SignInRequest::default()
+        })
+        .unwrap();
+    let sid = s.session_id.as_str();
+    let membership = json!({"organizationId": org_id, "userId": member});
+    let mut ops = Vec::new();
+    ops.extend(token_and_auth("t1", sid));
+    ops.push(json!({"op": "updateOrganizationMembership", "params": {"organizationId": org_id, "userId": member, "role": "org:analyst"}}));
+    ops.extend(token_and_auth("t2", sid));
+    ops.push(json!({"op": "deleteOrganizationMembership", "params": membership}));
+    ops.extend(token_and_auth("t3", sid));
+    let r = driver(&clerk, Value::Array(ops));
+
+    let member_auth = ok(&r[1]);
+    assert_eq!(member_auth["isSignedIn"], true, "{member_auth:#}");
+    assert_eq!(
+        (member_auth["orgId"].as_str(), member_auth["orgSlug"].as_str(), member_auth["orgRole"].as_str()),
+        (Some(org_id.as_str()), Some("acme"), Some("org:member"))
+    );
+    expect_has(member_auth, &[true, false, false, false, true, true, false]);
+
+    assert_eq!(ok(&r[2])["role"], "org:analyst");
+    let analyst = ok(&r[4]);
+    assert_eq!(analyst["orgRole"], "org:analyst", "the next token after the role changed: {analyst:#}");
+    assert_eq!(analyst["orgPermissions"], json!(["org:reports:read"]));
+    expect_has(analyst, &[false, true, true, false, true, true, false]);
+
+    ok(&r[5]);
+    let removed = ok(&r[7]);
+    assert_eq!((removed["isSignedIn"].as_bool(), removed["orgId"].as_str()), (Some(true), None), "no o once the membership is gone: {removed:#}");
+    expect_has(removed, &[false, false, false, false, true, true, false]);
+}
