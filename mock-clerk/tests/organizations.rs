@@ -2,13 +2,14 @@
 //! the handshake's organization sync and by the Frontend API's `touch` (clerk-js `setActive({organization})`),
 //! the `organization*` webhook events, and the state file keeping organizations and session claims.
 
-mod common;
+#[path = "common/receiver.rs"]
+mod receiver;
 
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::receiver::Receiver;
+use receiver::Receiver;
 use mock_clerk::control::org_ops::OrgSignIn;
 use mock_clerk::store::Store;
 use mock_clerk::{MockClerk, SignInRequest, SignedIn};
@@ -46,13 +47,16 @@ fn sign_in_to(clerk: &MockClerk, slug: &str, role: &str) -> SignedIn {
     clerk.sign_in_with(SignInRequest { organization: Some(org), ..SignInRequest::default() }).unwrap()
 }
 
+/// A request and the answer Clerk gives: method, path, body, status, code, `meta.param_name`.
+type Case = (Method, String, Option<Value>, u16, &'static str, &'static str);
+
 #[tokio::test]
 async fn bad_input_gets_clerks_error_envelope() {
     let clerk = MockClerk::start().await;
     let admin = sign_in_to(&clerk, "acme", "org:admin");
     let acme = claims(&admin.token)["o"]["id"].as_str().unwrap().to_owned();
     let big = json!({"blob": "x".repeat(8 * 1024)});
-    let cases: Vec<(Method, String, Option<Value>, u16, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::POST, "/v1/organizations".into(), Some(json!({})), 422, "form_param_missing", "name"),
         (Method::POST, "/v1/organizations".into(), Some(json!({"name": "A", "colour": "red"})), 422, "form_param_unknown", "colour"),
         (Method::POST, "/v1/organizations".into(), Some(json!({"name": "A", "slug": "Not A Slug"})), 422, "form_param_format_invalid", "slug"),
