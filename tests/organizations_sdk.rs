@@ -31,6 +31,8 @@ const CHECKS: &[(&str, &str)] = &[
     ("role", "org:analyst"),
     ("permission", "org:reports:read"),
     ("permission", "org:reports:manage"),
+    ("permission", "org:billing:manage"),
+    ("permission", "org:billing:read"),
     ("feature", "premium"),
     ("plan", "pro"),
     ("plan", "enterprise"),
@@ -67,7 +69,8 @@ async fn organizations_roles_and_claims_that_follow_the_membership() {
         &clerk,
         json!([
             {"op": "createOrganizationPermission", "name": "perm", "params": {"name": "Read reports", "key": "org:reports:read", "description": "Reports"}},
-            {"op": "createOrganizationRole", "name": "role", "params": {"name": "Analyst", "key": "org:analyst", "permissions": ["${perm.id}"]}},
+            {"op": "createOrganizationPermission", "name": "billing", "params": {"name": "Manage billing", "key": "org:billing:manage", "description": "Billing"}},
+            {"op": "createOrganizationRole", "name": "role", "params": {"name": "Analyst", "key": "org:analyst", "permissions": ["${perm.id}", "${billing.id}"]}},
             {"op": "createOrganization", "name": "org", "params": {"name": "Acme", "slug": "acme", "createdBy": creator}},
             {"op": "createOrganization", "params": {"name": "Acme again", "slug": "acme"}},
             {"op": "getOrganization", "params": {"slug": "acme"}},
@@ -89,32 +92,32 @@ async fn organizations_roles_and_claims_that_follow_the_membership() {
         ]),
     );
     assert_eq!(ok(&r[0])["key"], "org:reports:read");
-    assert_eq!(ok(&r[1])["permissions"][0]["key"], "org:reports:read", "the role holds the permission: {:#}", r[1]);
-    let org = ok(&r[2]);
+    assert_eq!(ok(&r[2])["permissions"][1]["key"], "org:billing:manage", "the role holds the permissions: {:#}", r[2]);
+    let org = ok(&r[3]);
     let org_id = org["id"].as_str().unwrap().to_owned();
     assert!(org_id.starts_with("org_"), "{org:#}");
     assert_eq!((org["slug"].as_str(), org["createdBy"].as_str(), org["membersCount"].as_i64()), (Some("acme"), Some(creator.as_str()), Some(1)));
-    assert_eq!(code(&r[3]), ("form_identifier_exists".into(), 422), "a duplicate slug");
-    assert_eq!(ok(&r[4])["id"], org_id, "by slug");
-    assert_eq!(ok(&r[5])["slug"], "acme", "by id");
-    assert_eq!((ok(&r[6])["totalCount"].as_i64(), ok(&r[6])["data"][0]["id"].as_str()), (Some(1), Some(org_id.as_str())));
-    assert_eq!(ok(&r[8])["publicMetadata"], json!({"limits": {"seats": 5, "projects": 2}}), "deep merge, null deletes");
-    assert_eq!(ok(&r[8])["privateMetadata"], json!({"crm": "c_1"}));
-    assert_eq!(code(&r[9]), ("form_param_max_length_exceeded".into(), 422), "metadata over 8 KB");
-    let m = ok(&r[10]);
+    assert_eq!(code(&r[4]), ("form_identifier_exists".into(), 422), "a duplicate slug");
+    assert_eq!(ok(&r[5])["id"], org_id, "by slug");
+    assert_eq!(ok(&r[6])["slug"], "acme", "by id");
+    assert_eq!((ok(&r[7])["totalCount"].as_i64(), ok(&r[7])["data"][0]["id"].as_str()), (Some(1), Some(org_id.as_str())));
+    assert_eq!(ok(&r[9])["publicMetadata"], json!({"limits": {"seats": 5, "projects": 2}}), "deep merge, null deletes");
+    assert_eq!(ok(&r[9])["privateMetadata"], json!({"crm": "c_1"}));
+    assert_eq!(code(&r[10]), ("form_param_max_length_exceeded".into(), 422), "metadata over 8 KB");
+    let m = ok(&r[11]);
     assert_eq!(
         (m["role"].as_str(), m["publicUserData"]["userId"].as_str(), m["organization"]["id"].as_str()),
         (Some("org:member"), Some(member.as_str()), Some(org_id.as_str()))
     );
-    assert_eq!(code(&r[11]), ("already_a_member_in_organization".into(), 422));
-    assert_eq!(code(&r[12]), ("resource_not_found".into(), 404), "an unknown role");
-    assert_eq!(ok(&r[13])["totalCount"], 2, "the creator is an admin member: {:#}", r[13]);
-    assert_eq!(ok(&r[14])["status"], "pending");
-    assert_eq!(ok(&r[15])["status"], "revoked");
-    assert_eq!(ok(&r[16])["data"][0]["status"], "revoked");
-    assert_eq!(ok(&r[17])["data"][0]["organization"]["slug"], "acme");
-    assert_eq!(code(&r[18]), ("resource_not_found".into(), 404));
-    let roles: Vec<&str> = ok(&r[19])["data"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(code(&r[12]), ("already_a_member_in_organization".into(), 422));
+    assert_eq!(code(&r[13]), ("resource_not_found".into(), 404), "an unknown role");
+    assert_eq!(ok(&r[14])["totalCount"], 2, "the creator is an admin member: {:#}", r[14]);
+    assert_eq!(ok(&r[15])["status"], "pending");
+    assert_eq!(ok(&r[16])["status"], "revoked");
+    assert_eq!(ok(&r[17])["data"][0]["status"], "revoked");
+    assert_eq!(ok(&r[18])["data"][0]["organization"]["slug"], "acme");
+    assert_eq!(code(&r[19]), ("resource_not_found".into(), 404));
+    let roles: Vec<&str> = ok(&r[20])["data"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
     assert_eq!(roles, ["org:admin", "org:member", "org:analyst"]);
 
     // Signed in with features and a plan, acme active (the membership made through the SDK above).
@@ -143,16 +146,16 @@ async fn organizations_roles_and_claims_that_follow_the_membership() {
         (member_auth["orgId"].as_str(), member_auth["orgSlug"].as_str(), member_auth["orgRole"].as_str()),
         (Some(org_id.as_str()), Some("acme"), Some("org:member"))
     );
-    expect_has(member_auth, &[true, false, false, false, true, true, false]);
+    expect_has(member_auth, &[true, false, false, false, false, false, true, true, false]);
 
     assert_eq!(ok(&r[2])["role"], "org:analyst");
     let analyst = ok(&r[4]);
     assert_eq!(analyst["orgRole"], "org:analyst", "the next token after the role changed: {analyst:#}");
-    assert_eq!(analyst["orgPermissions"], json!(["org:reports:read"]));
-    expect_has(analyst, &[false, true, true, false, true, true, false]);
+    assert_eq!(analyst["orgPermissions"], json!(["org:reports:read", "org:billing:manage"]));
+    expect_has(analyst, &[false, true, true, false, true, false, true, true, false]);
 
     ok(&r[5]);
     let removed = ok(&r[7]);
     assert_eq!((removed["isSignedIn"].as_bool(), removed["orgId"].as_str()), (Some(true), None), "no o once the membership is gone: {removed:#}");
-    expect_has(removed, &[false, false, false, false, true, true, false]);
+    expect_has(removed, &[false, false, false, false, false, false, true, true, false]);
 }
