@@ -159,3 +159,50 @@ async fn organizations_roles_and_claims_that_follow_the_membership() {
     assert_eq!((removed["isSignedIn"].as_bool(), removed["orgId"].as_str()), (Some(true), None), "no o once the membership is gone: {removed:#}");
     expect_has(removed, &[false, false, false, false, false, false, true, true, false]);
 }
+
+/// `authenticateRequest` for a page, with organization sync on `/orgs/:slug` (`organizationSyncOptions`).
+fn page_with_org_sync(clerk: &MockClerk, url: &str, cookie: &str) -> Value {
+    let options = json!({"proxyUrl": clerk.url(), "organizationSyncOptions": {"organizationPatterns": ["/orgs/:slug"]}});
+    let headers = json!({"cookie": cookie, "accept": "text/html", "sec-fetch-dest": "document", "user-agent": "mock-clerk-tests"});
+    let r = driver(clerk, json!([{"op": "authenticateRequest", "url": url, "options": options, "headers": headers}]));
+    ok(&r[0]).clone()
+}
+
+// packages/backend/src/tokens/request.ts handleMaybeOrganizationSyncHandshake, handshake.ts
+// getOrganizationSyncQueryParams: the SDK asks the handshake for the organization the URL names.
+#[tokio::test(flavor = "multi_thread")]
+async fn organization_sync_activates_the_organization_through_the_handshake() {
+    let clerk = MockClerk::builder().start().await;
+    let s = clerk
+        .sign_in_with(SignInRequest {
+            organization: Some(OrgSignIn { slug: "acme".into(), role: Some("org:admin".into()), ..OrgSignIn::default() }),
+            ..SignInRequest::default()
+        })
+        .unwrap();
+    {
+        let now = clerk.state().clock().now_ms();
+        let mut store = clerk.state().store();
+        let beta = store.create_organization(mock_clerk::store::orgs::NewOrganization { name: "Beta".into(), ..Default::default() }, now).unwrap();
+        store.create_membership(&beta.id, &s.user_id, "org:member", None, None, now).unwrap();
+    }
+    let page = "http://127.0.0.1:3999/orgs/beta";
+    let first = page_with_org_sync(&clerk, page, &s.cookie_header());
+    assert_eq!((first["status"].as_str(), first["orgSlug"].as_str()), (Some("handshake"), None), "{first:#}");
+    let to_clerk = first["headers"]["location"].as_str().unwrap();
+    let asked = url::Url::parse(to_clerk).unwrap().query_pairs().find(|(k, _)| k == "organization_id").map(|(_, v)| v.into_owned());
+    assert_eq!(asked.as_deref(), Some("beta"), "{to_clerk}");
+
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let back = http.get(to_clerk).send().await.unwrap();
+    assert_eq!(back.status(), 307);
+    let back = back.headers()["location"].to_str().unwrap().to_owned();
+    let second = page_with_org_sync(&clerk, &back, &s.cookie_header());
+    assert_eq!(second["status"], "signed-in", "{second:#}");
+    let fresh = second["setCookies"].as_array().unwrap().iter().filter_map(Value::as_str).rfind(|c| c.starts_with("__session=")).unwrap();
+    let jwt = fresh.trim_start_matches("__session=").split(';').next().unwrap();
+    let o = mock_clerk::tokens::decode_unverified(jwt).unwrap().claims["o"].clone();
+    assert_eq!((o["slg"].as_str(), o["rol"].as_str()), (Some("beta"), Some("member")), "the handshake's token: {second:#}");
+    let store = clerk.state().store();
+    let active = store.session_claims(&s.session_id).and_then(|c| c.active_organization_id.clone());
+    assert_eq!(active.as_deref(), Some(store.organization("beta").unwrap().id.as_str()), "the session's active organization is now beta");
+}

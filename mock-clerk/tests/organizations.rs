@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use receiver::Receiver;
 use mock_clerk::control::org_ops::OrgSignIn;
 use mock_clerk::store::Store;
 use mock_clerk::{MockClerk, SignInRequest, SignedIn};
+use receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
 
