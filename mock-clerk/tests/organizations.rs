@@ -331,3 +331,46 @@ async fn the_state_file_keeps_organizations_and_session_claims() {
     assert_eq!(again["sid"], s.session_id.as_str(), "custom claims never replace Clerk's own");
     assert_eq!(loaded.role("org:auditor").unwrap().permissions, ["org:audit:read"]);
 }
+
+#[test]
+fn the_token_command_mints_organization_billing_and_actor_claims() {
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mock-clerk"))
+            .current_dir(std::env::temp_dir())
+            .env_clear()
+            .args(["token", "--ephemeral-key"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, out, err) = run(&[
+        "--org",
+        "acme",
+        "--org-id",
+        "org_1",
+        "--role",
+        "org:admin",
+        "--permission",
+        "org:reports:read",
+        "--permission",
+        "org:billing:manage",
+        "--permission",
+        "org:sys_profile:manage",
+        "--feature",
+        "premium",
+        "--plan",
+        "pro",
+        "--actor",
+        "user_support",
+    ]);
+    assert!(ok, "{err}");
+    let c = claims(out.lines().next().unwrap());
+    assert_eq!(c["o"], json!({"id": "org_1", "slg": "acme", "rol": "admin", "per": "read,manage", "fpm": "1,2"}), "{c:#}");
+    assert_eq!(
+        (c["fea"].as_str(), c["pla"].as_str(), c["act"]["sub"].as_str()),
+        (Some("o:reports,o:billing,u:premium"), Some("u:pro"), Some("user_support"))
+    );
+    let (ok, _, err) = run(&["--role", "org:admin"]);
+    assert!(!ok && err.contains("--org"), "a role needs an organization: {err}");
+}
