@@ -228,6 +228,10 @@ async fn the_handshake_and_touch_switch_the_active_organization() {
     let acme = clerk.state().store().organization("acme").unwrap().id.clone();
     assert_eq!(session["last_active_organization_id"], acme.as_str(), "{body:#}");
     assert_eq!(claims(session["last_active_token"]["jwt"].as_str().unwrap())["o"]["rol"], "admin");
+    let slugs: Vec<&str> =
+        session["user"]["organization_memberships"].as_array().unwrap().iter().filter_map(|m| m["organization"]["slug"].as_str()).collect();
+    assert_eq!(slugs, ["acme", "beta"], "clerk-js finds the active organization among the user's memberships");
+    assert_eq!(session["user"]["organization_memberships"][0].get("private_metadata"), None);
     let res = touch("gamma").await.unwrap();
     assert_eq!(res.status().as_u16(), 404, "not a member");
     let (_, token) = bapi(&clerk, Method::POST, &format!("/v1/sessions/{}/tokens", s.session_id), Some(json!({}))).await;

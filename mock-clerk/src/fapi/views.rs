@@ -91,11 +91,32 @@ pub fn session_json(state: &AppState, store: &Store, session: &Session, origin: 
         "actor": session.actor.as_deref(),
         "tasks": null,
         "factor_verification_age": crate::mfa::fva(session, now),
-        "user": user.map(|u| user_json(state, u)),
+        "user": user.map(|u| with_memberships(user_json(state, u), store, u)),
         "public_user_data": user.map(|u| public_user_data(state, u)),
         "created_at": session.created_at,
         "updated_at": session.updated_at,
     })
+}
+
+/// The user's organization memberships as clerk-js reads them (`user.organizationMemberships`: what
+/// `useOrganization()` and `setActive({ organization: slug })` look up), without private metadata.
+fn with_memberships(mut user: Value, store: &Store, u: &User) -> Value {
+    let memberships: Vec<Value> = store
+        .user_memberships(&u.id)
+        .into_iter()
+        .map(|m| {
+            let mut v = crate::bapi::org_views::membership_json(store, m);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("private_metadata");
+            }
+            if let Some(o) = v["organization"].as_object_mut() {
+                o.remove("private_metadata");
+            }
+            v
+        })
+        .collect();
+    user["organization_memberships"] = memberships.into();
+    user
 }
 
 /// `SignInJSON`.
