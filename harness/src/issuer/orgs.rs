@@ -111,6 +111,22 @@ impl Issuer {
         }
     }
 
+    /// Changes what a session's next token carries: its active organization (id or slug, `""` for none), features,
+    /// plans, custom claims (`POST /__mock/sessions/{id}/claims`; absent fields stay).
+    pub async fn update_session_claims(&self, session_id: &str, update: org_ops::SessionClaimsUpdate) -> Result<(), IssuerError> {
+        match self {
+            Issuer::Local(c) => {
+                let now = c.state().clock().now_ms();
+                org_ops::update_session_claims(&mut c.state().store(), session_id, update, now).map_err(ApiError::from)?;
+                Ok(())
+            }
+            Issuer::Remote(r) => {
+                let body = serde_json::to_value(&update).expect("serialises");
+                r.control::<Value>(Method::POST, &format!("sessions/{session_id}/claims"), Some(body)).await.map(drop)
+            }
+        }
+    }
+
     /// Removes a member from the organization (id or slug); their session's next token has no `o` for it.
     pub async fn remove_membership(&self, org: &str, user_id: &str) -> Result<(), IssuerError> {
         match self {

@@ -225,5 +225,20 @@ async fn organizations_roles_and_memberships_reach_the_next_token() {
         assert_eq!(claim(&after, "o"), Value::Null, "no membership, no o: {issuer:?}");
         assert_eq!(claim(&after, "pla"), "u:pro", "the plan stays on the session");
         assert!(issuer.set_membership_role(&slug, &admin.user_id, "org:admin").await.is_err(), "no membership to change");
+
+        let update = mock_clerk::control::org_ops::SessionClaimsUpdate {
+            active_organization: Some(format!("second-{i}")),
+            plans: Some(vec!["enterprise".into()]),
+            ..Default::default()
+        };
+        issuer.update_session_claims(&admin.session_id, update).await.unwrap();
+        let switched = next_token(&clerk, &admin.session_id).await;
+        assert_eq!(
+            (claim(&switched, "o")["slg"].as_str(), claim(&switched, "pla").as_str()),
+            (Some(format!("second-{i}").as_str()), Some("u:enterprise"))
+        );
+        assert_eq!(claim(&switched, "fea"), "u:premium", "features stay when not given");
+        let elsewhere = mock_clerk::control::org_ops::SessionClaimsUpdate { active_organization: Some(slug.clone()), ..Default::default() };
+        assert!(issuer.update_session_claims(&admin.session_id, elsewhere).await.is_err(), "not a member any more");
     }
 }

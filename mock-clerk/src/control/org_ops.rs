@@ -120,3 +120,35 @@ impl ClaimArgs {
         claims
     }
 }
+
+/// What `POST /__mock/sessions/{id}/claims` changes on a session (absent fields stay as they are): the claims
+/// its next token carries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionClaimsUpdate {
+    /// The active organization (id or slug; the user must be a member), `""` for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_organization: Option<String>,
+    /// Replaces the features (`fea`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// Replaces the plans (`pla`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plans: Option<Vec<String>>,
+    /// Replaces the custom claims.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Changes the claims a session carries (its next token shows them).
+pub fn update_session_claims(store: &mut Store, session_id: &str, update: SessionClaimsUpdate, now: i64) -> Result<(), StoreError> {
+    store.session(session_id)?;
+    if let Some(org) = &update.active_organization {
+        store.set_active_organization(session_id, Some(org), now)?;
+    }
+    let current = store.session_claims(session_id).cloned().unwrap_or_default();
+    let features = update.features.unwrap_or(current.features);
+    let plans = update.plans.unwrap_or(current.plans);
+    let custom = update.claims.unwrap_or(current.custom);
+    store.set_session_claims(session_id, features, plans, custom)
+}
