@@ -78,6 +78,25 @@ pub enum ApiError {
     /// The key ring could not be changed (key generation or the key file failed).
     #[error("key ring: {0}")]
     KeyRing(String),
+    /// The user is already a member of the organization.
+    #[error("already a member")]
+    AlreadyMember {
+        /// The organization.
+        organization_id: String,
+        /// The user.
+        user_id: String,
+    },
+    /// The organization has as many members as it may have.
+    #[error("membership quota exceeded")]
+    MembershipQuotaExceeded(String),
+    /// A metadata object over Clerk's 8 KB limit.
+    #[error("{param} over 8 KB")]
+    MetadataTooLarge {
+        /// The field.
+        param: String,
+        /// Its size in bytes.
+        size: usize,
+    },
 }
 
 impl ApiError {
@@ -91,6 +110,7 @@ impl ApiError {
             Self::FormParamMissing(_) | Self::FormParamUnknown(_) | Self::FormParamInvalid { .. } | Self::IdentifierExists(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            Self::AlreadyMember { .. } | Self::MembershipQuotaExceeded(_) | Self::MetadataTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::SessionNotActive { .. } | Self::RefreshTokenInvalid => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ControlForbidden(_) => StatusCode::FORBIDDEN,
@@ -118,6 +138,9 @@ impl ApiError {
             Self::ControlForbidden(_) => "control_api_forbidden",
             Self::InjectedFault(_) => "injected_fault",
             Self::KeyRing(_) => "key_ring_error",
+            Self::AlreadyMember { .. } => "already_a_member_in_organization",
+            Self::MembershipQuotaExceeded(_) => "organization_membership_quota_exceeded",
+            Self::MetadataTooLarge { .. } => "form_param_max_length_exceeded",
         }
     }
 
@@ -138,6 +161,9 @@ impl ApiError {
             Self::ControlForbidden(_) => "forbidden",
             Self::InjectedFault(_) => "injected fault",
             Self::KeyRing(_) => "key ring error",
+            Self::AlreadyMember { .. } => "already a member",
+            Self::MembershipQuotaExceeded(_) => "membership quota exceeded",
+            Self::MetadataTooLarge { .. } => "is too large",
         }
     }
 
@@ -161,6 +187,9 @@ impl ApiError {
             Self::ControlForbidden(why) => sentence((*why).to_owned()),
             Self::InjectedFault(status) => format!("A fault injected through the control API answered {status}."),
             Self::KeyRing(why) => sentence(format!("The key ring could not be changed: {why}")),
+            Self::AlreadyMember { organization_id, user_id } => format!("User {user_id} is already a member of organization {organization_id}."),
+            Self::MembershipQuotaExceeded(org) => format!("Organization {org} has reached its maximum number of memberships."),
+            Self::MetadataTooLarge { param, size } => format!("{param} is {size} bytes; metadata may be at most 8 KB."),
         }
     }
 
@@ -169,7 +198,8 @@ impl ApiError {
             Self::FormParamMissing(p) | Self::FormParamUnknown(p) | Self::IdentifierExists(p) => {
                 json!({"param_name": p})
             }
-            Self::FormParamInvalid { param, .. } => json!({"param_name": param}),
+            Self::FormParamInvalid { param, .. } | Self::MetadataTooLarge { param, .. } => json!({"param_name": param}),
+            Self::ResourceNotFound { kind: "organization", id } | Self::MembershipQuotaExceeded(id) => json!({"organization_id": id}),
             Self::ResourceNotFound { kind: "session", id } | Self::SessionNotActive { id, .. } => {
                 json!({"session_id": id})
             }
@@ -218,6 +248,10 @@ impl From<StoreError> for ApiError {
             StoreError::IdentifierTaken { param, .. } => Self::IdentifierExists(param.into()),
             StoreError::InvalidParam { param, message } => Self::FormParamInvalid { param: param.into(), message },
             StoreError::RefreshTokenMismatch(_) => Self::RefreshTokenInvalid,
+            StoreError::NotFound { kind, id } => Self::ResourceNotFound { kind, id },
+            StoreError::AlreadyMember { organization_id, user_id } => Self::AlreadyMember { organization_id, user_id },
+            StoreError::MembershipQuotaExceeded(org) => Self::MembershipQuotaExceeded(org),
+            StoreError::MetadataTooLarge { param, size } => Self::MetadataTooLarge { param: param.into(), size },
         }
     }
 }
@@ -291,6 +325,9 @@ mod tests {
             ApiError::ControlForbidden("The control API only answers loopback callers"),
             ApiError::InjectedFault(StatusCode::SERVICE_UNAVAILABLE),
             ApiError::KeyRing("RSA key generation failed".into()),
+            ApiError::AlreadyMember { organization_id: "org_1".into(), user_id: "user_1".into() },
+            ApiError::MembershipQuotaExceeded("org_1".into()),
+            ApiError::MetadataTooLarge { param: "public_metadata".into(), size: 9000 },
         ] {
             let text = long(e.clone());
             assert!(text.ends_with('.') && !text.ends_with(".."), "{e:?}: {text:?}");

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use mock_clerk::control::ops::{self, MintRequest};
 use mock_clerk::handle::default_secret_key;
 use mock_clerk::{BrokenToken, InstanceKind, KeySource, MockClerkBuilder};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A local Clerk issuer that the real, unmodified Clerk SDKs accept.
 #[derive(Debug, Parser)]
@@ -133,6 +133,27 @@ struct TokenArgs {
     /// Break the token on purpose.
     #[arg(long, value_enum)]
     broken: Option<BrokenToken>,
+    /// Active organization (its slug): the token gets an `o` claim.
+    #[arg(long = "org", value_name = "SLUG")]
+    org: Option<String>,
+    /// The active organization's id (with `--org`).
+    #[arg(long = "org-id", default_value = "org_mock", requires = "org")]
+    org_id: String,
+    /// Role in the organization (with `--org`; default org:member).
+    #[arg(long, requires = "org")]
+    role: Option<String>,
+    /// A permission of the role, `org:feature:action` (with `--org`); repeatable.
+    #[arg(long = "permission", requires = "org")]
+    permissions: Vec<String>,
+    /// A feature (`fea`): `premium` or `o:reports`; repeatable.
+    #[arg(long = "feature")]
+    features: Vec<String>,
+    /// A plan (`pla`): `pro` or `o:team`; repeatable.
+    #[arg(long = "plan")]
+    plans: Vec<String>,
+    /// Impersonation: the acting user's id (`act.sub`).
+    #[arg(long, value_name = "USER_ID")]
+    actor: Option<String>,
     /// Print header and claims as JSON too.
     #[arg(long)]
     decode: bool,
@@ -204,13 +225,23 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Token(args) => {
             let state = args.instance.builder().state_for(args.instance.addr)?;
+            let mut claims = mock_clerk::control::org_ops::ClaimArgs {
+                org: args.org.map(|slug| (args.org_id, slug)),
+                role: args.role,
+                permissions: args.permissions,
+                features: args.features,
+                plans: args.plans,
+                actor: args.actor,
+            }
+            .claims();
+            claims.extend(args.claims);
             let minted = ops::mint(
                 &state,
                 MintRequest {
                     sub: Some(args.sub),
                     sid: Some(args.sid),
                     ttl_seconds: Some(args.ttl),
-                    claims: args.claims.into_iter().collect::<Map<_, _>>(),
+                    claims,
                     broken: args.broken,
                     ..MintRequest::default()
                 },

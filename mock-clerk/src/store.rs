@@ -12,17 +12,17 @@ use crate::external::ExternalAccount;
 use crate::ids::{IdStr, new_id, prefix};
 use crate::webhooks::events::{Change, Email, SessionEvent};
 
-/// Clerk's limit on each metadata object of a user (public, private, unsafe): 8 KB of JSON.
+pub mod orgs;
+
+/// Clerk's limit on each metadata object (public, private, unsafe) of a user, an organization or a membership:
+/// 8 KB of JSON.
 pub const METADATA_LIMIT_BYTES: usize = 8 * 1024;
 
 /// Refuses a metadata object over [`METADATA_LIMIT_BYTES`] (its compact JSON, as Clerk measures it).
-fn check_metadata_size(param: &'static str, metadata: &Map<String, Value>) -> Result<(), StoreError> {
-    let size = serde_json::to_vec(metadata).map_or(0, |v| v.len());
+pub fn check_metadata(param: &'static str, metadata: &Map<String, Value>) -> Result<(), StoreError> {
+    let size = serde_json::to_vec(metadata).map_or(usize::MAX, |v| v.len());
     if size > METADATA_LIMIT_BYTES {
-        return Err(StoreError::InvalidParam {
-            param,
-            message: format!("{param} is {size} bytes of JSON; each metadata object may hold at most 8 KB ({METADATA_LIMIT_BYTES} bytes)"),
-        });
+        return Err(StoreError::MetadataTooLarge { param, size });
     }
     Ok(())
 }
@@ -229,6 +229,10 @@ pub struct Session {
     /// When a second factor was verified (milliseconds); `None`: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub second_factor_verified_at: Option<i64>,
+    /// What every token of the session carries besides the standard claims: active organization, features,
+    /// plans, custom claims ([`orgs::SessionClaims`]). Boxed: most sessions have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Box<orgs::SessionClaims>>,
 }
 
 impl Session {
@@ -278,6 +282,33 @@ pub enum StoreError {
     /// The refresh token does not belong to the session.
     #[error("refresh token does not match session {0}")]
     RefreshTokenMismatch(String),
+    /// No record of this kind (`organization`, `role`, …) with this id.
+    #[error("{kind} {id} not found")]
+    NotFound {
+        /// What was looked for.
+        kind: &'static str,
+        /// The id, key or slug asked for.
+        id: String,
+    },
+    /// The user is already a member of the organization.
+    #[error("user {user_id} is already a member of {organization_id}")]
+    AlreadyMember {
+        /// The organization.
+        organization_id: String,
+        /// The user.
+        user_id: String,
+    },
+    /// The organization has as many members as it may have.
+    #[error("organization {0} has reached its membership limit")]
+    MembershipQuotaExceeded(String),
+    /// A metadata object over Clerk's 8 KB limit.
+    #[error("{param} is {size} bytes, over the 8 KB limit")]
+    MetadataTooLarge {
+        /// The field.
+        param: &'static str,
+        /// Its size as JSON.
+        size: usize,
+    },
 }
 
 /// A dev browser (`__clerk_db_jwt`): on development instances it identifies the browser's client to the
@@ -334,6 +365,8 @@ pub struct Store {
     sessions: HashMap<IdStr, Session>,
     dev_browsers: HashMap<String, DevBrowser>,
     nonces: HashMap<String, Vec<String>>,
+    /// Organizations, memberships, invitations, roles and permissions.
+    orgs: orgs::Orgs,
     /// State changes not yet taken ([`Store::take_changes`]): the webhook events to emit. Never persisted.
     changes: Vec<Change>,
 }
@@ -347,6 +380,7 @@ impl Default for Store {
             sessions: HashMap::new(),
             dev_browsers: HashMap::new(),
             nonces: HashMap::new(),
+            orgs: orgs::Orgs::default(),
             changes: Vec::new(),
         }
     }
@@ -361,6 +395,7 @@ struct StoreDataRef<'a> {
     sessions: Vec<&'a Session>,
     dev_browsers: BTreeMap<&'a str, &'a DevBrowser>,
     nonces: BTreeMap<&'a str, &'a Vec<String>>,
+    orgs: &'a orgs::Orgs,
 }
 
 /// The state-file form of a [`Store`] (read).
@@ -375,6 +410,8 @@ struct StoreData {
     dev_browsers: HashMap<String, DevBrowser>,
     #[serde(default)]
     nonces: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    orgs: orgs::Orgs,
 }
 
 impl Serialize for Store {
@@ -391,6 +428,7 @@ impl Serialize for Store {
             sessions,
             dev_browsers: self.dev_browsers.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             nonces: self.nonces.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            orgs: &self.orgs,
         }
         .serialize(serializer)
     }
@@ -430,7 +468,7 @@ impl Store {
                 }
             }
         }
-        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces, changes: Vec::new() }
+        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces, orgs: data.orgs, changes: Vec::new() }
     }
 }
 
@@ -454,9 +492,9 @@ impl Store {
         if new.password.as_ref().is_some_and(|p| p.len() < 8) {
             return Err(StoreError::InvalidParam { param: "password", message: "passwords must be 8 characters or more".into() });
         }
-        check_metadata_size("public_metadata", &new.public_metadata)?;
-        check_metadata_size("private_metadata", &new.private_metadata)?;
-        check_metadata_size("unsafe_metadata", &new.unsafe_metadata)?;
+        check_metadata("public_metadata", &new.public_metadata)?;
+        check_metadata("private_metadata", &new.private_metadata)?;
+        check_metadata("unsafe_metadata", &new.unsafe_metadata)?;
         let taken = |phone: &str| self.users.values().any(|u| u.mfa.phone_numbers.iter().any(|p| p.phone_number == phone));
         let phones = crate::mfa::check_new(&new, taken)?;
         let id = IdStr::new(prefix::USER);
@@ -497,7 +535,7 @@ impl Store {
             ("unsafe_metadata", &update.unsafe_metadata),
         ] {
             if let Some(m) = metadata {
-                check_metadata_size(param, m)?;
+                check_metadata(param, m)?;
             }
         }
         if let Some(name) = &update.username
@@ -591,14 +629,14 @@ impl Store {
     }
 
     /// The ids of the organizations `user` is a member of, for the `organization_id` filter of user lists.
-    /// Organizations are not stored yet: none.
-    fn organization_ids_of(&self, _user: &User) -> Vec<&str> {
-        Vec::new()
+    fn organization_ids_of(&self, user: &User) -> Vec<&str> {
+        self.user_memberships(&user.id).into_iter().map(|m| m.organization_id.as_str()).collect()
     }
 
     /// Deletes a user; their sessions are removed.
     pub fn delete_user(&mut self, id: &str, now: i64) -> Result<User, StoreError> {
         let user = self.users.remove(id).ok_or_else(|| StoreError::UserNotFound(id.to_owned()))?;
+        self.orgs.remove_user(id);
         let mut removed = Vec::new();
         for session in self.sessions.values_mut().filter(|s| s.user_id == id) {
             if session.status == SessionStatus::Active {
@@ -645,6 +683,7 @@ impl Store {
             actor: None,
             first_factor_verified_at: None,
             second_factor_verified_at: None,
+            claims: None,
         };
         if let Some(client) = self.clients.get_mut(session.client_id.as_str()) {
             client.session_ids.push(session.id.clone());

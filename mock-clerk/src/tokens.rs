@@ -17,6 +17,8 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 pub const NBF_LEEWAY_SECS: i64 = 10;
 /// `v` of the v2 session-token format.
 pub const SESSION_TOKEN_VERSION: i64 = 2;
+/// Claims Clerk sets itself; a session's custom claims may not replace them.
+pub const STANDARD_CLAIMS: &[&str] = &["act", "azp", "exp", "fea", "fva", "iat", "iss", "jti", "nbf", "o", "pla", "sid", "sts", "sub", "v"];
 
 /// What a session token should say. Unset times come from the clock at minting.
 ///
@@ -45,6 +47,10 @@ pub struct TokenSpec {
     pub act: Option<Value>,
     /// `fva`: minutes since the first and the second factor (`-1`: none); `None` for `[0, -1]`.
     pub fva: Option<[i64; 2]>,
+    /// `fea`: features, comma-separated and scoped (`o:reports,u:premium`); `None` leaves the claim out.
+    pub fea: Option<String>,
+    /// `pla`: plans, comma-separated and scoped (`u:pro`); `None` leaves the claim out.
+    pub pla: Option<String>,
     /// Any other claims; they override the standard ones.
     pub extra: Map<String, Value>,
 }
@@ -55,15 +61,30 @@ impl TokenSpec {
         Self { sub: Some(sub.into()), sid: Some(sid.into()), ..Self::default() }
     }
 
-    /// A token for a stored session at `now_ms` (mock-clerk's clock): its user, its id, its factor ages (`fva`)
-    /// and, for an impersonation session, its actor (`act`). Every mint of a session's token (Backend API,
-    /// Frontend API, handshake) starts here.
-    pub fn for_session(session: &crate::store::Session, now_ms: i64) -> Self {
-        Self {
+    /// A token for a stored session at `now_ms` (mock-clerk's clock): its user, its id, its factor ages (`fva`),
+    /// for an impersonation session its actor (`act`), and the claims that live on the session
+    /// ([`crate::store::orgs::SessionClaims`]): `o` built from the active organization's membership as it is now
+    /// (gone with the membership), `fea` (the organization's features, then the session's), `pla`, custom claims.
+    /// Every mint of a session's token (Backend API, Frontend API, handshake, control API) starts here.
+    pub fn for_session(session: &crate::store::Session, store: &crate::store::Store, now_ms: i64) -> Self {
+        let mut spec = Self {
             act: session.actor.as_deref().cloned(),
             fva: Some(crate::mfa::fva(session, now_ms)),
             ..Self::new(session.user_id.as_str(), session.id.as_str())
+        };
+        let Some(claims) = session.claims.as_deref() else { return spec };
+        let org = store.org_claim(&session.user_id, claims);
+        let mut fea: Vec<String> = org.as_ref().map(|o| o.features.iter().map(|f| format!("o:{f}")).collect()).unwrap_or_default();
+        for f in crate::store::orgs::scoped(&claims.features) {
+            if !fea.contains(&f) {
+                fea.push(f);
+            }
         }
+        spec.fea = (!fea.is_empty()).then(|| fea.join(","));
+        spec.pla = (!claims.plans.is_empty()).then(|| crate::store::orgs::scoped(&claims.plans).collect::<Vec<_>>().join(","));
+        spec.org = org.map(|o| o.o);
+        spec.extra = claims.custom.iter().filter(|(k, _)| !STANDARD_CLAIMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        spec
     }
 
     /// Adds a custom claim.
@@ -97,12 +118,18 @@ impl TokenSpec {
             claims.insert("azp".into(), azp.clone().into());
         }
         claims.insert("exp".into(), iat.saturating_add(ttl).into());
+        if let Some(fea) = &self.fea {
+            claims.insert("fea".into(), fea.clone().into());
+        }
         claims.insert("fva".into(), json!(self.fva.unwrap_or([0, crate::mfa::FVA_NEVER])));
         claims.insert("iat".into(), iat.into());
         claims.insert("iss".into(), issuer.into());
         claims.insert("nbf".into(), iat.saturating_sub(NBF_LEEWAY_SECS).into());
         if let Some(org) = &self.org {
             claims.insert("o".into(), org.clone());
+        }
+        if let Some(pla) = &self.pla {
+            claims.insert("pla".into(), pla.clone().into());
         }
         if let Some(sid) = &self.sid {
             claims.insert("sid".into(), sid.clone().into());

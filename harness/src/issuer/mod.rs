@@ -22,6 +22,7 @@
 //! ```
 
 mod backdate;
+mod orgs;
 mod remote;
 mod tickets;
 

@@ -188,3 +188,57 @@ async fn second_factors_through_either_side() {
         assert!(issuer.use_phone_for_second_factor(&no_totp).await.is_err(), "{issuer:?}");
     }
 }
+
+/// The session's next token through the Backend API (`POST /v1/sessions/{id}/tokens`).
+async fn next_token(clerk: &MockClerk, session_id: &str) -> String {
+    let url = format!("{}/v1/sessions/{session_id}/tokens", clerk.url());
+    let v: Value = reqwest::Client::new().post(url).bearer_auth(clerk.secret_key()).send().await.unwrap().json().await.unwrap();
+    v["jwt"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn organizations_roles_and_memberships_reach_the_next_token() {
+    let (clerk, issuers) = both().await;
+    for (i, issuer) in issuers.iter().enumerate() {
+        let slug = format!("acme-{i}");
+        let org = mock_clerk::control::org_ops::OrgSignIn { slug: slug.clone(), role: Some("org:admin".into()), ..Default::default() };
+        let req = SignInRequest { organization: Some(org), features: vec!["premium".into()], plans: vec!["pro".into()], ..SignInRequest::default() };
+        let admin = issuer.sign_in_with(req).await.unwrap();
+        let o = claim(&admin.token, "o");
+        assert_eq!((o["slg"].as_str(), o["rol"].as_str()), (Some(slug.as_str()), Some("admin")), "{issuer:?}");
+        assert_eq!((claim(&admin.token, "fea"), claim(&admin.token, "pla")), (json!("u:premium"), json!("u:pro")));
+
+        issuer.ensure_role("org:analyst", &["org:reports:read"]).await.unwrap();
+        issuer.ensure_role("org:analyst", &["org:reports:read", "org:reports:export"]).await.unwrap();
+        issuer.set_membership_role(&slug, &admin.user_id, "org:analyst").await.unwrap();
+        let next = next_token(&clerk, &admin.session_id).await;
+        assert_eq!(claim(&next, "o")["rol"], "analyst", "{issuer:?}");
+        assert_eq!((claim(&next, "o")["per"].as_str(), claim(&next, "fea").as_str()), (Some("read,export"), Some("o:reports,u:premium")));
+
+        let other = issuer.sign_in().await.unwrap();
+        let org_id = issuer.create_organization("Second", &format!("second-{i}"), Some(&other.user_id)).await.unwrap();
+        assert!(org_id.starts_with("org_"));
+        issuer.add_membership(&org_id, &admin.user_id, "org:member").await.unwrap();
+        assert!(issuer.add_membership(&org_id, &admin.user_id, "org:member").await.is_err(), "already a member");
+        issuer.remove_membership(&slug, &admin.user_id).await.unwrap();
+        let after = next_token(&clerk, &admin.session_id).await;
+        assert_eq!(claim(&after, "o"), Value::Null, "no membership, no o: {issuer:?}");
+        assert_eq!(claim(&after, "pla"), "u:pro", "the plan stays on the session");
+        assert!(issuer.set_membership_role(&slug, &admin.user_id, "org:admin").await.is_err(), "no membership to change");
+
+        let update = mock_clerk::control::org_ops::SessionClaimsUpdate {
+            active_organization: Some(format!("second-{i}")),
+            plans: Some(vec!["enterprise".into()]),
+            ..Default::default()
+        };
+        issuer.update_session_claims(&admin.session_id, update).await.unwrap();
+        let switched = next_token(&clerk, &admin.session_id).await;
+        assert_eq!(
+            (claim(&switched, "o")["slg"].as_str(), claim(&switched, "pla").as_str()),
+            (Some(format!("second-{i}").as_str()), Some("u:enterprise"))
+        );
+        assert_eq!(claim(&switched, "fea"), "u:premium", "features stay when not given");
+        let elsewhere = mock_clerk::control::org_ops::SessionClaimsUpdate { active_organization: Some(slug.clone()), ..Default::default() };
+        assert!(issuer.update_session_claims(&admin.session_id, elsewhere).await.is_err(), "not a member any more");
+    }
+}

@@ -6,7 +6,10 @@ pub const JWKS_PATH: &str = "/v1/jwks";
 
 mod clients;
 mod jwks;
+pub mod org_views;
+mod organizations;
 mod phone_numbers;
+mod roles;
 mod sessions;
 mod tickets;
 mod users;
@@ -46,6 +49,20 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/actor_tokens", post(tickets::create_actor_token))
         .route("/v1/actor_tokens/{id}/revoke", post(tickets::revoke_actor_token))
         .route("/v1/testing_tokens", post(tickets::create_testing_token))
+        .route("/v1/organizations", get(organizations::list).post(organizations::create))
+        .route("/v1/organizations/{id}", get(organizations::get_one).patch(organizations::update).delete(organizations::delete))
+        .route("/v1/organizations/{id}/metadata", patch(organizations::merge_metadata).put(organizations::replace_metadata))
+        .route("/v1/organizations/{id}/memberships", get(organizations::list_memberships).post(organizations::create_membership))
+        .route("/v1/organizations/{id}/memberships/{user_id}", patch(organizations::update_membership).delete(organizations::delete_membership))
+        .route("/v1/organizations/{id}/memberships/{user_id}/metadata", patch(organizations::merge_membership_metadata))
+        .route("/v1/organizations/{id}/invitations", get(organizations::list_invitations).post(organizations::create_invitation))
+        .route("/v1/organizations/{id}/invitations/{invitation_id}", get(organizations::get_invitation))
+        .route("/v1/organizations/{id}/invitations/{invitation_id}/revoke", post(organizations::revoke_invitation))
+        .route("/v1/users/{id}/organization_memberships", get(organizations::user_memberships))
+        .route("/v1/organization_roles", get(roles::list_roles).post(roles::create_role))
+        .route("/v1/organization_roles/{id}", get(roles::get_role))
+        .route("/v1/organization_roles/{id}/permissions/{permission_id}", post(roles::add_permission).delete(roles::remove_permission))
+        .route("/v1/organization_permissions", get(roles::list_permissions).post(roles::create_permission))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key))
 }
 

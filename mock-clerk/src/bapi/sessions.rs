@@ -103,7 +103,7 @@ fn mint_for_session(state: &AppState, id: &str, body: TokenBody) -> Result<Respo
     let spec = {
         let mut store = state.store();
         let session = store.active_session(id, now)?;
-        let spec = TokenSpec { ttl, ..TokenSpec::for_session(session, now) };
+        let spec = TokenSpec { ttl, ..TokenSpec::for_session(session, &store, now) };
         store.touch_session(id, now);
         spec
     };
@@ -156,7 +156,7 @@ pub(super) async fn refresh(
     let spec = {
         let mut store = state.store();
         let session = store.check_refresh(&id, &body.refresh_token, now)?;
-        let spec = TokenSpec::for_session(session, now);
+        let spec = TokenSpec::for_session(session, &store, now);
         store.touch_session(&id, now);
         spec
     };

@@ -146,7 +146,7 @@ pub(super) async fn replace_metadata(
 }
 
 /// Deep merge: objects merge key by key, `null` removes a key, anything else replaces.
-fn merge(target: &mut Value, patch: Value) {
+pub(super) fn merge(target: &mut Value, patch: Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {

@@ -108,7 +108,7 @@ pub fn session_json(session: &Session, now: i64) -> Value {
         "client_id": session.client_id,
         "user_id": session.user_id,
         "status": session.status_at(now).as_str(),
-        "last_active_organization_id": null,
+        "last_active_organization_id": session.claims.as_deref().and_then(|c| c.active_organization_id.as_deref()),
         "actor": session.actor.as_deref(),
         "last_active_at": session.last_active_at,
         "expire_at": session.expire_at,

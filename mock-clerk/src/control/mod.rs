@@ -3,6 +3,7 @@
 //! callers that present it instead, from any address (loopback callers without it are refused).
 
 pub mod ops;
+pub mod org_ops;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__mock/sign-in", post(sign_in))
         .route("/__mock/tokens", post(mint))
         .route("/__mock/sessions/{id}/end", post(end_session))
+        .route("/__mock/sessions/{id}/claims", post(session_claims))
         .route("/__mock/clock", get(clock))
         .route("/__mock/clock/advance", post(advance_clock))
         .route("/__mock/clock/reset", post(reset_clock))
@@ -97,6 +99,19 @@ async fn sign_in(State(state): State<AppState>, JsonBody(req): JsonBody<ops::Sig
 
 async fn mint(State(state): State<AppState>, JsonBody(req): JsonBody<ops::MintRequest>) -> Response {
     ok_json(&serde_json::to_value(ops::mint(&state, req)).expect("serialises"))
+}
+
+/// `POST /__mock/sessions/{id}/claims {active_organization?, features?, plans?, claims?}`: the session as the
+/// Backend API shows it.
+async fn session_claims(
+    State(state): State<AppState>,
+    Id(id): Id,
+    JsonBody(update): JsonBody<org_ops::SessionClaimsUpdate>,
+) -> Result<Response, ApiError> {
+    let now = state.clock().now_ms();
+    let mut store = state.store();
+    org_ops::update_session_claims(&mut store, &id, update, now)?;
+    Ok(ok_json(&crate::bapi::views::session_json(store.session(&id)?, now)))
 }
 
 #[derive(Debug, Default, Deserialize)]

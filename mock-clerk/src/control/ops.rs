@@ -34,9 +34,20 @@ pub struct SignInRequest {
     /// `azp` of the session token (the app's origin).
     #[serde(default)]
     pub azp: Option<String>,
-    /// Extra claims for the session token.
+    /// Extra claims for the session token; they stay on the session as its custom claims (every later token of
+    /// the session carries them too, except those replacing Clerk's own claims).
     #[serde(default)]
     pub claims: Map<String, Value>,
+    /// Sign in as a member of this organization (created if missing, with the role and membership), which
+    /// becomes the session's active organization.
+    #[serde(default)]
+    pub organization: Option<super::org_ops::OrgSignIn>,
+    /// Features on the session (`fea`): `premium` (a user feature) or scoped, `o:reports`.
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// Plans on the session (`pla`): `pro` (a user plan) or scoped, `o:team`.
+    #[serde(default)]
+    pub plans: Vec<String>,
 }
 
 /// A signed-in browser: ids, the session token, and the cookies it now holds.
@@ -66,7 +77,7 @@ impl SignedIn {
 /// Signs a user in: creates (or reuses) the user, a client and an active session, and mints its token.
 pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiError> {
     let now = state.clock().now_ms();
-    let (user_id, session, dev_browser, refresh_token) = {
+    let (user_id, session, spec, dev_browser, refresh_token) = {
         let mut store = state.store();
         let user_id = match req.user_id {
             Some(id) => store.user(&id)?.id.clone(),
@@ -76,11 +87,20 @@ pub fn sign_in(state: &AppState, req: SignInRequest) -> Result<SignedIn, ApiErro
             }
         };
         let session = store.create_session(&user_id, now)?;
+        if let Some(org) = &req.organization {
+            let org = super::org_ops::join(&mut store, &user_id, org, now)?;
+            store.set_active_organization(&session.id, Some(&org.id), now)?;
+        }
+        if !(req.features.is_empty() && req.plans.is_empty() && req.claims.is_empty()) {
+            store.set_session_claims(&session.id, req.features, req.plans, req.claims.clone())?;
+        }
+        let session = store.session(&session.id)?.clone();
+        let mut spec = TokenSpec { ttl: req.ttl_seconds.map(Duration::from_secs), azp: req.azp, ..TokenSpec::for_session(&session, &store, now) };
+        spec.extra.extend(req.claims);
         let dev_browser = state.instance().is_development().then(|| store.create_dev_browser(Some(&session.client_id), now));
         let refresh_token = store.refresh_token(&session.id);
-        (user_id, session, dev_browser, refresh_token)
+        (user_id, session, spec, dev_browser, refresh_token)
     };
-    let spec = TokenSpec { ttl: req.ttl_seconds.map(Duration::from_secs), azp: req.azp, extra: req.claims, ..TokenSpec::for_session(&session, now) };
     let Minted { token, iat } = state.mint(&spec);
     let mut jar = vec![Cookie::new(cookies::SESSION, &token), Cookie::new(cookies::CLIENT_UAT, iat.to_string())];
     if let Some(dvb) = dev_browser {

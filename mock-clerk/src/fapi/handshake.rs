@@ -118,7 +118,11 @@ pub(crate) async fn handshake(State(state): State<AppState>, RawQuery(query): Ra
     let dev_browser = query_one(&pairs, cookies::DEV_BROWSER).filter(|t| !t.is_empty());
 
     let origin = redirect.origin().ascii_serialization();
-    let (mut directives, _resolution) = resolve(&state, session_token.as_deref(), dev_browser, suffix.as_deref(), Some(&origin));
+    // Organization sync (`handshake.ts` `getOrganizationSyncQueryParams`): an id or slug to activate, or empty
+    // for the personal account.
+    let organization = query_one(&pairs, "organization_id");
+    let (mut directives, _resolution) =
+        resolve(&state, session_token.as_deref(), dev_browser, suffix.as_deref(), Some(&origin), organization.as_deref());
     let wants_token = match state.handshake_format() {
         HandshakeFormat::Auto => query_one(&pairs, "format").as_deref() == Some("token"),
         HandshakeFormat::Nonce => false,
@@ -153,13 +157,15 @@ pub(crate) async fn handshake(State(state): State<AppState>, RawQuery(query): Ra
 /// Works out the browser's session and the directives that bring the app's cookies in line with it.
 ///
 /// `azp` is the origin of the app the browser returns to (clerk-js stamps the page's origin; without it
-/// `@clerk/backend` logs a warning for every cookie token).
+/// `@clerk/backend` logs a warning for every cookie token). `organization` (organization sync) becomes the
+/// session's active organization if the user is a member of it (`""`: none); otherwise the session keeps its own.
 pub fn resolve(
     state: &AppState,
     session_token: Option<&str>,
     dev_browser: Option<String>,
     suffix: Option<&str>,
     azp: Option<&str>,
+    organization: Option<&str>,
 ) -> (Vec<String>, Resolution) {
     let now = state.clock().now_ms();
     let forwarded_sid = session_token.and_then(|jwt| {
@@ -167,7 +173,7 @@ pub fn resolve(
         let decoded = verify_signature(&keys, jwt)?;
         decoded.claims.get("sid").and_then(Value::as_str).map(str::to_owned)
     });
-    let (session, dev_browser) = {
+    let (session, spec, dev_browser) = {
         let mut store = state.store();
         let dev_browser = if state.instance().is_development() {
             Some(match dev_browser {
@@ -190,16 +196,21 @@ pub fn resolve(
         };
         if let Some(s) = &session {
             store.touch_session(&s.id, now);
+            if let Some(org) = organization {
+                // Not a member (or no such organization): the session keeps its active organization, as on Clerk.
+                let _ = store.set_active_organization(&s.id, Some(org), now);
+            }
         }
-        (session, dev_browser)
+        let session = session.and_then(|s| store.session(&s.id).ok().cloned());
+        let spec = session.as_ref().map(|s| TokenSpec { azp: azp.map(str::to_owned), ..TokenSpec::for_session(s, &store, now) });
+        (session, spec, dev_browser)
     };
-    match session {
-        Some(session) => {
-            let spec = TokenSpec { azp: azp.map(str::to_owned), ..TokenSpec::for_session(&session, now) };
+    match (session, spec) {
+        (Some(session), Some(spec)) => {
             let minted = state.mint(&spec);
             (signed_in_directives(&minted.token, minted.iat, dev_browser.as_deref(), suffix), Resolution::SignedIn { session_id: session.id.into() })
         }
-        None => (signed_out_directives(dev_browser.as_deref(), suffix), Resolution::SignedOut),
+        _ => (signed_out_directives(dev_browser.as_deref(), suffix), Resolution::SignedOut),
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::context::Browser;
 use super::errors::FapiError;
+use super::form::Form;
 use super::views::{session_json, session_token};
 use crate::error::ApiError;
 use crate::extract::{Id, IdPair};
@@ -46,12 +47,17 @@ pub(super) async fn get(State(state): State<AppState>, browser: Browser, Id(id):
     session_answer(&state, &browser, &id)
 }
 
-/// `POST /v1/client/sessions/{id}/touch`: the session becomes the client's active one (`setActive`).
-pub(super) async fn touch(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
+/// `POST /v1/client/sessions/{id}/touch`: the session becomes the client's active one (`setActive`); with
+/// `active_organization_id` (clerk-js sends the session's `lastActiveOrganizationId`, empty for the personal
+/// account) that organization becomes the session's active one — the user must be a member.
+pub(super) async fn touch(State(state): State<AppState>, browser: Browser, Id(id): Id, form: Form) -> Result<Response, FapiError> {
     let session = own_session(&state, &browser, &id)?;
     let now = state.clock().now_ms();
     {
         let mut store = state.store();
+        if let Some((_, org)) = form.0.iter().rev().find(|(k, _)| k == "active_organization_id") {
+            store.set_active_organization(&id, Some(org.as_str()), now)?;
+        }
         store.touch_session(&id, now);
         store.touch_client(&session.client_id, now);
     }
@@ -62,8 +68,12 @@ pub(super) async fn touch(State(state): State<AppState>, browser: Browser, Id(id
 /// `POST /v1/client/sessions/{id}/tokens`: `{"object":"token","jwt":…}`.
 pub(super) async fn token(State(state): State<AppState>, browser: Browser, Id(id): Id) -> Result<Response, FapiError> {
     let session = own_session(&state, &browser, &id)?;
-    state.store().touch_session(&id, state.clock().now_ms());
-    let jwt = session_token(&state, &session, browser.origin.as_deref());
+    let jwt = {
+        let mut store = state.store();
+        store.touch_session(&id, state.clock().now_ms());
+        let session = store.session(&session.id)?.clone();
+        session_token(&state, &store, &session, browser.origin.as_deref())
+    };
     Ok(browser.respond(&state, json!({"object": "token", "jwt": jwt})))
 }
 

@@ -13,8 +13,8 @@ pub const AVATAR_PATH: &str = "/img/avatar.svg";
 
 /// A session token for a Frontend API session, minted with the one mint function ([`AppState::mint`]);
 /// `azp` is the page's origin, as Clerk stamps it.
-pub fn session_token(state: &AppState, session: &Session, origin: Option<&str>) -> String {
-    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::for_session(session, state.clock().now_ms()) };
+pub fn session_token(state: &AppState, store: &Store, session: &Session, origin: Option<&str>) -> String {
+    let spec = TokenSpec { azp: origin.map(str::to_owned), ..TokenSpec::for_session(session, store, state.clock().now_ms()) };
     state.mint(&spec).token
 }
 
@@ -86,16 +86,37 @@ pub fn session_json(state: &AppState, store: &Store, session: &Session, origin: 
         "expire_at": session.expire_at,
         "abandon_at": session.abandon_at,
         "last_active_at": session.last_active_at,
-        "last_active_organization_id": null,
-        "last_active_token": {"object": "token", "jwt": session_token(state, session, origin)},
+        "last_active_organization_id": session.claims.as_deref().and_then(|c| c.active_organization_id.as_deref()),
+        "last_active_token": {"object": "token", "jwt": session_token(state, store, session, origin)},
         "actor": session.actor.as_deref(),
         "tasks": null,
         "factor_verification_age": crate::mfa::fva(session, now),
-        "user": user.map(|u| user_json(state, u)),
+        "user": user.map(|u| with_memberships(user_json(state, u), store, u)),
         "public_user_data": user.map(|u| public_user_data(state, u)),
         "created_at": session.created_at,
         "updated_at": session.updated_at,
     })
+}
+
+/// The user's organization memberships as clerk-js reads them (`user.organizationMemberships`: what
+/// `useOrganization()` and `setActive({ organization: slug })` look up), without private metadata.
+fn with_memberships(mut user: Value, store: &Store, u: &User) -> Value {
+    let memberships: Vec<Value> = store
+        .user_memberships(&u.id)
+        .into_iter()
+        .map(|m| {
+            let mut v = crate::bapi::org_views::membership_json(store, m);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("private_metadata");
+            }
+            if let Some(o) = v["organization"].as_object_mut() {
+                o.remove("private_metadata");
+            }
+            v
+        })
+        .collect();
+    user["organization_memberships"] = memberships.into();
+    user
 }
 
 /// `SignInJSON`.

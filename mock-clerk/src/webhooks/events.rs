@@ -131,6 +131,14 @@ pub enum Change {
     },
     /// `email.created`.
     EmailCreated(Email),
+    /// `organization.*`, `organizationMembership.*`, `organizationInvitation.*`: the event type and its `data`,
+    /// rendered when the change was made ([`crate::store::orgs`]).
+    Organization {
+        /// The event type.
+        event: &'static str,
+        /// The record as the Backend API shows it.
+        data: Box<Value>,
+    },
 }
 
 impl Change {
@@ -145,6 +153,7 @@ impl Change {
             Change::Session { event: SessionEvent::Removed, .. } => "session.removed",
             Change::Session { event: SessionEvent::Revoked, .. } => "session.revoked",
             Change::EmailCreated(_) => "email.created",
+            Change::Organization { event, .. } => event,
         }
     }
 
@@ -162,6 +171,7 @@ impl Change {
                 data["user"] = user.as_deref().map_or(Value::Null, user_json);
                 data
             }
+            Change::Organization { data, .. } => (**data).clone(),
             Change::EmailCreated(email) => json!({
                 "object": "email",
                 "id": email.id,
