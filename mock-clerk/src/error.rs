@@ -78,6 +78,9 @@ pub enum ApiError {
     /// The key ring could not be changed (key generation or the key file failed).
     #[error("key ring: {0}")]
     KeyRing(String),
+    /// Machine authentication refused ([`crate::machines::MachineError`] says status, code and message).
+    #[error("{0}")]
+    Machine(crate::machines::MachineError),
 }
 
 impl ApiError {
@@ -96,6 +99,7 @@ impl ApiError {
             Self::ControlForbidden(_) => StatusCode::FORBIDDEN,
             Self::InjectedFault(status) => *status,
             Self::KeyRing(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Machine(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
         }
     }
 
@@ -118,6 +122,7 @@ impl ApiError {
             Self::ControlForbidden(_) => "control_api_forbidden",
             Self::InjectedFault(_) => "injected_fault",
             Self::KeyRing(_) => "key_ring_error",
+            Self::Machine(e) => e.code(),
         }
     }
 
@@ -138,6 +143,7 @@ impl ApiError {
             Self::ControlForbidden(_) => "forbidden",
             Self::InjectedFault(_) => "injected fault",
             Self::KeyRing(_) => "key ring error",
+            Self::Machine(e) => e.message(),
         }
     }
 
@@ -161,6 +167,7 @@ impl ApiError {
             Self::ControlForbidden(why) => sentence((*why).to_owned()),
             Self::InjectedFault(status) => format!("A fault injected through the control API answered {status}."),
             Self::KeyRing(why) => sentence(format!("The key ring could not be changed: {why}")),
+            Self::Machine(e) => e.long_message(),
         }
     }
 
@@ -174,6 +181,7 @@ impl ApiError {
                 json!({"session_id": id})
             }
             Self::ResourceNotFound { kind: "user", id } => json!({"user_id": id}),
+            Self::Machine(e) => e.meta(),
             _ => json!({}),
         }
     }

@@ -331,6 +331,10 @@ pub struct Store {
     sessions: HashMap<IdStr, Session>,
     dev_browsers: HashMap<String, DevBrowser>,
     nonces: HashMap<String, Vec<String>>,
+    /// Machines, M2M tokens, API keys, OAuth access tokens ([`crate::machines`]).
+    machines: crate::machines::Machines,
+    /// JWT templates ([`crate::templates`]).
+    jwt_templates: crate::templates::JwtTemplates,
     /// State changes not yet taken ([`Store::take_changes`]): the webhook events to emit. Never persisted.
     changes: Vec<Change>,
 }
@@ -344,6 +348,8 @@ impl Default for Store {
             sessions: HashMap::new(),
             dev_browsers: HashMap::new(),
             nonces: HashMap::new(),
+            machines: Default::default(),
+            jwt_templates: Default::default(),
             changes: Vec::new(),
         }
     }
@@ -358,6 +364,8 @@ struct StoreDataRef<'a> {
     sessions: Vec<&'a Session>,
     dev_browsers: BTreeMap<&'a str, &'a DevBrowser>,
     nonces: BTreeMap<&'a str, &'a Vec<String>>,
+    machines: &'a crate::machines::Machines,
+    jwt_templates: &'a crate::templates::JwtTemplates,
 }
 
 /// The state-file form of a [`Store`] (read).
@@ -372,6 +380,10 @@ struct StoreData {
     dev_browsers: HashMap<String, DevBrowser>,
     #[serde(default)]
     nonces: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    machines: crate::machines::Machines,
+    #[serde(default)]
+    jwt_templates: crate::templates::JwtTemplates,
 }
 
 impl Serialize for Store {
@@ -388,6 +400,8 @@ impl Serialize for Store {
             sessions,
             dev_browsers: self.dev_browsers.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             nonces: self.nonces.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            machines: &self.machines,
+            jwt_templates: &self.jwt_templates,
         }
         .serialize(serializer)
     }
@@ -427,7 +441,17 @@ impl Store {
                 }
             }
         }
-        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces, changes: Vec::new() }
+        Self {
+            refresh_secret,
+            users,
+            clients,
+            sessions,
+            dev_browsers: data.dev_browsers,
+            nonces: data.nonces,
+            machines: data.machines,
+            jwt_templates: data.jwt_templates,
+            changes: Vec::new(),
+        }
     }
 }
 
@@ -776,6 +800,26 @@ impl Store {
     /// Takes the directives of a nonce (one use).
     pub fn take_nonce(&mut self, nonce: &str) -> Option<Vec<String>> {
         self.nonces.remove(nonce)
+    }
+}
+
+/// Machine authentication and JWT templates, each kept in its own module's struct.
+impl Store {
+    /// Machines, M2M tokens, API keys, OAuth access tokens.
+    pub fn machines(&self) -> &crate::machines::Machines {
+        &self.machines
+    }
+    /// The same, to change.
+    pub fn machines_mut(&mut self) -> &mut crate::machines::Machines {
+        &mut self.machines
+    }
+    /// JWT templates.
+    pub fn jwt_templates(&self) -> &crate::templates::JwtTemplates {
+        &self.jwt_templates
+    }
+    /// The same, to change.
+    pub fn jwt_templates_mut(&mut self) -> &mut crate::templates::JwtTemplates {
+        &mut self.jwt_templates
     }
 }
 
