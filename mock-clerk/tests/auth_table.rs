@@ -47,6 +47,17 @@ const BAPI_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/testing_tokens"),
     ("POST", "/v1/sessions/{id}/tokens"),
     ("POST", "/v1/sessions/{id}/tokens/{template}"),
+    ("GET", "/v1/machines"),
+    ("POST", "/v1/machines"),
+    ("GET", "/v1/machines/{id}"),
+    ("DELETE", "/v1/machines/{id}"),
+    ("GET", "/v1/machines/{id}/secret_key"),
+    ("POST", "/v1/machines/{id}/scopes"),
+    ("GET", "/v1/jwt_templates"),
+    ("POST", "/v1/jwt_templates"),
+    ("GET", "/v1/jwt_templates/{id}"),
+    ("PATCH", "/v1/jwt_templates/{id}"),
+    ("DELETE", "/v1/jwt_templates/{id}"),
 ];
 
 /// Methods tried on every listed path: the listed ones must be routed, the others must be 405s.

@@ -373,6 +373,8 @@ async fn bapi_sessions_and_tokens() {
     assert_eq!((claims["sub"].as_str(), claims["sid"].as_str()), (Some(user_id), Some(sid.as_str())));
     assert_json_snapshot!("sessions_token", token);
 
+    let (status, _) = m.bapi(Method::POST, "/v1/jwt_templates", Some(json!({"name": "supabase", "claims": {"role": "authenticated"}}))).await;
+    assert_eq!(status, StatusCode::OK);
     let (status, token) = m.bapi(Method::POST, &format!("/v1/sessions/{sid}/tokens/supabase"), Some(json!({"expires_in_seconds": 600}))).await;
     assert_eq!(status, StatusCode::OK);
     let claims = mock_clerk::tokens::decode_unverified(token["jwt"].as_str().unwrap()).unwrap().claims;

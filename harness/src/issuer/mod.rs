@@ -22,6 +22,7 @@
 //! ```
 
 mod backdate;
+mod machines;
 mod remote;
 mod tickets;
 
