@@ -42,6 +42,27 @@ pub fn caller(state: &AppState, headers: &HeaderMap, machines_allowed: bool) -> 
     Err(ApiError::SecretKeyInvalid)
 }
 
+/// The caller of a route that the instance secret key or a machine secret key may call, checked before the body
+/// is read (so a caller without a key learns nothing from shape errors).
+pub struct AnyKey(pub Caller);
+
+impl axum::extract::FromRequestParts<AppState> for AnyKey {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        caller(state, &parts.headers, true).map(AnyKey)
+    }
+}
+
+/// A route only the instance secret key may call, checked before the body is read.
+pub struct SecretKey;
+
+impl axum::extract::FromRequestParts<AppState> for SecretKey {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        caller(state, &parts.headers, false).map(|_| SecretKey)
+    }
+}
+
 /// The machine-token routes (no `/v1`; also nested under `/v1` by [`super::routes`]), each checking its caller.
 pub fn token_routes() -> Router<AppState> {
     Router::new()
@@ -160,8 +181,8 @@ pub fn create_m2m_token(state: &AppState, machine_id: &str, new: NewM2mToken) ->
 }
 
 /// `POST /m2m_tokens`: only a machine secret key says which machine the token is for.
-async fn create_m2m(State(state): State<AppState>, headers: HeaderMap, JsonBody(new): JsonBody<NewM2mToken>) -> Result<Response, ApiError> {
-    let Caller::Machine(machine_id) = caller(&state, &headers, true)? else {
+async fn create_m2m(State(state): State<AppState>, AnyKey(who): AnyKey, JsonBody(new): JsonBody<NewM2mToken>) -> Result<Response, ApiError> {
+    let Caller::Machine(machine_id) = who else {
         return Err(MachineError::MachineSecretKeyRequired.into());
     };
     let body = create_m2m_token(&state, &machine_id, new)?;
@@ -169,8 +190,7 @@ async fn create_m2m(State(state): State<AppState>, headers: HeaderMap, JsonBody(
 }
 
 /// `GET /m2m_tokens?subject=&revoked=&expired=&limit=&offset=` → `{m2m_tokens, total_count}` (opaque tokens only).
-async fn list_m2m(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
-    let who = caller(&state, &headers, true)?;
+async fn list_m2m(State(state): State<AppState>, AnyKey(who): AnyKey, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let pairs = query_pairs(query.as_deref());
     let (limit, offset) = page(&pairs)?;
     let subject = match (query_one(&pairs, "subject"), &who) {
@@ -195,8 +215,8 @@ struct Revoke {
 }
 
 /// `POST /m2m_tokens/{id}/revoke {revocation_reason}`; a machine may revoke only its own tokens.
-async fn revoke_m2m(State(state): State<AppState>, headers: HeaderMap, Id(id): Id, JsonBody(body): JsonBody<Revoke>) -> Result<Response, ApiError> {
-    let by = match caller(&state, &headers, true)? {
+async fn revoke_m2m(State(state): State<AppState>, AnyKey(who): AnyKey, Id(id): Id, JsonBody(body): JsonBody<Revoke>) -> Result<Response, ApiError> {
+    let by = match who {
         Caller::Machine(m) => Some(m),
         Caller::Instance => None,
     };
@@ -212,8 +232,8 @@ struct VerifyToken {
 }
 
 /// `POST /m2m_tokens/verify {token}`: with a machine secret key, the token must be scoped to that machine.
-async fn verify_m2m(State(state): State<AppState>, headers: HeaderMap, JsonBody(body): JsonBody<VerifyToken>) -> Result<Response, ApiError> {
-    let for_machine = match caller(&state, &headers, true)? {
+async fn verify_m2m(State(state): State<AppState>, AnyKey(who): AnyKey, JsonBody(body): JsonBody<VerifyToken>) -> Result<Response, ApiError> {
+    let for_machine = match who {
         Caller::Machine(m) => Some(m),
         Caller::Instance => None,
     };
@@ -224,16 +244,14 @@ async fn verify_m2m(State(state): State<AppState>, headers: HeaderMap, JsonBody(
 
 // ---- API keys ----
 
-async fn create_api_key(State(state): State<AppState>, headers: HeaderMap, JsonBody(new): JsonBody<NewApiKey>) -> Result<Response, ApiError> {
-    caller(&state, &headers, false)?;
+async fn create_api_key(State(state): State<AppState>, _: SecretKey, JsonBody(new): JsonBody<NewApiKey>) -> Result<Response, ApiError> {
     let now = now(&state);
     let key = state.store().machines_mut().create_api_key(new, now)?;
     Ok(ok_json(&api_key_json(&key, now, true)))
 }
 
 /// `GET /api_keys?subject=&include_invalid=&limit=&offset=` → `{data, total_count}`.
-async fn list_api_keys(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
-    caller(&state, &headers, false)?;
+async fn list_api_keys(State(state): State<AppState>, _: SecretKey, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let pairs = query_pairs(query.as_deref());
     let (limit, offset) = page(&pairs)?;
     let subject = query_one(&pairs, "subject").ok_or_else(|| ApiError::FormParamMissing("subject".into()))?;
@@ -245,32 +263,23 @@ async fn list_api_keys(State(state): State<AppState>, headers: HeaderMap, RawQue
     Ok(ok_json(&json!({"data": data, "total_count": all.len()})))
 }
 
-async fn get_api_key(State(state): State<AppState>, headers: HeaderMap, Id(id): Id) -> Result<Response, ApiError> {
-    caller(&state, &headers, false)?;
+async fn get_api_key(State(state): State<AppState>, _: SecretKey, Id(id): Id) -> Result<Response, ApiError> {
     let now = now(&state);
     let store = state.store();
     Ok(ok_json(&api_key_json(store.machines().api_key(&id)?, now, false)))
 }
 
-async fn delete_api_key(State(state): State<AppState>, headers: HeaderMap, Id(id): Id) -> Result<Response, ApiError> {
-    caller(&state, &headers, false)?;
+async fn delete_api_key(State(state): State<AppState>, _: SecretKey, Id(id): Id) -> Result<Response, ApiError> {
     let key = state.store().machines_mut().delete_api_key(&id)?;
     Ok(ok_json(&super::views::deleted_json("api_key", &key.id)))
 }
 
-async fn api_key_secret(State(state): State<AppState>, headers: HeaderMap, Id(id): Id) -> Result<Response, ApiError> {
-    caller(&state, &headers, false)?;
+async fn api_key_secret(State(state): State<AppState>, _: SecretKey, Id(id): Id) -> Result<Response, ApiError> {
     let store = state.store();
     Ok(ok_json(&json!({"secret": store.machines().api_key(&id)?.secret})))
 }
 
-async fn revoke_api_key(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Id(id): Id,
-    JsonBody(body): JsonBody<Revoke>,
-) -> Result<Response, ApiError> {
-    caller(&state, &headers, false)?;
+async fn revoke_api_key(State(state): State<AppState>, _: SecretKey, Id(id): Id, JsonBody(body): JsonBody<Revoke>) -> Result<Response, ApiError> {
     let now = now(&state);
     let key = state.store().machines_mut().revoke_api_key(&id, body.revocation_reason, now)?;
     Ok(ok_json(&api_key_json(&key, now, false)))
@@ -283,8 +292,7 @@ struct VerifySecret {
 }
 
 /// `POST /api_keys/verify {secret}`.
-async fn verify_api_key(State(state): State<AppState>, headers: HeaderMap, JsonBody(body): JsonBody<VerifySecret>) -> Result<Response, ApiError> {
-    caller(&state, &headers, false)?;
+async fn verify_api_key(State(state): State<AppState>, _: SecretKey, JsonBody(body): JsonBody<VerifySecret>) -> Result<Response, ApiError> {
     let now = now(&state);
     let key = state.store().machines_mut().verify_api_key(&body.secret, now)?;
     Ok(ok_json(&api_key_json(&key, now, false)))
@@ -325,8 +333,7 @@ struct VerifyAccessToken {
 }
 
 /// `POST /oauth_applications/access_tokens/verify {access_token}`.
-async fn verify_oauth(State(state): State<AppState>, headers: HeaderMap, JsonBody(body): JsonBody<VerifyAccessToken>) -> Result<Response, ApiError> {
-    caller(&state, &headers, false)?;
+async fn verify_oauth(State(state): State<AppState>, _: SecretKey, JsonBody(body): JsonBody<VerifyAccessToken>) -> Result<Response, ApiError> {
     let token = body.access_token.or(body.secret).ok_or_else(|| ApiError::FormParamMissing("access_token".into()))?;
     let now = now(&state);
     let store = state.store();
