@@ -21,6 +21,9 @@ async fn call(clerk: &MockClerk, method: Method, path: &str, bearer: Option<&str
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// method, path, bearer, body, expected status, expected code.
+type Case<'a> = (Method, String, Option<&'a str>, Option<&'a str>, u16, &'a str);
+
 fn code(v: &Value) -> &str {
     v["errors"][0]["code"].as_str().unwrap_or("")
 }
@@ -47,7 +50,7 @@ async fn bad_input_gets_clerks_envelope_never_a_5xx() {
     let (status, machine) = call(&clerk, Method::POST, "/v1/machines", Some(&sk), Some(r#"{"name":"m"}"#)).await;
     assert_eq!(status, 200, "{machine}");
     let msk = machine["secret_key"].as_str().unwrap().to_owned();
-    let cases: Vec<(Method, String, Option<&str>, Option<&str>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::POST, "/m2m_tokens".into(), None, Some("{}"), 401, "authorization_header_missing"),
         (Method::POST, "/m2m_tokens".into(), Some("sk_wrong"), Some("{}"), 401, "clerk_key_invalid"),
         (Method::POST, "/m2m_tokens".into(), Some(&sk), Some("{}"), 400, "machine_secret_key_required"),
