@@ -9,14 +9,31 @@ use harness::profile::Profile;
 use harness::runner::{RunArgs, run};
 use harness::stack::{Stack, StackOptions};
 
-/// Runs `args` against both builds (`middleware.ts` on its profile's instance, then `proxy.ts`), each on its
+/// Runs `args` against both builds (`middleware.ts` on its profile's instance, `proxy.ts` on its own), each on its
 /// own stack whose mock-clerk mints tokens living `token_lifetime` (Clerk's 60 s when `None`).
+///
+/// The two runs share nothing (each has its own mock-clerk, downstream double, `next start` and browsers), so they
+/// run at the same time: much of a run is waiting (token lifetimes, the browser's timers). Each run's progress
+/// goes to its own file under `target/` (unless `--output` or `--quiet` says otherwise); its verdict, with the
+/// failing scenarios' transcripts, is printed when it ends.
 pub fn run_both_builds(args: &RunArgs, token_lifetime: Option<Duration>) -> ExitCode {
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let mut ok = true;
-    for variant in [Variant::Middleware, Variant::Proxy] {
-        ok &= runtime.block_on(run_build(variant, args, token_lifetime));
-    }
+    let run_one = |variant: Variant| {
+        let mut args = args.clone();
+        if args.output.is_none() && !args.quiet {
+            let path = crate::node::workspace_root().join(format!("target/conformance-progress-{}.log", variant.name()));
+            println!("progress of the {} build: {}", variant.name(), path.display());
+            args.output = Some(path);
+        }
+        // A runtime per run, on its own thread: a run's futures are not `Send`, and one run's blocking moments
+        // (building the app) must not hold up the other.
+        let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        runtime.block_on(run_build(variant, &args, token_lifetime))
+    };
+    let ok = std::thread::scope(|s| {
+        let runs = [Variant::Middleware, Variant::Proxy].map(|v| s.spawn(move || run_one(v)));
+        let results: Vec<bool> = runs.into_iter().map(|run| run.join().unwrap_or(false)).collect();
+        results.into_iter().all(|ok| ok)
+    });
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 

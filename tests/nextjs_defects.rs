@@ -12,9 +12,12 @@ use harness::profile::Profile;
 use harness::runner::{RunArgs, run};
 use harness::stack::{Stack, StackOptions};
 
+/// A seeded defect: its name, and the scenarios (id, part of the failing step) that must catch it.
+type Defect = (&'static str, &'static [(&'static str, &'static str)]);
+
 /// The defects fixtures/nextjs-app knows (lib/defect.ts), each with the scenario and (a part of) the step that
 /// must catch it.
-const DEFECTS: &[(&str, &[(&str, &str)])] = &[
+const DEFECTS: &[Defect] = &[
     ("no-protect", &[("@RP-001", "I am sent to sign in, with a way back to the data page")]),
     ("public-matcher-too-broad", &[("@RP-009", "with a way back to the public-lookalike probe")]),
     ("retries-post", &[("@RT-003", "Then I see an error")]),
@@ -23,7 +26,7 @@ const DEFECTS: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// The client-side defects, caught by browser scenarios.
-const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
+const CLIENT_DEFECTS: &[Defect] = &[
     (
         "after-sign-out-elsewhere",
         &[("@CL-201", "the browser is on the page after sign-out"), ("@CL-301", "the browser is on the page after sign-out")],
@@ -37,7 +40,7 @@ const CLIENT_DEFECTS: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// The webhook handler's defects (app/api/webhooks/clerk), caught by the `@webhooks` scenarios.
-const WEBHOOK_DEFECTS: &[(&str, &[(&str, &str)])] = &[
+const WEBHOOK_DEFECTS: &[Defect] = &[
     ("webhook-unverified", &[("@WH-103", "the app refused it with a 4xx status")]),
     ("webhook-stale", &[("@WH-104", "the app refused it with a 4xx status")]),
     ("webhook-replay", &[("@WH-105", "the app refused it with a 4xx status")]),
@@ -57,26 +60,53 @@ async fn run_against(defect: Option<&str>, profile: &Profile, args: &RunArgs) ->
     report.failures()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_suite_catches_the_seeded_defects_of_the_nextjs_app() {
+/// How many stacks run at once: a run is mostly waiting (the app, mock-clerk, the browser), so two fit on two cores.
+const PARALLEL_RUNS: usize = 2;
+
+/// Runs every job (a defect, or `None` for the correct app, with its restriction) on [`PARALLEL_RUNS`] threads,
+/// each with its own runtime (a run's futures are not `Send`); the failures come back in the jobs' order.
+fn run_all(profile: &Profile, jobs: &[(Option<&str>, RunArgs)]) -> Vec<Vec<(String, String)>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(vec![Vec::new(); jobs.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..PARALLEL_RUNS {
+            s.spawn(|| {
+                let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((defect, args)) = jobs.get(i) else { break };
+                    let failures = runtime.block_on(run_against(*defect, profile, args));
+                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = failures;
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+#[test]
+fn the_suite_catches_the_seeded_defects_of_the_nextjs_app() {
     let profile = Profile::load(clerk_conformance::node::workspace_root().join("fixtures/targets/nextjs-middleware.toml")).unwrap();
     let args = RunArgs { quiet: true, concurrency: 16, ..RunArgs::default() };
     let http = args.restricted_to("not @client");
-    let clean = run_against(None, &profile, &http).await;
-    assert!(clean.is_empty(), "the correct app fails {clean:?}");
-    let mut problems = Vec::new();
-    println!("\nkill table, fixtures/nextjs-app (middleware build): defect → named scenario that caught it; other failures");
-    let named = |d: &(&str, &[(&str, &str)])| {
+    let named = |d: &Defect| {
         let ids: Vec<&str> = d.1.iter().map(|(id, _)| *id).collect();
         args.restricted_to(&ids.join(" or "))
     };
-    let all = DEFECTS
+    let defects: Vec<(&Defect, RunArgs)> = DEFECTS
         .iter()
         .map(|d| (d, http.clone()))
         .chain(CLIENT_DEFECTS.iter().map(|d| (d, named(d))))
-        .chain(WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))));
-    for ((defect, catchers), args) in all {
-        let failures = run_against(Some(defect), &profile, &args).await;
+        .chain(WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))))
+        .collect();
+    let jobs: Vec<(Option<&str>, RunArgs)> =
+        std::iter::once((None, http.clone())).chain(defects.iter().map(|((defect, _), args)| (Some(*defect), args.clone()))).collect();
+    let mut results = run_all(&profile, &jobs).into_iter();
+    let clean = results.next().unwrap_or_default();
+    assert!(clean.is_empty(), "the correct app fails {clean:?}");
+    let mut problems = Vec::new();
+    println!("\nkill table, fixtures/nextjs-app (middleware build): defect → named scenario that caught it; other failures");
+    for (((defect, catchers), _), failures) in defects.iter().zip(results) {
         let caught: Vec<&str> =
             catchers.iter().filter(|(id, step)| failures.iter().any(|(f, s)| f == id && s.contains(step))).map(|(id, _)| *id).collect();
         let mut others: Vec<&str> = failures.iter().map(|(id, _)| id.as_str()).filter(|id| !caught.contains(id)).collect();
