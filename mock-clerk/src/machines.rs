@@ -301,6 +301,18 @@ pub struct NewMachine {
     pub default_token_ttl: Option<u64>,
 }
 
+/// `PATCH /v1/machines/{id}`: absent fields stay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineUpdate {
+    /// 1 to 255 characters.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Seconds, at least 1.
+    #[serde(default)]
+    pub default_token_ttl: Option<u64>,
+}
+
 /// `POST /m2m_tokens` (the machine comes from the machine secret key).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -455,6 +467,37 @@ impl Machines {
             m.scoped_machines.retain(|s| s != id);
         }
         Ok(machine)
+    }
+
+    /// Renames a machine or changes its default token lifetime (`PATCH /v1/machines/{id}`).
+    pub fn update_machine(&mut self, id: &str, update: MachineUpdate, now: i64) -> Result<Machine, MachineError> {
+        if update.name.as_ref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 255) {
+            return Err(invalid("name", "name must be 1 to 255 characters"));
+        }
+        if update.default_token_ttl.is_some_and(|t| t == 0 || t > MAX_TTL_SECS) {
+            return Err(invalid("default_token_ttl", format!("default_token_ttl must be between 1 and {MAX_TTL_SECS}")));
+        }
+        let machine = self.machines.get_mut(id).ok_or_else(|| MachineError::NotFound { kind: "machine", id: id.to_owned() })?;
+        if let Some(name) = update.name {
+            machine.name = name;
+        }
+        if let Some(ttl) = update.default_token_ttl {
+            machine.default_token_ttl = ttl;
+        }
+        machine.updated_at = now;
+        Ok(machine.clone())
+    }
+
+    /// Stops `from` talking to `to` (`DELETE /v1/machines/{id}/scopes/{other}`).
+    pub fn remove_scope(&mut self, from: &str, to: &str, now: i64) -> Result<(), MachineError> {
+        let machine = self.machines.get_mut(from).ok_or_else(|| MachineError::NotFound { kind: "machine", id: from.to_owned() })?;
+        let before = machine.scoped_machines.len();
+        machine.scoped_machines.retain(|s| s != to);
+        if machine.scoped_machines.len() == before {
+            return Err(MachineError::NotFound { kind: "machine_scope", id: to.to_owned() });
+        }
+        machine.updated_at = now;
+        Ok(())
     }
 
     /// Lets `from` talk to `to`.

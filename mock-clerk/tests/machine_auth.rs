@@ -204,3 +204,24 @@ async fn machines_keys_and_templates_survive_a_restart_with_a_state_file() {
     drop(second);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn machines_are_renamed_and_their_scopes_removed() {
+    let clerk = MockClerk::start().await;
+    let sk = clerk.secret_key().to_owned();
+    let (_, target) = call(&clerk, Method::POST, "/v1/machines", Some(&sk), Some(r#"{"name":"target"}"#)).await;
+    let body = json!({"name": "source", "scoped_machines": [target["id"]]}).to_string();
+    let (_, source) = call(&clerk, Method::POST, "/v1/machines", Some(&sk), Some(&body)).await;
+    let (sid, tid) = (source["id"].as_str().unwrap(), target["id"].as_str().unwrap());
+    let (status, renamed) =
+        call(&clerk, Method::PATCH, &format!("/v1/machines/{sid}"), Some(&sk), Some(r#"{"name":"renamed","default_token_ttl":30}"#)).await;
+    assert_eq!((status, renamed["name"].clone(), renamed["default_token_ttl"].clone()), (200, json!("renamed"), json!(30)));
+    let (status, bad) = call(&clerk, Method::PATCH, &format!("/v1/machines/{sid}"), Some(&sk), Some(r#"{"default_token_ttl":0}"#)).await;
+    assert_eq!((status, code(&bad)), (422, "form_param_format_invalid"));
+    let (status, deleted) = call(&clerk, Method::DELETE, &format!("/v1/machines/{sid}/scopes/{tid}"), Some(&sk), None).await;
+    assert_eq!((status, deleted["deleted"].clone()), (200, json!(true)));
+    let (status, again) = call(&clerk, Method::DELETE, &format!("/v1/machines/{sid}/scopes/{tid}"), Some(&sk), None).await;
+    assert_eq!((status, code(&again)), (404, "resource_not_found"));
+    let (_, got) = call(&clerk, Method::GET, &format!("/v1/machines/{sid}"), Some(&sk), None).await;
+    assert_eq!(got["scoped_machines"], json!([]));
+}

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ok_json};
-use crate::extract::{Id, JsonBody, query_one, query_pairs, query_usize};
+use crate::extract::{Id, IdPair, JsonBody, query_one, query_pairs, query_usize};
 use crate::machines::{
     self, MachineError, NewApiKey, NewM2mToken, NewMachine, NewOAuthToken, OAuthToken, TokenFormat, api_key_json, m2m_json, machine_json, oauth_json,
 };
@@ -111,6 +111,25 @@ pub(super) async fn create_machine(State(state): State<AppState>, JsonBody(new):
 pub(super) async fn get_machine(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
     let store = state.store();
     Ok(ok_json(&machine_json(store.machines().machine(&id)?, store.machines(), false)))
+}
+
+/// `PATCH /v1/machines/{id} {name?, default_token_ttl?}`.
+pub(super) async fn update_machine(
+    State(state): State<AppState>,
+    Id(id): Id,
+    JsonBody(update): JsonBody<machines::MachineUpdate>,
+) -> Result<Response, ApiError> {
+    let now = now(&state);
+    let mut store = state.store();
+    let machine = store.machines_mut().update_machine(&id, update, now)?;
+    Ok(ok_json(&machine_json(&machine, store.machines(), false)))
+}
+
+/// `DELETE /v1/machines/{id}/scopes/{other}` → `MachineScopeJSON` with `deleted`.
+pub(super) async fn delete_scope(State(state): State<AppState>, IdPair(id, other): IdPair) -> Result<Response, ApiError> {
+    let now = now(&state);
+    state.store().machines_mut().remove_scope(&id, &other, now)?;
+    Ok(ok_json(&json!({"object": "machine_scope", "from_machine_id": id, "to_machine_id": other, "deleted": true})))
 }
 
 /// `DELETE /v1/machines/{id}` → `{object, id, deleted}`.

@@ -23,7 +23,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -51,9 +51,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/actor_tokens/{id}/revoke", post(tickets::revoke_actor_token))
         .route("/v1/testing_tokens", post(tickets::create_testing_token))
         .route("/v1/machines", get(machines::list_machines).post(machines::create_machine))
-        .route("/v1/machines/{id}", get(machines::get_machine).delete(machines::delete_machine))
+        .route("/v1/machines/{id}", get(machines::get_machine).patch(machines::update_machine).delete(machines::delete_machine))
         .route("/v1/machines/{id}/secret_key", get(machines::machine_secret_key))
         .route("/v1/machines/{id}/scopes", post(machines::create_scope))
+        .route("/v1/machines/{id}/scopes/{other_id}", delete(machines::delete_scope))
         .route("/v1/jwt_templates", get(jwt_templates::list).post(jwt_templates::create))
         .route("/v1/jwt_templates/{id}", get(jwt_templates::get_one).patch(jwt_templates::update).delete(jwt_templates::delete))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key))
