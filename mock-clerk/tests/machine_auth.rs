@@ -225,3 +225,24 @@ async fn machines_are_renamed_and_their_scopes_removed() {
     let (_, got) = call(&clerk, Method::GET, &format!("/v1/machines/{sid}"), Some(&sk), None).await;
     assert_eq!(got["scoped_machines"], json!([]));
 }
+
+#[test]
+fn the_cli_prints_machine_jwts_and_refuses_a_subject_of_the_wrong_kind() {
+    let run =
+        |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_mock-clerk")).args(["token", "--ephemeral-key"]).args(args).output().unwrap();
+    let out = run(&["--machine", "m2m", "--sub", "mch_worker", "--scope", "mch_api", "--claim", "tier=gold", "--ttl", "120"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let jwt = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let decoded = mock_clerk::tokens::decode_unverified(&jwt).unwrap();
+    assert_eq!((decoded.header["cat"].clone(), decoded.claims["sub"].clone()), (json!("cl_B7d4PD333AAA"), json!("mch_worker")));
+    assert_eq!((decoded.claims["scopes"].clone(), decoded.claims["tier"].clone()), (json!("mch_api"), json!("gold")));
+    assert_eq!(decoded.claims["exp"].as_i64().unwrap() - decoded.claims["iat"].as_i64().unwrap(), 120);
+    let out = run(&["--machine", "oauth", "--sub", "user_ada", "--scope", "reports:read", "--scope", "email"]);
+    let jwt = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let decoded = mock_clerk::tokens::decode_unverified(&jwt).unwrap();
+    assert_eq!((decoded.header["typ"].clone(), decoded.claims["scope"].clone()), (json!("at+jwt"), json!("reports:read email")));
+    let out = run(&["--machine", "oauth", "--sub", "mch_worker"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("a user id (user_…)"), "{out:?}");
+    let out = run(&["--machine", "m2m", "--broken", "expired"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--broken"), "{out:?}");
+}
