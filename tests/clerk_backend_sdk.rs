@@ -245,3 +245,57 @@ async fn external_accounts_and_their_access_tokens_reach_the_sdk() {
     let tokens = clerk.requests_to("GET", &format!("/v1/users/{user_id}/oauth_access_tokens/oauth_google"));
     assert_eq!(tokens.len(), 2, "the SDK adds the oauth_ prefix itself");
 }
+
+// UserApi.ts getUserList (query, orderBy, limit; the count comes from /v1/users/count), updateUserMetadata (deep
+// merge), updateUser (metadata replaced)
+#[tokio::test(flavor = "multi_thread")]
+async fn user_lists_filter_and_metadata_merges_through_the_sdk() {
+    let clerk = MockClerk::start().await;
+    let mut ops = Vec::new();
+    for (email, first) in [("ada@example.com", "Ada"), ("grace@example.org", "Grace"), ("alan@example.com", "Alan")] {
+        ops.push(json!({"op": "createUser", "params": {"emailAddress": [email], "firstName": first, "publicMetadata": {"prefs": {"theme": "dark", "lang": "en"}}}}));
+    }
+    let created = sdk(&clerk, Value::Array(ops));
+    let id = |i: usize| ok(&created[i])["id"].as_str().unwrap().to_owned();
+    let (ada, grace, alan) = (id(0), id(1), id(2));
+    let results = sdk(
+        &clerk,
+        json!([
+            {"op": "getUserList", "params": {"emailAddress": ["grace@example.org"]}},
+            {"op": "getUserList", "params": {"query": "example.com", "orderBy": "first_name", "limit": 1}},
+            {"op": "getUserList", "params": {"orderBy": "-first_name"}},
+            {"op": "updateUserMetadata", "id": ada, "params": {"publicMetadata": {"prefs": {"theme": "light", "lang": null}, "role": "admin"}, "privateMetadata": {"plan": "pro"}}},
+            {"op": "updateUser", "id": ada, "params": {"lastName": "Lovelace", "publicMetadata": {"role": "owner"}}},
+            {"op": "getUser", "id": ada},
+            {"op": "getUserList", "params": {"orderBy": "password"}},
+            {"op": "updateUserMetadata", "id": ada, "params": {"unsafeMetadata": {"blob": "x".repeat(9000)}}},
+            {"op": "replaceUserMetadata", "id": ada, "params": {"privateMetadata": {"tier": 2}}},
+        ]),
+    );
+    let ids = |list: &Value| list["data"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let by_email = ok(&results[0]);
+    assert_eq!((ids(by_email), by_email["totalCount"].as_i64()), (vec![grace.clone()], Some(1)));
+    let page = ok(&results[1]);
+    assert_eq!((ids(page), page["totalCount"].as_i64()), (vec![ada.clone()], Some(2)), "limit 1 of 2 matches, Ada before Alan");
+    assert_eq!(ids(ok(&results[2])), vec![grace.clone(), alan.clone(), ada.clone()]);
+    let merged = ok(&results[3]);
+    assert_eq!(merged["publicMetadata"], json!({"prefs": {"theme": "light"}, "role": "admin"}));
+    assert_eq!(merged["privateMetadata"], json!({"plan": "pro"}));
+    let replaced = ok(&results[4]);
+    assert_eq!((replaced["lastName"].as_str(), &replaced["publicMetadata"]), (Some("Lovelace"), &json!({"role": "owner"})));
+    assert_eq!(ok(&results[5])["privateMetadata"], json!({"plan": "pro"}), "updateUser left the private metadata alone");
+    for refused in [&results[6], &results[7]] {
+        let e = err(refused);
+        assert_eq!(e["status"], 422, "{e:#}");
+        assert_eq!(e["name"], "ClerkAPIResponseError");
+    }
+    assert_eq!(err(&results[7])["errors"][0]["meta"]["paramName"], "unsafe_metadata");
+    let replaced = ok(&results[8]);
+    assert_eq!((&replaced["privateMetadata"], &replaced["publicMetadata"]), (&json!({"tier": 2}), &json!({"role": "owner"})));
+    // updateUser with metadata is two calls in SDK 3.25: PATCH for the profile, PUT …/metadata for the metadata.
+    assert_eq!(clerk.requests_to("PATCH", &format!("/v1/users/{ada}")).len(), 1);
+    assert_eq!(clerk.requests_to("PUT", &format!("/v1/users/{ada}/metadata")).len(), 2);
+    let listed = clerk.requests_to("GET", "/v1/users");
+    let sent = |r: &mock_clerk::LoggedRequest, part: &str| r.query.as_deref().is_some_and(|q| q.contains(part));
+    assert!(listed.iter().any(|r| sent(r, "order_by=first_name") && sent(r, "query=example.com")), "{listed:?}");
+}

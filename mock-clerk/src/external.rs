@@ -62,6 +62,9 @@ pub fn new_access_token(provider: &str) -> String {
     crate::ids::new_id(&format!("mock_oauth_{provider}"))
 }
 
+/// How long an OAuth verification may take (Clerk: 10 minutes), shown as its `expire_at`.
+const OAUTH_VERIFICATION_WINDOW_MS: i64 = 10 * 60 * 1000;
+
 impl ExternalAccount {
     /// A new external account for `identity` at `provider`, with a fresh access token.
     pub fn new(provider: &str, identity: &Identity, now: i64) -> Self {
@@ -110,9 +113,9 @@ impl ExternalAccount {
                 "object": "verification_oauth",
                 "status": "verified",
                 "strategy": self.strategy(),
-                "external_verification_redirect_url": null,
                 "error": null,
-                "expire_at": null,
+                // Clerk's spec: an integer here (when the OAuth round trip had to finish); not null.
+                "expire_at": self.updated_at.saturating_add(OAUTH_VERIFICATION_WINDOW_MS),
                 "attempts": null,
             },
         })

@@ -86,6 +86,9 @@ pub enum StartError {
     /// An OAuth provider mock-clerk does not know.
     #[error("--oauth-provider: {0}")]
     OAuthProvider(String),
+    /// The seed file cannot be read, or a record in it is invalid.
+    #[error("seed: {0}")]
+    Seed(#[from] crate::seed::SeedError),
 }
 
 /// Configures a [`MockClerk`].
@@ -112,6 +115,8 @@ pub struct MockClerkBuilder {
     webhook_secret: Option<String>,
     webhook_delivery: DeliveryOptions,
     oauth_providers: Vec<String>,
+    seed: Option<crate::seed::Seed>,
+    seed_file: Option<PathBuf>,
 }
 
 impl Default for MockClerkBuilder {
@@ -130,6 +135,8 @@ impl Default for MockClerkBuilder {
             webhook_secret: None,
             webhook_delivery: DeliveryOptions::default(),
             oauth_providers: Vec::new(),
+            seed: None,
+            seed_file: None,
         }
     }
 }
@@ -209,6 +216,21 @@ impl MockClerkBuilder {
         self
     }
 
+    /// Seeds the instance: the records of `seed` exist from the start ([`crate::seed`]; the same shapes as the
+    /// seed file). Checked at start: an invalid record fails it with [`StartError::Seed`].
+    pub fn seed(mut self, seed: crate::seed::Seed) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Seeds the instance from a TOML file (`mock-clerk serve --seed`), read when the server starts; an invalid
+    /// file fails the start with [`StartError::Seed`] naming the file, line and field. Applied after
+    /// [`MockClerkBuilder::seed`].
+    pub fn seed_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.seed_file = Some(path.into());
+        self
+    }
+
     /// Enables a social provider on the instance (`google`, `oauth_github`, or a comma list; repeatable):
     /// `<SignIn/>` shows its button, and mock-clerk's consent page plays the provider
     /// ([`crate::fapi::oauth`]). Checked at start: unknown providers fail it.
@@ -272,19 +294,24 @@ impl MockClerkBuilder {
             crate::fapi::oauth::parse_providers(self.oauth_providers.iter().map(String::as_str)).map_err(StartError::OAuthProvider)?;
         let keys = self.key.load()?;
         let settings = Settings { token_lifetime: self.token_lifetime, control: self.control.clone(), base_url: format!("http://{addr}") };
+        let seeds =
+            self.seed.iter().cloned().map(Ok).chain(self.seed_file.iter().map(|p| crate::seed::Seed::load(p))).collect::<Result<Vec<_>, _>>()?;
+        let clock = Clock::default();
         let store = match &self.state_file {
-            None => Store::default(),
+            None => seeded(Store::default(), &seeds, &clock)?,
             Some(path) => match crate::persist::load(path)? {
-                Some(store) => store,
+                // A state file that already holds users is not seeded again (its users came from the seed).
+                Some(store) if store.user_count(&Default::default()) > 0 => store,
+                Some(store) => seeded(store, &seeds, &clock)?,
                 None => {
                     // Written now, so that an unwritable path fails the start rather than the first change.
-                    let store = Store::default();
+                    let store = seeded(Store::default(), &seeds, &clock)?;
                     crate::persist::save(path, &store)?;
                     store
                 }
             },
         };
-        let state = AppState::with_store(instance, keys, Clock::default(), settings, store, self.state_file.clone());
+        let state = AppState::with_store(instance, keys, clock, settings, store, self.state_file.clone());
         state.webhooks().set_options(self.webhook_delivery.clone());
         state.fapi().set_oauth_providers(oauth_providers);
         if let Some(path) = &self.state_file {
@@ -295,6 +322,14 @@ impl MockClerkBuilder {
         }
         Ok(state)
     }
+}
+
+/// `store` with every seed applied in order.
+fn seeded(mut store: Store, seeds: &[crate::seed::Seed], clock: &Clock) -> Result<Store, StartError> {
+    for seed in seeds {
+        seed.apply(&mut store, clock.now_ms())?;
+    }
+    Ok(store)
 }
 
 /// The fixed default secret key for an instance kind.

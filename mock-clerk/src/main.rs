@@ -107,6 +107,11 @@ struct ServeArgs {
     /// sign-in or actor token sends the browser with `__clerk_ticket` (else the URL needs `redirect_url`).
     #[arg(long, env = "MOCK_CLERK_SIGN_IN_URL")]
     sign_in_url: Option<String>,
+    /// Start with the users (and, later, other records) of this TOML file; see fixtures/seed.example.toml.
+    /// An invalid file stops the start with its file, line and field. Not applied to a --state-file that
+    /// already holds users.
+    #[arg(long, env = "MOCK_CLERK_SEED")]
+    seed: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -248,12 +253,17 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // The key file is read and checked (every key parsed, RSA-2048, consistent) before the port is bound: a
         // bad key file stops the start with its error, nothing printed on stdout and nothing served.
         let keys = args.instance.key_source().load()?;
+        // So is the seed file: an error names its file, line and field.
+        let seed = args.seed.as_deref().map(mock_clerk::Seed::load).transpose()?;
         let mut builder = args.instance.builder().key(KeySource::Ring(keys)).token_lifetime(Duration::from_secs(args.token_ttl));
         if let Some(token) = &args.control_token {
             builder = builder.control_token(token.clone());
         }
         if let Some(path) = &args.state_file {
             builder = builder.state_file(path.clone());
+        }
+        if let Some(seed) = &seed {
+            builder = builder.seed(seed.clone());
         }
         for url in &args.webhook_urls {
             builder = builder.webhook_url(url.clone());
@@ -291,6 +301,9 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Some(path) = &args.state_file {
             println!("state file: {} (users and sessions survive restarts)", path.display());
+        }
+        if let (Some(path), Some(seed)) = (&args.seed, &seed) {
+            println!("seed: {} from {}", seed.summary(), path.display());
         }
         for endpoint in state.webhooks().endpoints() {
             println!("webhooks: every event to {} ({})", endpoint.url, endpoint.id);

@@ -163,7 +163,7 @@ pub fn phone_json(user: &User, p: &PhoneNumber) -> Value {
         "reserved_for_second_factor": p.reserved_for_second_factor,
         "default_second_factor": p.default_second_factor,
         "reserved": false,
-        "verification": {"status": "verified", "strategy": "admin", "attempts": null, "expire_at": null},
+        "verification": crate::bapi::views::verification_admin_json(),
         "linked_to": [],
         "backup_codes": null,
         "created_at": user.created_at,

@@ -12,6 +12,29 @@ use crate::external::ExternalAccount;
 use crate::ids::{IdStr, new_id, prefix};
 use crate::webhooks::events::{Change, Email, SessionEvent};
 
+/// Clerk's limit on each metadata object of a user (public, private, unsafe): 8 KB of JSON.
+pub const METADATA_LIMIT_BYTES: usize = 8 * 1024;
+
+/// Refuses a metadata object over [`METADATA_LIMIT_BYTES`] (its compact JSON, as Clerk measures it).
+fn check_metadata_size(param: &'static str, metadata: &Map<String, Value>) -> Result<(), StoreError> {
+    let size = serde_json::to_vec(metadata).map_or(0, |v| v.len());
+    if size > METADATA_LIMIT_BYTES {
+        return Err(StoreError::InvalidParam {
+            param,
+            message: format!("{param} is {size} bytes of JSON; each metadata object may hold at most 8 KB ({METADATA_LIMIT_BYTES} bytes)"),
+        });
+    }
+    Ok(())
+}
+
+/// Clerk's username rule (as mock-clerk's instance configures it): 4 to 64 letters, digits, `-` or `_`.
+fn check_username(name: &str) -> Result<(), StoreError> {
+    if name.len() < 4 || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(StoreError::InvalidParam { param: "username", message: "a username has 4 to 64 letters, digits, '-' or '_'".into() });
+    }
+    Ok(())
+}
+
 /// How long a session lives before it expires (Clerk's default: 7 days).
 pub const SESSION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
 /// When an unused session is abandoned (Clerk's default: 30 days).
@@ -267,27 +290,7 @@ pub struct DevBrowser {
     pub client_id: Option<String>,
 }
 
-/// Filters for listing users (`GET /v1/users`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct UserQuery {
-    /// Only users with one of these email addresses.
-    #[serde(default)]
-    pub email_address: Vec<String>,
-    /// Only users with one of these ids.
-    #[serde(default)]
-    pub user_id: Vec<String>,
-    /// Only users with one of these external ids.
-    #[serde(default)]
-    pub external_id: Vec<String>,
-}
-
-impl UserQuery {
-    fn matches(&self, user: &User) -> bool {
-        (self.email_address.is_empty() || user.email_addresses.iter().any(|(_, e)| self.email_address.iter().any(|q| q.eq_ignore_ascii_case(e))))
-            && (self.user_id.is_empty() || self.user_id.iter().any(|id| user.id == *id))
-            && (self.external_id.is_empty() || user.external_id.as_ref().is_some_and(|x| self.external_id.contains(x)))
-    }
-}
+pub use crate::user_query::UserQuery;
 
 /// Filters for listing sessions (`GET /v1/sessions`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -467,9 +470,7 @@ impl Store {
             }
         }
         if let Some(name) = &new.username {
-            if name.len() < 4 || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                return Err(StoreError::InvalidParam { param: "username", message: "a username has 4 to 64 letters, digits, '-' or '_'".into() });
-            }
+            check_username(name)?;
             if self.users.values().any(|u| u.username.as_deref() == Some(name)) {
                 return Err(StoreError::IdentifierTaken { param: "username", value: name.clone() });
             }
@@ -477,6 +478,9 @@ impl Store {
         if new.password.as_ref().is_some_and(|p| p.len() < 8) {
             return Err(StoreError::InvalidParam { param: "password", message: "passwords must be 8 characters or more".into() });
         }
+        check_metadata_size("public_metadata", &new.public_metadata)?;
+        check_metadata_size("private_metadata", &new.private_metadata)?;
+        check_metadata_size("unsafe_metadata", &new.unsafe_metadata)?;
         let taken = |phone: &str| self.users.values().any(|u| u.mfa.phone_numbers.iter().any(|p| p.phone_number == phone));
         let phones = crate::mfa::check_new(&new, taken)?;
         let id = IdStr::new(prefix::USER);
@@ -508,6 +512,18 @@ impl Store {
     /// Changes a user's profile fields; `None` leaves a field as it is (`PATCH /v1/users/{id}`).
     pub fn update_user(&mut self, id: &str, update: UserUpdate, now: i64) -> Result<User, StoreError> {
         self.user(id)?;
+        if let Some(name) = &update.username {
+            check_username(name)?;
+        }
+        for (param, metadata) in [
+            ("public_metadata", &update.public_metadata),
+            ("private_metadata", &update.private_metadata),
+            ("unsafe_metadata", &update.unsafe_metadata),
+        ] {
+            if let Some(m) = metadata {
+                check_metadata_size(param, m)?;
+            }
+        }
         if let Some(name) = &update.username
             && self.users.values().any(|u| u.id != id && u.username.as_deref() == Some(name.as_str()))
         {
@@ -586,16 +602,22 @@ impl Store {
         self.users.get(id).ok_or_else(|| StoreError::UserNotFound(id.to_owned()))
     }
 
-    /// Users matching `query`, newest first, after `offset`, at most `limit`.
+    /// Users matching `query` in its order (default newest first), after `offset`, at most `limit`.
     pub fn users(&self, query: &UserQuery, offset: usize, limit: usize) -> Vec<&User> {
-        let mut users: Vec<&User> = self.users.values().filter(|u| query.matches(u)).collect();
-        users.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        let mut users: Vec<&User> = self.users.values().filter(|u| query.matches(u, &self.organization_ids_of(u))).collect();
+        users.sort_by(|a, b| query.order.compare(a, b));
         users.into_iter().skip(offset).take(limit).collect()
     }
 
     /// How many users match `query`.
     pub fn user_count(&self, query: &UserQuery) -> usize {
-        self.users.values().filter(|u| query.matches(u)).count()
+        self.users.values().filter(|u| query.matches(u, &self.organization_ids_of(u))).count()
+    }
+
+    /// The ids of the organizations `user` is a member of, for the `organization_id` filter of user lists.
+    /// Organizations are not stored yet: none.
+    fn organization_ids_of(&self, _user: &User) -> Vec<&str> {
+        Vec::new()
     }
 
     /// Deletes a user; their sessions are removed.
@@ -619,8 +641,7 @@ impl Store {
 
     /// Signs a user in on a new client: a new active session.
     pub fn create_session(&mut self, user_id: &str, now: i64) -> Result<Session, StoreError> {
-        let user = self.users.get_mut(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?;
-        user.last_sign_in_at = Some(now);
+        self.user(user_id)?;
         // Room for exactly the one session a new client usually ever holds (an empty Vec grows to 4 on push).
         let client = Client { id: IdStr::new(prefix::CLIENT), session_ids: Vec::with_capacity(1), created_at: now, updated_at: now };
         let client_id = client.id.clone();
@@ -630,7 +651,10 @@ impl Store {
 
     /// A new active session for `user_id` on an existing client.
     pub fn create_session_on_client(&mut self, user_id: &str, client_id: &str, now: i64) -> Result<Session, StoreError> {
-        let user_id = self.users.get_key_value(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?.0.clone();
+        let user = self.users.get_mut(user_id).ok_or_else(|| StoreError::UserNotFound(user_id.to_owned()))?;
+        // Every sign-in (Backend API session, password, code, ticket, OAuth) is one.
+        user.last_sign_in_at = Some(now);
+        let user_id = user.id.clone();
         let client_id = self.clients.get_key_value(client_id).map_or_else(|| IdStr::from(client_id), |(k, _)| k.clone());
         let session = Session {
             id: IdStr::new(prefix::SESSION),

@@ -31,6 +31,7 @@ const BAPI_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/users/{id}"),
     ("PATCH", "/v1/users/{id}"),
     ("PATCH", "/v1/users/{id}/metadata"),
+    ("PUT", "/v1/users/{id}/metadata"),
     ("GET", "/v1/users/{id}/oauth_access_tokens/{provider}"),
     ("GET", "/v1/phone_numbers/{id}"),
     ("PATCH", "/v1/phone_numbers/{id}"),

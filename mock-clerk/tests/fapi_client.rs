@@ -229,3 +229,46 @@ fn install_bundles() {
         .expect("npm (Node 20) is needed to install fixtures/clerk-bundles");
     assert!(status.success(), "npm ci --prefix fixtures/clerk-bundles failed");
 }
+
+/// The example seed file (`fixtures/seed.example.toml`).
+const SEED_EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/seed.example.toml");
+
+#[tokio::test]
+async fn the_example_seed_gives_users_that_sign_in_with_their_password() {
+    let clerk = MockClerk::builder().seed_file(SEED_EXAMPLE).start().await;
+    let base = clerk.url();
+    let http = reqwest::Client::new();
+    let users: Value =
+        http.get(format!("{base}/v1/users?order_by=first_name")).bearer_auth(clerk.secret_key()).send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = users.as_array().unwrap().iter().map(|u| u["first_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Ada", "Alan", "Grace"]);
+    let (ada, grace) = (&users[0], &users[2]);
+    assert_eq!((ada["username"].as_str(), ada["external_id"].as_str()), (Some("ada_l"), Some("crm-42")));
+    assert_eq!(ada["public_metadata"], json!({"role": "admin", "plan": "pro"}));
+    assert_eq!(ada["private_metadata"], json!({"stripe_customer": "cus_123"}));
+    assert_eq!(grace["public_metadata"], json!({"role": "member", "teams": ["compilers", "navy"]}));
+    assert_eq!(grace["unsafe_metadata"], json!({"preferences": {"theme": "dark"}}));
+    assert_eq!(grace["email_addresses"].as_array().map(Vec::len), Some(2));
+    assert_eq!(grace["phone_numbers"][0]["phone_number"], "+15555550100");
+    assert_eq!((grace["totp_enabled"].as_bool(), grace["backup_code_enabled"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(users[1]["password_enabled"], false);
+
+    let b = browser();
+    let (status, body) = post(&b, format!("{base}/v1/client/sign_ins"), &[("identifier", "ada@example.com")]).await;
+    assert_eq!(status, 200, "{body}");
+    let sia = body["response"]["id"].as_str().unwrap().to_owned();
+    let attempt = format!("{base}/v1/client/sign_ins/{sia}/attempt_first_factor");
+    let (status, body) = post(&b, attempt.clone(), &[("strategy", "password"), ("password", "not the password")]).await;
+    assert_eq!((status, code(&body)), (422, "form_password_incorrect"));
+    let (status, body) = post(&b, attempt, &[("strategy", "password"), ("password", "correct horse battery")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["status"], "complete");
+    let signed_in_user = &body["client"]["sessions"][0]["user"];
+    assert_eq!(signed_in_user["id"], ada["id"]);
+    assert!(signed_in_user["last_sign_in_at"].as_i64().is_some(), "a password sign-in is a sign-in: {signed_in_user}");
+    assert_eq!(signed_in_user["public_metadata"], json!({"role": "admin", "plan": "pro"}));
+    assert!(signed_in_user.get("private_metadata").is_none(), "the Frontend API never shows private metadata: {signed_in_user}");
+    let client: Value = b.send(b.get(format!("{base}/v1/client"))).await.json().await.unwrap();
+    let text = client.to_string();
+    assert!(!text.contains("private_metadata") && !text.contains("cus_123"), "{text}");
+}

@@ -3,6 +3,9 @@
 //! the sign-up transfer for a new user, linking for an existing one, the Backend API's external accounts and
 //! access tokens; and the bad input (tampered or spent state, unknown provider, nothing to transfer).
 
+#[path = "common/openapi.rs"]
+mod openapi;
+
 use mock_clerk::MockClerk;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
@@ -148,6 +151,7 @@ async fn a_new_identity_comes_back_transferable_and_the_sign_up_transfer_creates
 
     let api = reqwest::Client::new();
     let user: Value = api.get(format!("{base}/v1/users/{user_id}")).bearer_auth(clerk.secret_key()).send().await.unwrap().json().await.unwrap();
+    openapi::assert_conforms("GET", &format!("/v1/users/{user_id}"), 200, &user);
     let eac = &user["external_accounts"][0];
     assert_eq!(
         (eac["provider"].as_str(), eac["email_address"].as_str(), eac["first_name"].as_str()),
@@ -164,6 +168,8 @@ async fn a_new_identity_comes_back_transferable_and_the_sign_up_transfer_creates
         .await
         .unwrap();
     assert_eq!(tokens["total_count"], 1);
+    // The spec describes the plain list; `paginated=true` (what the SDK asks for) wraps it in `{data, total_count}`.
+    openapi::assert_conforms("GET", &format!("/v1/users/{user_id}/oauth_access_tokens/oauth_google"), 200, &tokens["data"]);
     assert_eq!(tokens["data"][0]["external_account_id"], eac["id"]);
     assert!(tokens["data"][0]["token"].as_str().unwrap().starts_with("mock_oauth_google_"));
     let github: Value = api

@@ -6,6 +6,9 @@
 //! `<prefix>_<27 base62>`, timestamps milliseconds, JWT claims seconds, JWTs three base64url parts, `n` a
 //! 2048-bit modulus, kids `ins_…`.
 
+#[path = "common/openapi.rs"]
+mod openapi;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -80,10 +83,15 @@ impl Mock {
         self.send(req.body(body).unwrap()).await
     }
 
-    /// A Backend API call with the instance's secret key.
+    /// A Backend API call with the instance's secret key. Where Clerk's OpenAPI spec describes the operation and
+    /// status, the answer must match its schema ([`openapi`]).
     async fn bapi(&self, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
         let sk = self.secret_key.clone();
-        self.call(method, uri, Some(&sk), body).await
+        let (status, json) = self.call(method.clone(), uri, Some(&sk), body).await;
+        if openapi::describes(method.as_str(), uri, status.as_u16()) {
+            openapi::assert_conforms(method.as_str(), uri, status.as_u16(), &json);
+        }
+        (status, json)
     }
 
     /// A control API call (from the loopback peer).
@@ -607,4 +615,229 @@ async fn control_api_errors() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_envelope(&body);
     assert_json_snapshot!("control_error_end_unknown_session", body);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Clerk's OpenAPI contract
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Every Backend API operation mock-clerk answers, checked against `bapi/2026-05-12.yml` (each `bapi` call checks
+/// its answer; this test asserts each was one the spec describes, so none is skipped silently).
+#[tokio::test]
+async fn bapi_answers_match_clerk_openapi_spec() {
+    let m = Mock::new();
+    let mut checked = Vec::new();
+    let mut call = async |method: Method, uri: String, body: Option<Value>, expected: StatusCode| {
+        let (status, json) = m.bapi(method.clone(), &uri, body).await;
+        assert_eq!(status, expected, "{method} {uri}: {json}");
+        openapi::assert_conforms(method.as_str(), &uri, status.as_u16(), &json);
+        checked.push(format!("{method} {uri} {status}"));
+        json
+    };
+    let full = json!({
+        "email_address": ["ada@example.com"], "first_name": "Ada", "last_name": "Lovelace", "username": "ada_l",
+        "password": "correct horse battery", "external_id": "ext-42", "public_metadata": {"role": "admin"},
+        "private_metadata": {"plan": "pro"}, "unsafe_metadata": {"theme": "dark"},
+        "totp_secret": "JBSWY3DPEHPK3PXP", "backup_codes": ["one-code-1"], "phone_number": ["+15555550100"],
+    });
+    let user = call(Method::POST, "/v1/users".into(), Some(full), StatusCode::OK).await;
+    let uid = user["id"].as_str().unwrap().to_owned();
+    call(Method::GET, format!("/v1/users/{uid}"), None, StatusCode::OK).await;
+    call(Method::GET, "/v1/users?limit=5&offset=0&order_by=-created_at".into(), None, StatusCode::OK).await;
+    call(Method::GET, "/v1/users/count?email_address=ada%40example.com".into(), None, StatusCode::OK).await;
+    call(Method::PATCH, format!("/v1/users/{uid}"), Some(json!({"first_name": "Augusta"})), StatusCode::OK).await;
+    call(Method::PATCH, format!("/v1/users/{uid}/metadata"), Some(json!({"public_metadata": {"x": {"y": 1}}})), StatusCode::OK).await;
+    call(Method::PUT, format!("/v1/users/{uid}/metadata"), Some(json!({"private_metadata": {"z": 2}})), StatusCode::OK).await;
+    let phone_id = user["phone_numbers"][0]["id"].as_str().unwrap().to_owned();
+    call(Method::GET, format!("/v1/phone_numbers/{phone_id}"), None, StatusCode::OK).await;
+    call(Method::PATCH, format!("/v1/phone_numbers/{phone_id}"), Some(json!({"reserved_for_second_factor": true})), StatusCode::OK).await;
+    call(Method::GET, format!("/v1/users/{uid}/oauth_access_tokens/oauth_google"), None, StatusCode::OK).await;
+
+    let session = call(Method::POST, "/v1/sessions".into(), Some(json!({"user_id": uid})), StatusCode::OK).await;
+    let sid = session["id"].as_str().unwrap().to_owned();
+    call(Method::GET, format!("/v1/sessions/{sid}"), None, StatusCode::OK).await;
+    call(Method::GET, format!("/v1/sessions?user_id={uid}"), None, StatusCode::OK).await;
+    let token = call(Method::POST, format!("/v1/sessions/{sid}/tokens"), None, StatusCode::OK).await;
+    call(Method::POST, format!("/v1/sessions/{sid}/tokens/supabase"), None, StatusCode::OK).await;
+    let (status, signed_in) = m.control(Method::POST, "/__mock/sign-in", Some(json!({"email": "grace@example.com"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (other_sid, refresh) = (signed_in["session_id"].as_str().unwrap(), signed_in["refresh_cookie"]["value"].clone());
+    for format in ["token", "cookie"] {
+        let body =
+            json!({"expired_token": signed_in["token"], "refresh_token": refresh, "request_origin": "http://localhost:3000", "format": format});
+        call(Method::POST, format!("/v1/sessions/{other_sid}/refresh"), Some(body), StatusCode::OK).await;
+    }
+    call(Method::POST, format!("/v1/sessions/{sid}/revoke"), None, StatusCode::OK).await;
+
+    let sit = call(Method::POST, "/v1/sign_in_tokens".into(), Some(json!({"user_id": uid})), StatusCode::OK).await;
+    call(Method::POST, format!("/v1/sign_in_tokens/{}/revoke", sit["id"].as_str().unwrap()), None, StatusCode::OK).await;
+    let act = call(Method::POST, "/v1/actor_tokens".into(), Some(json!({"user_id": uid, "actor": {"sub": "user_admin"}})), StatusCode::OK).await;
+    call(Method::POST, format!("/v1/actor_tokens/{}/revoke", act["id"].as_str().unwrap()), None, StatusCode::OK).await;
+    call(Method::POST, "/v1/testing_tokens".into(), None, StatusCode::OK).await;
+    call(Method::GET, "/v1/jwks".into(), None, StatusCode::OK).await;
+
+    // The error envelope, for each 4xx the spec lists.
+    call(Method::GET, "/v1/users/user_doesnotexist".into(), None, StatusCode::NOT_FOUND).await;
+    call(Method::POST, "/v1/users".into(), Some(json!({"email_address": ["ADA@example.com"]})), StatusCode::UNPROCESSABLE_ENTITY).await;
+    call(Method::GET, "/v1/users?limit=0".into(), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    call(Method::POST, "/v1/sessions/sess_doesnotexist/tokens".into(), None, StatusCode::NOT_FOUND).await;
+    call(Method::GET, "/v1/sessions".into(), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    call(Method::DELETE, format!("/v1/users/{uid}"), None, StatusCode::OK).await;
+    let (status, unauthorized) = m.call(Method::GET, "/v1/users", Some("sk_test_wrong"), None).await;
+    openapi::assert_conforms("GET", "/v1/users", status.as_u16(), &unauthorized);
+    assert!(!token["jwt"].is_null());
+    assert_eq!(checked.len(), 30, "{checked:#?}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// User lists and metadata
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The ids of a user list, in order.
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array().unwrap_or_else(|| panic!("not a list: {list}")).iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn bapi_user_list_filters_and_order() {
+    let m = Mock::new();
+    let mut made = Vec::new();
+    for (i, (email, first, last, username, external)) in [
+        ("ada@example.com", "Ada", "Lovelace", "ada_l", "ext-1"),
+        ("grace@example.org", "Grace", "Hopper", "ghopper", "ext-2"),
+        ("alan@example.com", "Alan", "Turing", "aturing", "ext-3"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({"email_address": [email], "first_name": first, "last_name": last, "username": username, "external_id": external,
+                          "phone_number": [format!("+1555555010{i}")]});
+        let (status, user) = m.bapi(Method::POST, "/v1/users", Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        made.push(user["id"].as_str().unwrap().to_owned());
+        m.control(Method::POST, "/__mock/clock/advance", Some(json!({"seconds": 1}))).await;
+    }
+    let nameless = m.new_user("zed@example.net").await["id"].as_str().unwrap().to_owned();
+    let (ada, grace, alan, nameless) = (made[0].as_str(), made[1].as_str(), made[2].as_str(), nameless.as_str());
+    let list = async |query: &str| {
+        let (status, list) = m.bapi(Method::GET, &format!("/v1/users?{query}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {list}");
+        let (status, count) = m.bapi(Method::GET, &format!("/v1/users/count?{query}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {count}");
+        let ids = ids(&list);
+        if !query.contains("limit") && !query.contains("offset") {
+            assert_eq!(count["total_count"], ids.len(), "{query}: count and list agree");
+        }
+        ids
+    };
+    assert_eq!(list("").await, [nameless, alan, grace, ada], "newest first by default");
+    assert_eq!(list("order_by=created_at").await, [ada, grace, alan, nameless]);
+    assert_eq!(list("order_by=first_name").await, [ada, alan, grace, nameless], "names ascending, none last");
+    assert_eq!(list("order_by=-first_name").await, [nameless, grace, alan, ada], "descending: none first");
+    assert_eq!(list("order_by=username").await, [ada, alan, grace, nameless]);
+    assert_eq!(list("order_by=%2Blast_name").await, [grace, ada, alan, nameless]);
+    assert_eq!(list("order_by=email_address&limit=2&offset=1").await, [alan, grace]);
+    assert_eq!(list("email_address=GRACE%40example.org").await, [grace]);
+    assert_eq!(list("email_address=ada%40example.com&email_address=alan%40example.com").await, [alan, ada]);
+    assert_eq!(list("username=ghopper").await, [grace]);
+    assert_eq!(list("phone_number=%2B15555550102").await, [alan]);
+    assert_eq!(list("external_id=ext-1&external_id=ext-3").await, [alan, ada]);
+    assert_eq!(list(&format!("user_id={ada}&user_id=%2B{grace}")).await, [grace, ada]);
+    assert_eq!(list(&format!("user_id=-{ada}")).await, [nameless, alan, grace]);
+    assert_eq!(list("query=hop").await, [grace], "substring of a last name");
+    assert_eq!(list("query=EXAMPLE.COM").await, [alan, ada], "substring of an email, any case");
+    assert_eq!(list("query=ada%20love").await, [ada], "first and last name together");
+    assert_eq!(list(&format!("query={}", &alan[5..15])).await, [alan], "part of the id");
+    assert_eq!(list("query=nobody").await, Vec::<String>::new());
+    assert_eq!(list("email_address_query=.org").await, [grace]);
+    assert_eq!(list("name_query=tur").await, [alan]);
+    assert_eq!(list("banned=true").await, Vec::<String>::new());
+    assert_eq!(list("organization_id=org_none").await, Vec::<String>::new(), "no user is a member of an unknown organization");
+    assert_eq!(list("organization_id=-org_none").await.len(), 4);
+
+    for bad in ["order_by=password", "limit=0", "limit=501", "offset=-1", "created_at_after=yesterday", "banned=maybe", "provider=oauth_google"] {
+        let (status, body) = m.bapi(Method::GET, &format!("/v1/users?{bad}"), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert_envelope(&body);
+    }
+}
+
+#[tokio::test]
+async fn bapi_user_metadata_merges_replaces_and_is_limited() {
+    let _scope = redactions().bind_to_scope();
+    let m = Mock::new();
+    let body = json!({"email_address": ["ada@example.com"], "public_metadata": {"role": "admin", "prefs": {"theme": "dark", "lang": "en"}},
+                      "private_metadata": {"plan": "pro", "stripe": "cus_1"}});
+    let (_, user) = m.bapi(Method::POST, "/v1/users", Some(body)).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+
+    let patch = json!({"public_metadata": {"prefs": {"theme": "light", "lang": null}, "team": ["a"]}, "private_metadata": {"stripe": null}});
+    let (status, merged) = m.bapi(Method::PATCH, &format!("/v1/users/{id}/metadata"), Some(patch)).await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    assert_eq!(merged["public_metadata"], json!({"role": "admin", "prefs": {"theme": "light"}, "team": ["a"]}), "nested objects merge, null deletes");
+    assert_eq!(merged["private_metadata"], json!({"plan": "pro"}));
+    assert_eq!(merged["unsafe_metadata"], json!({}), "absent objects stay");
+
+    let (status, replaced) = m.bapi(Method::PATCH, &format!("/v1/users/{id}"), Some(json!({"public_metadata": {"only": 1}}))).await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(replaced["public_metadata"], json!({"only": 1}), "updateUser replaces the object");
+    assert_eq!(replaced["private_metadata"], json!({"plan": "pro"}));
+
+    let body = json!({"private_metadata": {"tier": 2}, "unsafe_metadata": null});
+    let (status, put) = m.bapi(Method::PUT, &format!("/v1/users/{id}/metadata"), Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{put}");
+    assert_eq!((&put["public_metadata"], &put["private_metadata"]), (&json!({"only": 1}), &json!({"tier": 2})), "PUT replaces what it names");
+
+    let big = "x".repeat(mock_clerk::store::METADATA_LIMIT_BYTES);
+    for (method, uri) in [
+        (Method::PATCH, format!("/v1/users/{id}/metadata")),
+        (Method::PUT, format!("/v1/users/{id}/metadata")),
+        (Method::PATCH, format!("/v1/users/{id}")),
+    ] {
+        let (status, body) = m.bapi(method, &uri, Some(json!({"unsafe_metadata": {"blob": big}}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {body}");
+        assert_envelope(&body);
+        assert_eq!(body["errors"][0]["meta"]["param_name"], "unsafe_metadata");
+    }
+    let (status, body) =
+        m.bapi(Method::POST, "/v1/users", Some(json!({"email_address": ["big@example.com"], "public_metadata": {"blob": big}}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_json_snapshot!("error_422_metadata_too_large", body);
+    let (_, after) = m.bapi(Method::GET, &format!("/v1/users/{id}"), None).await;
+    assert_eq!(after["unsafe_metadata"], json!({}), "a refused update changes nothing");
+    let (status, body) = m.bapi(Method::PATCH, &format!("/v1/users/{id}/metadata"), Some(json!({"public_metadata": "nope"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = m.bapi(Method::PATCH, &format!("/v1/users/{id}"), Some(json!({"username": "x"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seeds: the builder and the control API take the seed file's shapes
+// ---------------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn seeds_through_the_builder_and_the_control_api() {
+    let ada = mock_clerk::SeedUser { email: Some("ada@example.com".into()), password: Some("correct horse battery".into()), ..Default::default() };
+    let state = MockClerk::builder().seed(mock_clerk::Seed::with_users([ada])).state_for(SocketAddr::from(ADDR)).expect("state");
+    let sk = state.instance().secret_key().to_owned();
+    let m = Mock { app: mock_clerk::server::app(state).layer(MockConnectInfo(SocketAddr::from(PEER))), secret_key: sk };
+    let (_, count) = m.bapi(Method::GET, "/v1/users/count?email_address=ada%40example.com", None).await;
+    assert_eq!(count["total_count"], 1, "the builder's seed is there from the start");
+
+    let body = json!({"users": [{"email": "grace@example.com", "public_metadata": {"role": "admin"}}, {"email": "alan@example.com"}]});
+    let (status, seeded) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{seeded}");
+    assert_eq!(seeded["users"][0]["public_metadata"], json!({"role": "admin"}));
+    openapi::assert_conforms("GET", "/v1/users", 200, &seeded["users"]);
+
+    let body = json!({"users": [{"email": "linus@example.com"}, {"email": "GRACE@example.com"}]});
+    let (status, refused) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_envelope(&refused);
+    assert_eq!(refused["errors"][0]["meta"]["param_name"], "users[1].email");
+    let (status, refused) = m.control(Method::POST, "/__mock/seed", Some(json!({"users": [{"emial": "x@example.com"}]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_envelope(&refused);
+    let (_, count) = m.bapi(Method::GET, "/v1/users/count", None).await;
+    assert_eq!(count["total_count"], 3, "a refused seed creates nothing (linus is not there)");
 }

@@ -146,3 +146,45 @@ fn a_good_key_file_gets_as_far_as_the_port() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(out.stdout.trim().split('.').count(), 3, "{}", out.stdout);
 }
+
+#[test]
+fn a_bad_seed_file_stops_the_start_naming_file_line_and_field() {
+    let dir = TempDir::new("seed");
+    let key_file = dir.0.join("keys.pem");
+    std::fs::write(&key_file, TEST_KEY_PEM).unwrap();
+    // Held: a server that bound the port before checking its seed would fail with "address in use" instead.
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = held.local_addr().unwrap().to_string();
+    let cases = [
+        ("typo", "[[users]]\nemail = \"ada@example.com\"\nfirst_nam = \"Ada\"\n", ":3: users[0].first_nam: unknown field `first_nam`"),
+        (
+            "wrong-type",
+            "[[users]]\nemail = \"ada@example.com\"\n\n[[users]]\nemail = \"grace@example.com\"\npassword = 12345678\n",
+            ":6: users[1].password: invalid type",
+        ),
+        (
+            "duplicate-email",
+            "[[users]]\nemail = \"ada@example.com\"\n\n[[users]]\nemail = \"ADA@example.com\"\n",
+            ":5: users[1].email: \"ADA@example.com\" is already taken",
+        ),
+        ("bad-email", "[[users]]\nemail = \"not-an-email\"\n", ":2: users[0].email: \"not-an-email\" is not a valid email address"),
+        ("syntax", "[[users]\nemail = \"ada@example.com\"\n", ":1: "),
+    ];
+    for (name, text, expected) in cases {
+        let seed = dir.0.join(format!("{name}.toml"));
+        std::fs::write(&seed, text).unwrap();
+        let out = run(&["serve", "--addr", &addr, "--seed", seed.to_str().unwrap()], &key_file);
+        assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""), "{name}: {}", out.stderr);
+        let want = format!("mock-clerk: {}{expected}", seed.display());
+        assert!(out.stderr.contains(&want), "{name}: expected {want:?} in {}", out.stderr);
+        assert!(!out.stderr.contains("in use"), "{name}: the seed is checked before the port is bound: {}", out.stderr);
+    }
+    let out = run(&["serve", "--addr", &addr, "--seed", dir.0.join("missing.toml").to_str().unwrap()], &key_file);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("missing.toml: cannot read the seed file"), "{}", out.stderr);
+    // The example seed is fine: the start gets as far as the held port.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/seed.example.toml");
+    let out = run(&["serve", "--addr", &addr, "--seed", example], &key_file);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("in use"), "{}", out.stderr);
+}

@@ -35,7 +35,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/users", get(users::list).post(users::create))
         .route("/v1/users/count", get(users::count))
         .route("/v1/users/{id}", get(users::get_one).delete(users::delete).patch(users::update))
-        .route("/v1/users/{id}/metadata", patch(users::update_metadata))
+        .route("/v1/users/{id}/metadata", patch(users::update_metadata).put(users::replace_metadata))
         .route("/v1/users/{id}/oauth_access_tokens/{provider}", get(users::oauth_access_tokens))
         .route("/v1/phone_numbers/{id}", get(phone_numbers::get_one).patch(phone_numbers::update))
         .route("/v1/sessions", get(sessions::list).post(sessions::create))

@@ -2,11 +2,12 @@
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::views::{deleted_json, user_json};
 use crate::error::{ApiError, ok_json};
-use crate::extract::{Id, JsonBody, query_all, query_pairs, query_usize};
+use crate::extract::{Id, JsonBody, query_pairs, query_usize};
 use crate::state::AppState;
 use crate::store::{NewUser, UserQuery, UserUpdate};
 
@@ -20,15 +21,11 @@ fn user_query(query: Option<&str>) -> Result<(UserQuery, usize, usize), ApiError
         return Err(ApiError::FormParamInvalid { param: "limit".into(), message: format!("limit must be between 1 and {MAX_LIMIT}") });
     }
     let offset = query_usize(&pairs, "offset")?.unwrap_or(0);
-    let filter = UserQuery {
-        email_address: query_all(&pairs, "email_address"),
-        user_id: query_all(&pairs, "user_id"),
-        external_id: query_all(&pairs, "external_id"),
-    };
-    Ok((filter, offset, limit))
+    Ok((UserQuery::from_pairs(&pairs)?, offset, limit))
 }
 
-/// `GET /v1/users`: a plain array (the SDK counts through `/v1/users/count`).
+/// `GET /v1/users`: a plain array (the SDK counts through `/v1/users/count`), filtered and ordered as
+/// [`UserQuery`] reads the query.
 pub(super) async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let (filter, offset, limit) = user_query(query.as_deref())?;
     let store = state.store();
@@ -109,6 +106,42 @@ pub(super) async fn update_metadata(
         ..UserUpdate::default()
     };
     let user = store.update_user(&id, update, now)?;
+    Ok(ok_json(&user_json(&user)))
+}
+
+/// The metadata `PUT /v1/users/{id}/metadata` takes: each object given replaces the stored one; `null` clears it
+/// (Clerk stores a JSON `null` there; mock-clerk keeps `{}`, which the SDK's `User` shows the same way).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MetadataReplace {
+    #[serde(default, deserialize_with = "object_or_null")]
+    public_metadata: Option<serde_json::Map<String, Value>>,
+    #[serde(default, deserialize_with = "object_or_null")]
+    private_metadata: Option<serde_json::Map<String, Value>>,
+    #[serde(default, deserialize_with = "object_or_null")]
+    unsafe_metadata: Option<serde_json::Map<String, Value>>,
+}
+
+/// A present field: an object, or `null` for an empty one (an absent field stays `None` through `default`).
+fn object_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Map<String, Value>>, D::Error> {
+    Ok(Some(Option::<serde_json::Map<String, Value>>::deserialize(d)?.unwrap_or_default()))
+}
+
+/// `PUT /v1/users/{id}/metadata` (`replaceUserMetadata`, and `updateUser` when given metadata): the objects given
+/// replace the stored ones whole, the others stay; emits `user.updated`.
+pub(super) async fn replace_metadata(
+    State(state): State<AppState>,
+    Id(id): Id,
+    JsonBody(body): JsonBody<MetadataReplace>,
+) -> Result<Response, ApiError> {
+    let now = state.clock().now_ms();
+    let update = UserUpdate {
+        public_metadata: body.public_metadata,
+        private_metadata: body.private_metadata,
+        unsafe_metadata: body.unsafe_metadata,
+        ..UserUpdate::default()
+    };
+    let user = state.store().update_user(&id, update, now)?;
     Ok(ok_json(&user_json(&user)))
 }
 

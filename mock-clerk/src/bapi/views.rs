@@ -1,5 +1,9 @@
 //! JSON renderings of store records, field for field as `packages/backend/src/api/resources/JSON.ts`
-//! (`UserJSON`, `SessionJSON`, `EmailAddressJSON`) describes them.
+//! (`UserJSON`, `SessionJSON`, `EmailAddressJSON`) describes them, with every property Clerk's OpenAPI spec
+//! (`bapi/2026-05-12.yml`) requires; `tests/snapshots.rs` checks each answer against that spec.
+//!
+//! Where the two disagree: the SDK reads `UserJSON.timezone`, which the spec's `User` does not allow
+//! (`additionalProperties: false`); it is left out, and the SDK's `User` defaults it to `null` just the same.
 
 use serde_json::{Value, json};
 
@@ -16,14 +20,14 @@ pub fn user_json(user: &User) -> Value {
                 "object": "email_address",
                 "email_address": address,
                 "reserved": false,
-                "verification": {"status": "verified", "strategy": "admin", "attempts": null, "expire_at": null},
+                "verification": verification_admin_json(),
                 "linked_to": [],
                 "created_at": user.created_at,
                 "updated_at": user.updated_at,
             })
         })
         .collect();
-    json!({
+    let mut user_json = json!({
         "id": user.id,
         "object": "user",
         "username": user.username,
@@ -42,17 +46,25 @@ pub fn user_json(user: &User) -> Value {
         "phone_numbers": user.mfa.phone_numbers.iter().map(|p| crate::mfa::phone_json(user, p)).collect::<Vec<_>>(),
         "web3_wallets": [],
         "passkeys": [],
-        "organization_memberships": null,
+        // Filled by the organizations work; the SDK takes `[]` or `null`, the spec only an array.
+        "organization_memberships": [],
         "external_accounts": external_accounts_json(user),
+        "saml_accounts": [],
         "enterprise_accounts": [],
+        // mock-clerk keeps no MFA history: a user with a second factor is taken to have had it since creation.
+        "mfa_enabled_at": user.mfa.two_factor_enabled().then_some(user.created_at),
+        "mfa_disabled_at": null,
         "password_last_updated_at": null,
         "public_metadata": user.public_metadata,
         "private_metadata": user.private_metadata,
         "unsafe_metadata": user.unsafe_metadata,
+    });
+    let rest = json!({
         "external_id": user.external_id,
         "last_sign_in_at": user.last_sign_in_at,
         "banned": false,
         "locked": false,
+        "deprovisioned": false,
         "lockout_expires_in_seconds": null,
         "verification_attempts_remaining": 100,
         "created_at": user.created_at,
@@ -63,7 +75,17 @@ pub fn user_json(user: &User) -> Value {
         "delete_self_enabled": true,
         "legal_accepted_at": null,
         "locale": null,
-    })
+    });
+    if let (Value::Object(all), Value::Object(rest)) = (&mut user_json, rest) {
+        all.extend(rest);
+    }
+    user_json
+}
+
+/// The verification of an identifier mock-clerk takes as verified (`verification_admin`: created through the
+/// Backend API, or seeded).
+pub fn verification_admin_json() -> Value {
+    json!({"object": "verification_admin", "status": "verified", "strategy": "admin", "attempts": null, "expire_at": null})
 }
 
 /// The user's external accounts (`ExternalAccountWithVerification`), each naming the email address it vouched

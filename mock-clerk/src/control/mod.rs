@@ -49,6 +49,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(machines::routes())
         .route("/__mock/codes", get(crate::fapi::codes::list))
         .route("/__mock/users/{id}/totp", get(totp))
+        .route("/__mock/seed", post(seed))
         .route_layer(middleware::from_fn_with_state(state, control_access))
 }
 
@@ -224,6 +225,17 @@ async fn set_handshake_format(State(state): State<AppState>, JsonBody(body): Jso
 
 async fn totp(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
     Ok(ok_json(&serde_json::to_value(ops::totp(&state, &id)?).expect("serialises")))
+}
+
+/// `POST /__mock/seed`: the seed file's shapes as JSON (`{"users": [{"email": …}]}`), created all or nothing;
+/// answers the users made. A refused record is a 422 naming its field (`users[1].email`).
+async fn seed(State(state): State<AppState>, JsonBody(seed): JsonBody<crate::seed::Seed>) -> Result<Response, ApiError> {
+    let now = state.clock().now_ms();
+    let mut store = state.store();
+    let mut copy = store.clone();
+    let users = seed.apply(&mut copy, now).map_err(|e| ApiError::FormParamInvalid { param: e.field, message: e.message })?;
+    *store = copy;
+    Ok(ok_json(&json!({"users": users.iter().map(crate::bapi::views::user_json).collect::<Vec<_>>()})))
 }
 
 async fn reset(State(state): State<AppState>) -> Response {

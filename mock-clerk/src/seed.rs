@@ -1,0 +1,313 @@
+//! A seed: what a fresh instance holds when it starts — `mock-clerk serve --seed PATH` (TOML, env
+//! `MOCK_CLERK_SEED`), or [`crate::MockClerkBuilder::seed`] / [`crate::MockClerkBuilder::seed_file`] with the same
+//! shapes; `POST /__mock/seed` takes them as JSON on a running instance (all or nothing).
+//!
+//! One array of tables per kind of record, created in file order:
+//!
+//! ```toml
+//! [[users]]
+//! email = "ada@example.com"
+//! password = "correct horse battery"
+//! public_metadata = { role = "admin" }
+//! ```
+//!
+//! A seed is checked whole before anything is served: a TOML error, an unknown field, a wrong type or a value
+//! Clerk would refuse (a duplicate email, a short password) is a [`SeedError`] naming the file, the line and the
+//! field (`seed.toml:7: users[1].email: …`), and the server does not start.
+//!
+//! Adding a kind (`[[organizations]]`, `[[memberships]]`, `[[roles]]`, `[[jwt_templates]]`, `[[api_keys]]`,
+//! `[[machines]]`): a `Seed*` struct with `#[serde(deny_unknown_fields)]`, a `Vec` of it in [`Seed`] (with
+//! `#[serde(default)]`), and its creation in [`Seed::apply`] after the kinds it refers to, each failure returned
+//! as [`Failure`] naming its section, index and field.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use serde_spanned::Spanned;
+
+use crate::store::{NewUser, Store, StoreError, User};
+
+/// What a fresh instance starts with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// `[[users]]`, created in order.
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+    /// Where the seed was read from, for error lines; `None` for a seed built in code.
+    #[serde(skip)]
+    origin: Option<Origin>,
+}
+
+/// A `[[users]]` entry: the fields of `POST /v1/users`, named as a person writes them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    /// The primary email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Further email addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_emails: Vec<String>,
+    /// Unique username (4–64 letters, digits, `-`, `_`).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Password (8 characters or more): the user can sign in with it through the Frontend API.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Your system's id for the user.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Phone number (E.164), primary; usable for SMS codes as a second factor.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Authenticator-app secret (base32), enabling TOTP as a second factor.
+    #[serde(default)]
+    pub totp_secret: Option<String>,
+    /// Backup codes, enabling them as a second factor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backup_codes: Vec<String>,
+    /// Metadata (TOML tables; 8 KB of JSON at most each).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub public_metadata: Map<String, Value>,
+    /// Metadata.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub private_metadata: Map<String, Value>,
+    /// Metadata.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub unsafe_metadata: Map<String, Value>,
+}
+
+impl SeedUser {
+    fn into_new_user(self) -> NewUser {
+        NewUser {
+            email_address: self.email.into_iter().chain(self.other_emails).collect(),
+            first_name: self.first_name,
+            last_name: self.last_name,
+            username: self.username,
+            password: self.password,
+            external_id: self.external_id,
+            public_metadata: self.public_metadata,
+            private_metadata: self.private_metadata,
+            unsafe_metadata: self.unsafe_metadata,
+            totp_secret: self.totp_secret,
+            backup_codes: self.backup_codes,
+            phone_number: self.phone.into_iter().collect(),
+            ..NewUser::default()
+        }
+    }
+}
+
+/// The seed key a store field is written as (`email_address` → `email`).
+fn seed_key(param: &str) -> &str {
+    match param {
+        "email_address" => "email",
+        "phone_number" => "phone",
+        other => other,
+    }
+}
+
+/// The file a seed came from: its path, text and the spans of every entry's keys, for error lines.
+#[derive(Debug, Clone, PartialEq)]
+struct Origin {
+    path: PathBuf,
+    text: String,
+    /// Section → its entries, in order.
+    spans: BTreeMap<String, Vec<EntrySpans>>,
+}
+
+/// Where one entry (`[[users]]` table) is in the text: the whole entry, and each key's value.
+type EntrySpans = (Range<usize>, BTreeMap<String, Range<usize>>);
+
+impl Origin {
+    fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
+    }
+
+    /// The line of `section[index].field` (its value), else of the entry.
+    fn line(&self, section: &str, index: usize, field: &str) -> Option<usize> {
+        let (entry, keys) = self.spans.get(section)?.get(index)?;
+        Some(self.line_of(keys.get(field).unwrap_or(entry).start))
+    }
+}
+
+/// Why a seed was refused: where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedError {
+    /// The seed file, if the seed came from one.
+    pub file: Option<PathBuf>,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The field, as a path: `users[1].email` (empty for a file that cannot be read or parsed at all).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for SeedError {
+    /// `seed.toml:7: users[1].email: message` (`seed` for a seed built in code; no line or field when unknown).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            Some(path) => write!(f, "{}", path.display())?,
+            None => f.write_str("seed")?,
+        }
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SeedError {}
+
+/// A record the seed could not create: its section, index, field and why (mapped to a line by [`Seed::apply`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// `users`.
+    pub section: &'static str,
+    /// Index in the section.
+    pub index: usize,
+    /// The seed key.
+    pub field: String,
+    /// Why.
+    pub message: String,
+}
+
+impl Failure {
+    fn from_store(section: &'static str, index: usize, e: StoreError) -> Self {
+        let (field, message) = match e {
+            StoreError::IdentifierTaken { param, value } => (param, format!("{value:?} is already taken (by another seeded or stored user)")),
+            StoreError::InvalidParam { param, message } => (param, message),
+            other => ("", other.to_string()),
+        };
+        Self { section, index, field: seed_key(field).to_owned(), message }
+    }
+}
+
+impl Seed {
+    /// A seed of these users (the `[[users]]` section).
+    pub fn with_users(users: impl IntoIterator<Item = SeedUser>) -> Self {
+        Self { users: users.into_iter().collect(), origin: None }
+    }
+
+    /// Reads and checks a seed file (see the module docs). The error names the file, line and field.
+    pub fn load(path: &Path) -> Result<Self, SeedError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SeedError {
+            file: Some(path.to_owned()),
+            line: None,
+            field: String::new(),
+            message: format!("cannot read the seed file: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks seed TOML; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, SeedError> {
+        let at = |offset: Option<usize>| offset.map(|o| text[..o.min(text.len())].matches('\n').count() + 1);
+        let syntax = |e: toml::de::Error| SeedError {
+            file: Some(path.to_owned()),
+            line: at(e.span().map(|s| s.start)),
+            field: String::new(),
+            message: e.message().trim().to_owned(),
+        };
+        let deserializer = toml::Deserializer::parse(text).map_err(syntax)?;
+        let mut seed: Seed = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            SeedError { file: Some(path.to_owned()), line: at(inner.span().map(|s| s.start)), field, message: inner.message().trim().to_owned() }
+        })?;
+        // The same text again, generically: every entry's keys with their spans, for the lines of later errors.
+        type Entry = Spanned<BTreeMap<String, Spanned<toml::Value>>>;
+        let generic: BTreeMap<String, Vec<Entry>> = toml::from_str(text).map_err(syntax)?;
+        let spans = generic
+            .into_iter()
+            .map(|(section, entries)| {
+                let entries = entries.into_iter().map(|e| (e.span(), e.into_inner().into_iter().map(|(k, v)| (k, v.span())).collect())).collect();
+                (section, entries)
+            })
+            .collect();
+        seed.origin = Some(Origin { path: path.to_owned(), text: text.to_owned(), spans });
+        // Checked whole now, against an empty instance: duplicates and refused values stop the start here.
+        seed.apply(&mut Store::default(), 0)?;
+        Ok(seed)
+    }
+
+    /// The number of records of each kind, for the start-up line.
+    pub fn summary(&self) -> String {
+        format!("{} users", self.users.len())
+    }
+
+    /// Creates every record in `store` at `now` (ms) and returns the users made. Seeding emits no webhook
+    /// events: the records are there from the start. On an error the records before it stay (callers that need
+    /// all or nothing apply to a copy).
+    pub fn apply(&self, store: &mut Store, now: i64) -> Result<Vec<User>, SeedError> {
+        let result = self.apply_records(store, now);
+        store.take_changes();
+        result.map_err(|f| self.locate(f))
+    }
+
+    fn apply_records(&self, store: &mut Store, now: i64) -> Result<Vec<User>, Failure> {
+        let mut users = Vec::with_capacity(self.users.len());
+        for (i, user) in self.users.iter().enumerate() {
+            users.push(store.create_user(user.clone().into_new_user(), now).map_err(|e| Failure::from_store("users", i, e))?);
+        }
+        Ok(users)
+    }
+
+    fn locate(&self, f: Failure) -> SeedError {
+        let field = if f.field.is_empty() { format!("{}[{}]", f.section, f.index) } else { format!("{}[{}].{}", f.section, f.index, f.field) };
+        SeedError {
+            file: self.origin.as_ref().map(|o| o.path.clone()),
+            line: self.origin.as_ref().and_then(|o| o.line(f.section, f.index, &f.field)),
+            field,
+            message: f.message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Seed, SeedError> {
+        Seed::parse(text, Path::new("seed.toml"))
+    }
+
+    #[test]
+    fn users_load_with_metadata() {
+        let seed =
+            parse("[[users]]\nemail = \"ada@example.com\"\npassword = \"correct horse\"\npublic_metadata = { role = \"admin\", n = 1 }\n").unwrap();
+        assert_eq!(seed.users[0].email.as_deref(), Some("ada@example.com"));
+        assert_eq!(Value::Object(seed.users[0].public_metadata.clone()), serde_json::json!({"role": "admin", "n": 1}));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = parse("[[users]]\nemail = \"a@example.com\"\n\n[[users]]\nemail = \"b@example.com\"\nemial = \"typo\"\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(6), "users[1].emial"), "{e}");
+        assert!(e.message.contains("emial"), "{e}");
+        let e = parse("[[users]]\nemail = \"a@example.com\"\nfirst_name = 5\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(3), "users[0].first_name"), "{e}");
+        assert!(e.to_string().starts_with("seed.toml:3: users[0].first_name: "), "{e}");
+        let e = parse("[[users]]\nemail = \"a@example.com\"\n[[users]]\nfirst_name = \"B\"\nemail = \"A@example.com\"\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(5), "users[1].email"), "{e}");
+        let e = parse("[[users]]\npassword = \"short\"\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(2), "users[0].password"), "{e}");
+        let e = parse("[[organizations]]\nname = \"acme\"\n").unwrap_err();
+        assert!(e.message.contains("organizations"), "{e}");
+        let e = parse("[[users]\n").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+    }
+}
