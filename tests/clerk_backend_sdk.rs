@@ -119,6 +119,8 @@ async fn users_sessions_and_tokens_round_trip_through_the_sdk() {
 
     let first = sdk(&clerk, json!([{"op": "createSession", "userId": user_id}]));
     let session_id = ok(&first[0])["id"].as_str().unwrap().to_owned();
+    let supabase = mock_clerk::templates::TemplateBody { name: "supabase".into(), claims: json!({}), ..Default::default() };
+    clerk.state().store().jwt_templates_mut().create(supabase, 0).unwrap();
     let results = sdk(
         &clerk,
         json!([

@@ -97,6 +97,9 @@ pub enum ApiError {
         /// Its size in bytes.
         size: usize,
     },
+    /// Machine authentication refused ([`crate::machines::MachineError`] says status, code and message).
+    #[error("{0}")]
+    Machine(crate::machines::MachineError),
 }
 
 impl ApiError {
@@ -116,6 +119,7 @@ impl ApiError {
             Self::ControlForbidden(_) => StatusCode::FORBIDDEN,
             Self::InjectedFault(status) => *status,
             Self::KeyRing(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Machine(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
         }
     }
 
@@ -141,6 +145,7 @@ impl ApiError {
             Self::AlreadyMember { .. } => "already_a_member_in_organization",
             Self::MembershipQuotaExceeded(_) => "organization_membership_quota_exceeded",
             Self::MetadataTooLarge { .. } => "form_param_max_length_exceeded",
+            Self::Machine(e) => e.code(),
         }
     }
 
@@ -164,6 +169,7 @@ impl ApiError {
             Self::AlreadyMember { .. } => "already a member",
             Self::MembershipQuotaExceeded(_) => "membership quota exceeded",
             Self::MetadataTooLarge { .. } => "is too large",
+            Self::Machine(e) => e.message(),
         }
     }
 
@@ -190,6 +196,7 @@ impl ApiError {
             Self::AlreadyMember { organization_id, user_id } => format!("User {user_id} is already a member of organization {organization_id}."),
             Self::MembershipQuotaExceeded(org) => format!("Organization {org} has reached its maximum number of memberships."),
             Self::MetadataTooLarge { param, size } => format!("{param} is {size} bytes; metadata may be at most 8 KB."),
+            Self::Machine(e) => e.long_message(),
         }
     }
 
@@ -204,6 +211,7 @@ impl ApiError {
                 json!({"session_id": id})
             }
             Self::ResourceNotFound { kind: "user", id } => json!({"user_id": id}),
+            Self::Machine(e) => e.meta(),
             _ => json!({}),
         }
     }

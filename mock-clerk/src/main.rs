@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use mock_clerk::control::ops::{self, MintRequest};
 use mock_clerk::handle::default_secret_key;
 use mock_clerk::{BrokenToken, InstanceKind, KeySource, MockClerkBuilder};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// A local Clerk issuer that the real, unmodified Clerk SDKs accept.
 #[derive(Debug, Parser)]
@@ -157,6 +157,14 @@ struct TokenArgs {
     /// Print header and claims as JSON too.
     #[arg(long)]
     decode: bool,
+    /// Mint a machine token JWT instead of a session token: `m2m` (`--sub mch_…`, default `mch_mock`; each
+    /// `--scope` a machine it may talk to) or `oauth` (`typ: at+jwt`; `--sub user_…`; each `--scope` a granted
+    /// scope). `--ttl` and `--claim` (M2M) apply.
+    #[arg(long, value_enum)]
+    machine: Option<mock_clerk::machines::MachineJwtKind>,
+    /// A scope of the machine token (repeatable).
+    #[arg(long = "scope", requires = "machine")]
+    scopes: Vec<String>,
 }
 
 fn parse_claim(text: &str) -> Result<(String, Value), String> {
@@ -225,6 +233,21 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Token(args) => {
             let state = args.instance.builder().state_for(args.instance.addr)?;
+            if let Some(kind) = args.machine {
+                if args.broken.is_some() {
+                    return Err("--broken applies to session tokens, not --machine".into());
+                }
+                let sub = (args.sub != "user_mock").then_some(args.sub.as_str());
+                let claims = args.claims.into_iter().collect::<Map<_, _>>();
+                let issuer = state.instance().issuer();
+                let jwt = mock_clerk::machines::cli_machine_jwt(state.keys().active(), &issuer, kind, sub, &args.scopes, claims, args.ttl)?;
+                println!("{jwt}");
+                if args.decode {
+                    let decoded = mock_clerk::tokens::decode_unverified(&jwt)?;
+                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"header": decoded.header, "claims": decoded.claims}))?);
+                }
+                return Ok(());
+            }
             let mut claims = mock_clerk::control::org_ops::ClaimArgs {
                 org: args.org.map(|slug| (args.org_id, slug)),
                 role: args.role,

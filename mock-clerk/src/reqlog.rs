@@ -217,8 +217,14 @@ fn value_end(bytes: &[u8], start: usize) -> usize {
 }
 
 /// Whether the quoted string `raw` (quotes included) is `password`, escapes decoded.
+/// Body fields whose values are secrets: passwords, and the machine tokens and API keys verified or created
+/// (`{"token": "mt_…"}`, `{"secret": "ak_…"}`, `{"access_token": "oat_…"}`, a template's `signing_key`).
+const SECRET_KEYS: [&str; 5] = ["password", "token", "secret", "access_token", "signing_key"];
+
 fn is_password_key(raw: &str) -> bool {
-    raw == "\"password\"" || (raw.contains('\\') && serde_json::from_str::<String>(raw).is_ok_and(|k| k == "password"))
+    let plain = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
+    plain.is_some_and(|k| !k.contains('\\') && SECRET_KEYS.contains(&k))
+        || (raw.contains('\\') && serde_json::from_str::<String>(raw).is_ok_and(|k| SECRET_KEYS.contains(&k.as_str())))
 }
 
 /// How many entries the log keeps; older ones are dropped (a long-running or loaded mock-clerk must not grow

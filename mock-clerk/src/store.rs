@@ -367,6 +367,10 @@ pub struct Store {
     nonces: HashMap<String, Vec<String>>,
     /// Organizations, memberships, invitations, roles and permissions.
     orgs: orgs::Orgs,
+    /// Machines, M2M tokens, API keys, OAuth access tokens ([`crate::machines`]).
+    machines: crate::machines::Machines,
+    /// JWT templates ([`crate::templates`]).
+    jwt_templates: crate::templates::JwtTemplates,
     /// State changes not yet taken ([`Store::take_changes`]): the webhook events to emit. Never persisted.
     changes: Vec<Change>,
 }
@@ -381,6 +385,8 @@ impl Default for Store {
             dev_browsers: HashMap::new(),
             nonces: HashMap::new(),
             orgs: orgs::Orgs::default(),
+            machines: Default::default(),
+            jwt_templates: Default::default(),
             changes: Vec::new(),
         }
     }
@@ -396,6 +402,8 @@ struct StoreDataRef<'a> {
     dev_browsers: BTreeMap<&'a str, &'a DevBrowser>,
     nonces: BTreeMap<&'a str, &'a Vec<String>>,
     orgs: &'a orgs::Orgs,
+    machines: &'a crate::machines::Machines,
+    jwt_templates: &'a crate::templates::JwtTemplates,
 }
 
 /// The state-file form of a [`Store`] (read).
@@ -412,6 +420,9 @@ struct StoreData {
     nonces: HashMap<String, Vec<String>>,
     #[serde(default)]
     orgs: orgs::Orgs,
+    machines: crate::machines::Machines,
+    #[serde(default)]
+    jwt_templates: crate::templates::JwtTemplates,
 }
 
 impl Serialize for Store {
@@ -429,6 +440,8 @@ impl Serialize for Store {
             dev_browsers: self.dev_browsers.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             nonces: self.nonces.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             orgs: &self.orgs,
+            machines: &self.machines,
+            jwt_templates: &self.jwt_templates,
         }
         .serialize(serializer)
     }
@@ -468,7 +481,18 @@ impl Store {
                 }
             }
         }
-        Self { refresh_secret, users, clients, sessions, dev_browsers: data.dev_browsers, nonces: data.nonces, orgs: data.orgs, changes: Vec::new() }
+        Self {
+            refresh_secret,
+            users,
+            clients,
+            sessions,
+            dev_browsers: data.dev_browsers,
+            nonces: data.nonces,
+            orgs: data.orgs,
+            machines: data.machines,
+            jwt_templates: data.jwt_templates,
+            changes: Vec::new(),
+        }
     }
 }
 
@@ -839,6 +863,26 @@ impl Store {
     /// Takes the directives of a nonce (one use).
     pub fn take_nonce(&mut self, nonce: &str) -> Option<Vec<String>> {
         self.nonces.remove(nonce)
+    }
+}
+
+/// Machine authentication and JWT templates, each kept in its own module's struct.
+impl Store {
+    /// Machines, M2M tokens, API keys, OAuth access tokens.
+    pub fn machines(&self) -> &crate::machines::Machines {
+        &self.machines
+    }
+    /// The same, to change.
+    pub fn machines_mut(&mut self) -> &mut crate::machines::Machines {
+        &mut self.machines
+    }
+    /// JWT templates.
+    pub fn jwt_templates(&self) -> &crate::templates::JwtTemplates {
+        &self.jwt_templates
+    }
+    /// The same, to change.
+    pub fn jwt_templates_mut(&mut self) -> &mut crate::templates::JwtTemplates {
+        &mut self.jwt_templates
     }
 }
 

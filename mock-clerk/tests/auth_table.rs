@@ -72,6 +72,19 @@ const BAPI_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/organization_roles/{id}/permissions/{permission_id}"),
     ("GET", "/v1/organization_permissions"),
     ("POST", "/v1/organization_permissions"),
+    ("GET", "/v1/machines"),
+    ("POST", "/v1/machines"),
+    ("GET", "/v1/machines/{id}"),
+    ("PATCH", "/v1/machines/{id}"),
+    ("DELETE", "/v1/machines/{id}"),
+    ("DELETE", "/v1/machines/{id}/scopes/{other_id}"),
+    ("GET", "/v1/machines/{id}/secret_key"),
+    ("POST", "/v1/machines/{id}/scopes"),
+    ("GET", "/v1/jwt_templates"),
+    ("POST", "/v1/jwt_templates"),
+    ("GET", "/v1/jwt_templates/{id}"),
+    ("PATCH", "/v1/jwt_templates/{id}"),
+    ("DELETE", "/v1/jwt_templates/{id}"),
 ];
 
 /// Methods tried on every listed path: the listed ones must be routed, the others must be 405s.

@@ -73,6 +73,8 @@ const USER_KEYS: &[&str] = &[
 const SIGN_IN_KEYS: &[&str] = &["user_id", "email", "first_name", "ttl_seconds", "azp", "claims"];
 const MINT_KEYS: &[&str] = &["sub", "sid", "ttl_seconds", "iat", "azp", "claims", "broken"];
 const FAULT_KEYS: &[&str] = &["method", "path", "times", "status", "retry_after", "latency_ms", "body", "session"];
+const TEMPLATE_KEYS: &[&str] = &["name", "claims", "lifetime", "allowed_clock_skew", "custom_signing_key", "signing_algorithm", "signing_key"];
+const API_KEY_KEYS: &[&str] = &["type", "name", "subject", "description", "claims", "scopes", "created_by", "seconds_until_expiration"];
 const REFRESH_KEYS: &[&str] = &["expired_token", "refresh_token", "request_origin", "request_originating_ip", "request_headers", "format"];
 
 const ROUTES: &[Route] = &[
@@ -88,6 +90,23 @@ const ROUTES: &[Route] = &[
     Route { path: "/v1/sessions/{id}/tokens/{id}", methods: &["POST"], keys: &["expires_in_seconds"] },
     Route { path: "/v1/sessions/{id}/refresh", methods: &["POST"], keys: REFRESH_KEYS },
     Route { path: "/v1/clients/handshake_payload", methods: &["GET"], keys: &[] },
+    // Machine authentication and JWT templates (the machine-token routes also without `/v1`)
+    Route { path: "/v1/machines", methods: &["GET", "POST"], keys: &["name", "scoped_machines", "default_token_ttl"] },
+    Route { path: "/v1/machines/{id}", methods: &["GET", "DELETE"], keys: &[] },
+    Route { path: "/v1/machines/{id}/scopes", methods: &["POST"], keys: &["to_machine_id"] },
+    Route { path: "/v1/jwt_templates", methods: &["GET", "POST"], keys: TEMPLATE_KEYS },
+    Route { path: "/v1/jwt_templates/{id}", methods: &["GET", "PATCH", "DELETE"], keys: TEMPLATE_KEYS },
+    Route {
+        path: "/m2m_tokens",
+        methods: &["GET", "POST"],
+        keys: &["token_format", "seconds_until_expiration", "claims", "min_remaining_ttl_seconds"],
+    },
+    Route { path: "/m2m_tokens/verify", methods: &["POST"], keys: &["token"] },
+    Route { path: "/v1/m2m_tokens/{id}/revoke", methods: &["POST"], keys: &["revocation_reason"] },
+    Route { path: "/api_keys", methods: &["GET", "POST"], keys: API_KEY_KEYS },
+    Route { path: "/api_keys/verify", methods: &["POST"], keys: &["secret"] },
+    Route { path: "/api_keys/{id}/revoke", methods: &["POST"], keys: &["revocation_reason"] },
+    Route { path: "/oauth_applications/access_tokens/verify", methods: &["POST"], keys: &["access_token", "secret"] },
     // Frontend API
     Route { path: "/.well-known/jwks.json", methods: &["GET"], keys: &[] },
     Route { path: HANDSHAKE_PATH, methods: &["GET"], keys: &[] },
@@ -107,6 +126,11 @@ const ROUTES: &[Route] = &[
     Route { path: "/__mock/faults/jwks-outage", methods: &["POST"], keys: &["times"] },
     Route { path: "/__mock/requests", methods: &["GET", "DELETE"], keys: &[] },
     Route { path: "/__mock/handshake-format", methods: &["GET", "POST"], keys: &["format"] },
+    Route {
+        path: "/__mock/machine-tokens",
+        methods: &["POST"],
+        keys: &["kind", "format", "scopes", "subject", "claims", "seconds_until_expiration"],
+    },
     Route { path: "/__mock/reset", methods: &[], keys: &[] },
     // No route
     Route { path: "/", methods: &[], keys: &[] },

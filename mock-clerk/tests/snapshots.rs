@@ -381,6 +381,8 @@ async fn bapi_sessions_and_tokens() {
     assert_eq!((claims["sub"].as_str(), claims["sid"].as_str()), (Some(user_id), Some(sid.as_str())));
     assert_json_snapshot!("sessions_token", token);
 
+    let (status, _) = m.bapi(Method::POST, "/v1/jwt_templates", Some(json!({"name": "supabase", "claims": {"role": "authenticated"}}))).await;
+    assert_eq!(status, StatusCode::OK);
     let (status, token) = m.bapi(Method::POST, &format!("/v1/sessions/{sid}/tokens/supabase"), Some(json!({"expires_in_seconds": 600}))).await;
     assert_eq!(status, StatusCode::OK);
     let claims = mock_clerk::tokens::decode_unverified(token["jwt"].as_str().unwrap()).unwrap().claims;
@@ -656,6 +658,15 @@ async fn bapi_answers_match_clerk_openapi_spec() {
     call(Method::GET, format!("/v1/sessions/{sid}"), None, StatusCode::OK).await;
     call(Method::GET, format!("/v1/sessions?user_id={uid}"), None, StatusCode::OK).await;
     let token = call(Method::POST, format!("/v1/sessions/{sid}/tokens"), None, StatusCode::OK).await;
+    let template =
+        call(Method::POST, "/v1/jwt_templates".into(), Some(json!({"name": "supabase", "claims": {"role": "authenticated"}})), StatusCode::OK).await;
+    call(Method::GET, format!("/v1/jwt_templates/{}", template["id"].as_str().unwrap()), None, StatusCode::OK).await;
+    let machine = call(Method::POST, "/v1/machines".into(), Some(json!({"name": "reports-api"})), StatusCode::OK).await;
+    call(Method::GET, format!("/v1/machines/{}", machine["id"].as_str().unwrap()), None, StatusCode::OK).await;
+    let key =
+        call(Method::POST, "/v1/api_keys".into(), Some(json!({"name": "reports", "subject": uid, "scopes": ["reports:read"]})), StatusCode::OK).await;
+    call(Method::POST, "/v1/api_keys/verify".into(), Some(json!({"secret": key["secret"]})), StatusCode::OK).await;
+    call(Method::GET, format!("/v1/api_keys?subject={uid}"), None, StatusCode::OK).await;
     call(Method::POST, format!("/v1/sessions/{sid}/tokens/supabase"), None, StatusCode::OK).await;
     let (status, signed_in) = m.control(Method::POST, "/__mock/sign-in", Some(json!({"email": "grace@example.com"}))).await;
     assert_eq!(status, StatusCode::OK);
@@ -684,7 +695,7 @@ async fn bapi_answers_match_clerk_openapi_spec() {
     let (status, unauthorized) = m.call(Method::GET, "/v1/users", Some("sk_test_wrong"), None).await;
     openapi::assert_conforms("GET", "/v1/users", status.as_u16(), &unauthorized);
     assert!(!token["jwt"].is_null());
-    assert_eq!(checked.len(), 30, "{checked:#?}");
+    assert_eq!(checked.len(), 37, "{checked:#?}");
 }
 
 // ---------------------------------------------------------------------------------------------------------------

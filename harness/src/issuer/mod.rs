@@ -22,6 +22,7 @@
 //! ```
 
 mod backdate;
+mod machines;
 mod orgs;
 mod remote;
 mod tickets;

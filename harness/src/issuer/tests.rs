@@ -242,3 +242,38 @@ async fn organizations_roles_and_memberships_reach_the_next_token() {
         assert!(issuer.update_session_claims(&admin.session_id, elsewhere).await.is_err(), "not a member any more");
     }
 }
+
+/// `POST <path>` with the secret key, as an app's SDK verifies a machine token: the status.
+async fn verify_status(clerk: &MockClerk, path: &str, body: Value) -> u16 {
+    let url = format!("{}{path}", clerk.url());
+    reqwest::Client::new().post(url).bearer_auth(clerk.secret_key()).json(&body).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn machine_tokens_are_issued_and_revoked_on_both_sides() {
+    use mock_clerk::machines::TokenFormat;
+    let (clerk, issuers) = both().await;
+    for issuer in &issuers {
+        let user = issuer.sign_in().await.unwrap();
+        let key = issuer.create_api_key(&user.user_id, &["reports:read"], Some(json!({"team": "a"}))).await.unwrap();
+        assert!(key.token.starts_with("ak_") && key.scopes == ["reports:read"], "{key:?}");
+        assert_eq!(verify_status(&clerk, "/api_keys/verify", json!({"secret": key.token})).await, 200);
+        issuer.revoke_machine_token(&key).await.unwrap();
+        assert_eq!(verify_status(&clerk, "/api_keys/verify", json!({"secret": key.token})).await, 404, "revoked");
+
+        let m2m = issuer.create_m2m_token("worker", &["reports-api"], TokenFormat::Opaque).await.unwrap();
+        assert!(m2m.token.starts_with("mt_") && m2m.subject.starts_with("mch_") && m2m.scopes.len() == 1, "{m2m:?}");
+        assert_eq!(verify_status(&clerk, "/m2m_tokens/verify", json!({"token": m2m.token})).await, 200);
+        issuer.revoke_machine_token(&m2m).await.unwrap();
+        assert_eq!(verify_status(&clerk, "/m2m_tokens/verify", json!({"token": m2m.token})).await, 404, "revoked");
+
+        let jwt = issuer.create_m2m_token("worker", &["reports-api"], TokenFormat::Jwt).await.unwrap();
+        assert_eq!((claim(&jwt.token, "sub"), claim(&jwt.token, "scopes")), (json!(m2m.subject), json!(m2m.scopes.join(" "))), "same machines");
+        assert!(issuer.revoke_machine_token(&jwt).await.is_err(), "a JWT-form M2M token is stateless");
+
+        let oauth = issuer.create_oauth_token(&user.user_id, &["reports:read"], TokenFormat::Jwt).await.unwrap();
+        assert_eq!(decode_unverified(&oauth.token).unwrap().header["typ"], "at+jwt");
+        assert_eq!((claim(&oauth.token, "sub"), claim(&oauth.token, "scope")), (json!(user.user_id), json!("reports:read")));
+        assert!(issuer.create_api_key("nobody", &[], None).await.is_err(), "{issuer:?}: a subject is a user or organization id");
+    }
+}

@@ -6,6 +6,8 @@ pub const JWKS_PATH: &str = "/v1/jwks";
 
 mod clients;
 mod jwks;
+mod jwt_templates;
+mod machines;
 pub mod org_views;
 mod organizations;
 mod phone_numbers;
@@ -16,13 +18,15 @@ mod users;
 pub mod views;
 
 pub use jwks::jwks_response;
+pub use jwt_templates::mint_template_token;
+pub use machines::{Caller, caller, create_m2m_token, issue_oauth_token};
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -63,7 +67,17 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/organization_roles/{id}", get(roles::get_role))
         .route("/v1/organization_roles/{id}/permissions/{permission_id}", post(roles::add_permission).delete(roles::remove_permission))
         .route("/v1/organization_permissions", get(roles::list_permissions).post(roles::create_permission))
+        .route("/v1/machines", get(machines::list_machines).post(machines::create_machine))
+        .route("/v1/machines/{id}", get(machines::get_machine).patch(machines::update_machine).delete(machines::delete_machine))
+        .route("/v1/machines/{id}/secret_key", get(machines::machine_secret_key))
+        .route("/v1/machines/{id}/scopes", post(machines::create_scope))
+        .route("/v1/machines/{id}/scopes/{other_id}", delete(machines::delete_scope))
+        .route("/v1/jwt_templates", get(jwt_templates::list).post(jwt_templates::create))
+        .route("/v1/jwt_templates/{id}", get(jwt_templates::get_one).patch(jwt_templates::update).delete(jwt_templates::delete))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key))
+        // Machine-token routes check their caller themselves (a machine secret key may call some).
+        .merge(machines::token_routes())
+        .nest("/v1", machines::token_routes())
 }
 
 /// The secret-key check as a route layer.
@@ -87,7 +101,7 @@ pub fn check_secret_key(state: &AppState, headers: &HeaderMap) -> Result<(), Api
 /// Whether `path` is a Backend API path: under `/v1/`, except the Frontend API paths that share the prefix
 /// ([`crate::fapi::is_frontend_path`]: the handshake, `/v1/client…`, `/v1/environment`, `/v1/me…`, …).
 pub fn is_backend_path(path: &str) -> bool {
-    path.starts_with("/v1/") && !crate::fapi::is_frontend_path(path)
+    (path.starts_with("/v1/") && !crate::fapi::is_frontend_path(path)) || machines::is_token_path(path)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -107,5 +121,7 @@ mod tests {
         assert!(!is_backend_path("/__mock/instance"));
         assert!(!is_backend_path("/v1/client/sign_ins"));
         assert!(is_backend_path("/v1/clients/handshake_payload"));
+        assert!(is_backend_path("/m2m_tokens/verify") && is_backend_path("/api_keys") && is_backend_path("/v1/api_keys/verify"));
+        assert!(is_backend_path("/oauth_applications/access_tokens/verify") && !is_backend_path("/oauth_applications"));
     }
 }

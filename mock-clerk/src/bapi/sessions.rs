@@ -82,14 +82,19 @@ pub(super) async fn token(State(state): State<AppState>, Id(id): Id, JsonBody(bo
     mint_for_session(&state, &id, body)
 }
 
-/// `POST /v1/sessions/{id}/tokens/{template}`: any template name is accepted and minted with the session
-/// claims (mock-clerk has no dashboard to define templates).
+/// `POST /v1/sessions/{id}/tokens/{template}`: the JWT template of that name, rendered for the session's user
+/// ([`super::jwt_templates::mint_template_token`]); an unknown template is Clerk's 404.
 pub(super) async fn template_token(
     State(state): State<AppState>,
-    IdPair(id, _template): IdPair,
+    IdPair(id, template): IdPair,
     JsonBody(body): JsonBody<TokenBody>,
 ) -> Result<Response, ApiError> {
-    mint_for_session(&state, &id, body)
+    let expires_in = match body.expires_in_seconds {
+        Some(s) if s == 0 || s > MAX_TOKEN_LIFETIME_SECS => return Err(invalid_lifetime()),
+        other => other,
+    };
+    let jwt = super::jwt_templates::mint_template_token(&state, &id, &template, expires_in, None)?;
+    Ok(ok_json(&json!({"object": "token", "jwt": jwt})))
 }
 
 fn mint_for_session(state: &AppState, id: &str, body: TokenBody) -> Result<Response, ApiError> {

@@ -2,6 +2,7 @@
 //! rotate keys, inject faults, read the request log, reset. Loopback callers only; with a control token set,
 //! callers that present it instead, from any address (loopback callers without it are refused).
 
+pub mod machines;
 pub mod ops;
 pub mod org_ops;
 
@@ -47,6 +48,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__mock/handshake-format", get(handshake_format).post(set_handshake_format))
         .route("/__mock/reset", post(reset))
         .merge(crate::webhooks::routes::routes())
+        .merge(machines::routes())
         .route("/__mock/codes", get(crate::fapi::codes::list))
         .route("/__mock/users/{id}/totp", get(totp))
         .route("/__mock/seed", post(seed))

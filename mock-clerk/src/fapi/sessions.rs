@@ -77,11 +77,13 @@ pub(super) async fn token(State(state): State<AppState>, browser: Browser, Id(id
     Ok(browser.respond(&state, json!({"object": "token", "jwt": jwt})))
 }
 
-/// `POST /v1/client/sessions/{id}/tokens/{template}`: mock-clerk has no JWT templates; the template's name is
-/// refused as Clerk refuses an unknown template.
+/// `POST /v1/client/sessions/{id}/tokens/{template}`: the JWT template of that name rendered for the session's
+/// user, with the page's origin as `azp` (`getToken({ template })` in the browser); an unknown template is
+/// Clerk's 404.
 pub(super) async fn template_token(State(state): State<AppState>, browser: Browser, IdPair(id, template): IdPair) -> Result<Response, FapiError> {
     own_session(&state, &browser, &id)?;
-    Err(ApiError::ResourceNotFound { kind: "JWT template", id: template }.into())
+    let jwt = crate::bapi::mint_template_token(&state, &id, &template, None, browser.origin.as_deref())?;
+    Ok(browser.respond(&state, json!({"object": "token", "jwt": jwt})))
 }
 
 async fn finish(state: AppState, browser: Browser, id: String, status: SessionStatus) -> Result<Response, FapiError> {
