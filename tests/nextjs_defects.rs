@@ -50,6 +50,14 @@ const WEBHOOK_DEFECTS: &[Defect] = &[
     ("webhook-wrong-secret", &[("@WH-101", "the app accepted it"), ("@WH-001", "the app holds that user")]),
 ];
 
+/// The authorization defects (admin page, reports route), caught by the `@authorization` scenarios.
+const AUTHZ_DEFECTS: &[Defect] = &[
+    ("role-check-missing", &[("@AZ-002", "I am refused for lacking the right")]),
+    ("wrong-permission", &[("@AZ-101", "the response status is 200")]),
+    ("machine-token-on-user-route", &[("@AZ-203", "the call is refused as unauthorized")]),
+    ("role-cached", &[("@AZ-005", "I am refused for lacking the right")]),
+];
+
 async fn run_against(defect: Option<&str>, profile: &Profile, args: &RunArgs) -> Vec<(String, String)> {
     let extra_env = defect.map(|d| vec![("APP_DEFECT".to_owned(), d.to_owned())]).unwrap_or_default();
     let options = StackOptions { variant: Variant::Middleware, kind: profile.instance, extra_env, ..StackOptions::default() };
@@ -98,6 +106,7 @@ fn the_suite_catches_the_seeded_defects_of_the_nextjs_app() {
         .map(|d| (d, http.clone()))
         .chain(CLIENT_DEFECTS.iter().map(|d| (d, named(d))))
         .chain(WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))))
+        .chain(AUTHZ_DEFECTS.iter().map(|d| (d, args.restricted_to("@authorization"))))
         .collect();
     let jobs: Vec<(Option<&str>, RunArgs)> =
         std::iter::once((None, http.clone())).chain(defects.iter().map(|((defect, _), args)| (Some(*defect), args.clone()))).collect();
@@ -116,7 +125,7 @@ fn the_suite_catches_the_seeded_defects_of_the_nextjs_app() {
             problems.push(format!("{defect}: not caught by every one of {catchers:?}; failures: {failures:?}"));
         }
     }
-    let total = DEFECTS.len() + CLIENT_DEFECTS.len() + WEBHOOK_DEFECTS.len();
+    let total = DEFECTS.len() + CLIENT_DEFECTS.len() + WEBHOOK_DEFECTS.len() + AUTHZ_DEFECTS.len();
     let killed = total - problems.len();
     println!("kill rate: {killed}/{total} = {:.0} %", 100.0 * killed as f64 / total as f64);
     assert!(problems.is_empty(), "{}", problems.join("\n"));

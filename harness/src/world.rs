@@ -84,6 +84,8 @@ pub struct ConformanceWorld {
     pub sign_in_link: Option<String>,
     /// The webhook deliveries this scenario made (`@webhooks`).
     pub webhooks: crate::steps::webhooks::WebhookCase,
+    /// The organization and machine token of this scenario (`@authorization`).
+    pub authz: crate::steps::authorization::AuthzCase,
 }
 
 /// What "I stay on the data page for N token lifetimes" saw.
@@ -146,6 +148,7 @@ impl cucumber::World for ConformanceWorld {
             stay: None,
             sign_in_link: None,
             webhooks: Default::default(),
+            authz: Default::default(),
         })
     }
 }

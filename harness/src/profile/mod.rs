@@ -59,11 +59,13 @@ use std::path::{Path, PathBuf};
 use mock_clerk::InstanceKind;
 use serde::{Deserialize, Serialize};
 
+mod authorization;
 mod client;
 mod expect;
 mod place;
 mod webhooks;
 
+pub use authorization::{AUTHORIZATION_TAG, Authorization, MACHINE_TAG, NO_AUTHORIZATION, NO_MACHINE_ROUTE};
 pub use client::{ACTOR_TAG, CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, REVERIFICATION_TAG, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
 pub use expect::{ExpectedFailure, FailureSignature, Skip, label, step_text};
 pub use place::{PLACE, Place};
@@ -210,6 +212,10 @@ pub struct Profile {
     /// The app's Clerk webhook handler, for the `@webhooks` scenarios; none: those are skipped.
     #[serde(default)]
     pub webhooks: Option<WebhookHandler>,
+    /// The app's authorization (roles, permissions, machine tokens), for the `@authorization` scenarios; none:
+    /// those are skipped.
+    #[serde(default)]
+    pub authorization: Option<Authorization>,
     /// Scenarios this target is known to fail.
     #[serde(default)]
     pub expected_failures: Vec<ExpectedFailure>,
@@ -310,6 +316,9 @@ impl Profile {
         if let Some(webhooks) = &self.webhooks {
             webhooks.check().or_else(|m| invalid("webhooks", m))?;
         }
+        if let Some(authorization) = &self.authorization {
+            authorization.check().or_else(|m| invalid("authorization", m))?;
+        }
         Ok(())
     }
 
@@ -347,6 +356,13 @@ impl Profile {
         let tagged = |tag: &str| tags.iter().any(|t| t.trim_start_matches('@') == tag);
         if tagged(WEBHOOKS_TAG) && self.webhooks.is_none() {
             return Some(NO_WEBHOOK_HANDLER.to_owned());
+        }
+        if tagged(AUTHORIZATION_TAG) {
+            match &self.authorization {
+                None => return Some(NO_AUTHORIZATION.to_owned()),
+                Some(a) if tagged(MACHINE_TAG) && a.machine_route.is_none() => return Some(NO_MACHINE_ROUTE.to_owned()),
+                Some(_) => {}
+            }
         }
         match &self.client {
             None if tagged(CLIENT_TAG) => Some(NO_CLIENT_LAYER.to_owned()),

@@ -24,7 +24,7 @@ use super::Profile;
 #[doc(hidden)]
 macro_rules! place_pattern {
     () => {
-        r"(/\S*|the (?:data page|sign-in page|sign-up page|sign-out route|(?:GET|POST|PUT|PATCH|DELETE) API route|[a-z][a-z-]* probe))(?: with the query (\S+))?"
+        r"(/\S*|the (?:data page|sign-in page|sign-up page|sign-out route|admin page|permission route|machine route|(?:GET|POST|PUT|PATCH|DELETE) API route|[a-z][a-z-]* probe))(?: with the query (\S+))?"
     };
 }
 
@@ -56,6 +56,12 @@ impl Profile {
             "the sign-in page" => get(&self.sign_in_path),
             "the sign-up page" => get(&self.sign_up_path),
             "the sign-out route" => get(&self.sign_out_path),
+            "the admin page" => get(&self.authorization.as_ref().ok_or_else(|| self.lacks("[authorization]", name))?.admin_page),
+            "the permission route" => get(&self.authorization.as_ref().ok_or_else(|| self.lacks("[authorization]", name))?.permission_route),
+            "the machine route" => {
+                let route = self.authorization.as_ref().and_then(|a| a.machine_route.as_ref());
+                get(route.ok_or_else(|| self.lacks("authorization.machine_route", name))?)
+            }
             api if api.ends_with(" API route") => {
                 let method = api.trim_start_matches("the ").trim_end_matches(" API route");
                 let route = self.api_routes.iter().find(|r| r.method == method).ok_or_else(|| {

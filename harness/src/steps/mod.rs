@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+pub mod authorization;
 mod client;
 mod mfa;
 mod navigation;
@@ -59,17 +60,20 @@ pub fn definitions() -> Vec<StepDef> {
     all.extend(tickets::definitions());
     all.extend(mfa::definitions());
     all.extend(webhooks::definitions());
+    all.extend(authorization::definitions());
     all
 }
 
 /// The steps whose seeded defects live in the Next.js app, not the reference app: the browser steps (`@client`
-/// scenarios) and the webhook handler's (`@webhooks`; the reference app has no handler).
+/// scenarios), the webhook handler's (`@webhooks`; the reference app has no handler) and authorization's
+/// (`@authorization`; the reference app has no organizations or machine routes).
 pub fn nextjs_definitions() -> Vec<StepDef> {
     let mut all = client::definitions();
     all.extend(social::definitions());
     all.extend(tickets::definitions());
     all.extend(mfa::definitions());
     all.extend(webhooks::definitions());
+    all.extend(authorization::definitions());
     all
 }
 

@@ -1,0 +1,186 @@
+//! Authorization (`@authorization` scenarios): organization roles and permissions read from the session token,
+//! and machine (M2M) tokens, against the places of the profile's `[authorization]` section.
+//!
+//! The organizations, roles and memberships live at mock-clerk; the app sees them only through the session token's
+//! `o` claim, which mock-clerk builds from the current membership at every mint. So "my role becomes …" changes
+//! nothing the app can see until the token is refreshed.
+
+use futures_util::FutureExt;
+
+use super::auth::sign_in_as;
+use super::{Keyword, StepDef, arg, opt};
+use crate::agent::Mode;
+use crate::issuer::{MachineTokenForm, OrgSignIn};
+use crate::place_pattern;
+use crate::profile::Authorization;
+use crate::world::ConformanceWorld;
+
+/// Clerk's default organization roles.
+const ADMIN_ROLE: &str = "org:admin";
+const MEMBER_ROLE: &str = "org:member";
+
+/// What this scenario's authorization steps hold.
+#[derive(Debug, Clone, Default)]
+pub struct AuthzCase {
+    /// The organization I was signed in to: `(slug, id)`.
+    org: Option<(String, String)>,
+    /// The service's machine token: `(token, token id, machine id)`.
+    machine: Option<(String, String, String)>,
+}
+
+fn section(w: &ConformanceWorld) -> Authorization {
+    w.env.profile.authorization.clone().unwrap_or_else(|| w.fail("the profile has no [authorization] section"))
+}
+
+/// The custom role that grants exactly the route's permission (`org:reports:read` → `org:reports_read`).
+fn role_for(permission: &str) -> String {
+    format!("org:{}", permission.trim_start_matches("org:").replace(':', "_"))
+}
+
+pub(super) fn definitions() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            keyword: Keyword::Given,
+            pattern: r"^I am signed in as (an admin|a member) of organization ([a-z0-9-]+)( with the route's permission)?$",
+            run: |w, ctx| {
+                async move {
+                    let slug = arg(&ctx, 2);
+                    let role = match (arg(&ctx, 1).as_str(), opt(&ctx, 3).is_some()) {
+                        ("an admin", _) => ADMIN_ROLE.to_owned(),
+                        (_, false) => MEMBER_ROLE.to_owned(),
+                        (_, true) => {
+                            let permission = section(w).permission;
+                            let role = role_for(&permission);
+                            if let Err(e) = w.env.issuer.ensure_org_role(&role, &[permission.as_str()]).await {
+                                w.fail(&format!("cannot create the role {role} with {permission} at mock-clerk: {e}"));
+                            }
+                            role
+                        }
+                    };
+                    let org = OrgSignIn { slug: slug.clone(), role: role.clone() };
+                    let signed_in = sign_in_as(w, Some(org)).await;
+                    let org_id = signed_in.organization_id.clone().unwrap_or_else(|| w.fail("mock-clerk signed me in without an organization"));
+                    w.transcript.note(format!("signed in as {} ({role} of {slug} = {org_id})", signed_in.user_id));
+                    w.hold(&signed_in);
+                    w.me = Some(signed_in);
+                    w.authz.org = Some((slug, org_id));
+                }
+                .boxed_local()
+            },
+            example: "Given I am signed in as a member of organization acme with the route's permission",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: r"^my role in organization ([a-z0-9-]+) becomes (org:[a-z0-9_]+)$",
+            run: |w, ctx| {
+                async move {
+                    let (slug, role) = (arg(&ctx, 1), arg(&ctx, 2));
+                    let user_id = w.me().user_id.clone();
+                    if let Err(e) = w.env.issuer.set_org_role(&slug, &user_id, &role).await {
+                        w.fail(&format!("cannot change my role in {slug} to {role} at mock-clerk: {e}"));
+                    }
+                }
+                .boxed_local()
+            },
+            example: "When my role in organization acme becomes org:member",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the response shows my organization$",
+            run: |w, _ctx| {
+                async move {
+                    let (slug, id) = w.authz.org.clone().unwrap_or_else(|| w.fail("I was not signed in to an organization"));
+                    let (status, shown) = (w.last().status(), w.last().body().contains(&id));
+                    w.check(shown, || format!("the answer ({status}) does not show my organization {slug} ({id})"));
+                }
+                .boxed_local()
+            },
+            example: "Then the response shows my organization",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^I am refused for lacking the right$",
+            run: |w, _ctx| {
+                async move {
+                    let expected = section(w).refused_status;
+                    let status = w.last().status();
+                    w.check(status == expected, || format!("I was not refused: the answer is {status}, the profile says {expected}"));
+                }
+                .boxed_local()
+            },
+            example: "Then I am refused for lacking the right",
+        },
+        StepDef {
+            keyword: Keyword::Given,
+            pattern: r"^a service holds an? (opaque|JWT) machine token$",
+            run: |w, ctx| {
+                async move {
+                    let form = if arg(&ctx, 1) == "JWT" { MachineTokenForm::Jwt } else { MachineTokenForm::Opaque };
+                    match w.env.issuer.machine_token(form).await {
+                        Ok(t) => {
+                            w.transcript.note(format!("machine {} holds {form:?} token {}", t.machine_id, t.id));
+                            w.authz.machine = Some((t.token, t.id, t.machine_id));
+                        }
+                        Err(e) => w.fail(&format!("mock-clerk could not issue a machine token: {e}")),
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Given a service holds an opaque machine token",
+        },
+        StepDef {
+            keyword: Keyword::Given,
+            pattern: r"^the machine token is revoked at Clerk$",
+            run: |w, _ctx| {
+                async move {
+                    let (_, id, _) = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"));
+                    if let Err(e) = w.env.issuer.revoke_machine_token(&id).await {
+                        w.fail(&format!("cannot revoke machine token {id} at mock-clerk: {e}"));
+                    }
+                }
+                .boxed_local()
+            },
+            example: "Given the machine token is revoked at Clerk",
+        },
+        StepDef {
+            keyword: Keyword::When,
+            pattern: concat!("^the service calls ", place_pattern!(), " with its token$"),
+            run: |w, ctx| {
+                async move {
+                    let (token, _, _) = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"));
+                    let place = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref());
+                    w.agent.set_bearer(Some(token));
+                    w.go(&place.method, &place.path, Mode::Fetch).await;
+                }
+                .boxed_local()
+            },
+            example: "When the service calls the machine route with its token",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the response names the service's machine$",
+            run: |w, _ctx| {
+                async move {
+                    let (_, _, machine) = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"));
+                    let (status, shown) = (w.last().status(), w.last().body().contains(&machine));
+                    w.check(shown, || format!("the answer ({status}) does not name the machine {machine}"));
+                }
+                .boxed_local()
+            },
+            example: "Then the response names the service's machine",
+        },
+        StepDef {
+            keyword: Keyword::Then,
+            pattern: r"^the call is refused as unauthorized$",
+            run: |w, _ctx| {
+                async move {
+                    let expected = section(w).machine_refused_status;
+                    let status = w.last().status();
+                    w.check(status == expected, || format!("the call was not refused as unauthorized: the answer is {status}, the profile says {expected}"));
+                }
+                .boxed_local()
+            },
+            example: "Then the call is refused as unauthorized",
+        },
+    ]
+}
