@@ -30,7 +30,7 @@ Feature: Authorization: organization roles, permissions and machine tokens
   @AZ-004
   Scenario: The organization claim survives the token refresh
     Given I am signed in as an admin of organization acme
-    When 61 seconds pass
+    When 120 seconds pass
     And I open the admin page
     Then my session token was refreshed
     And the response status is 200
@@ -42,7 +42,7 @@ Feature: Authorization: organization roles, permissions and machine tokens
     When I open the admin page
     Then the response status is 200
     When my role in organization acme becomes org:member
-    And 61 seconds pass
+    And 120 seconds pass
     And I open the admin page
     Then my session token was refreshed
     And I am refused for lacking the right
@@ -79,11 +79,14 @@ Feature: Authorization: organization roles, permissions and machine tokens
     When the service calls the machine route with its token
     Then the call is refused as unauthorized
 
+  # A route that takes session tokens sees a machine token as no session at all: @clerk/backend's
+  # getAuthObjectForAcceptedToken turns an auth object of a type the route does not accept into a signed-out one
+  # (@clerk/backend 3.25 dist/internal.js), so the call is answered like a signed-out one.
   @AZ-203 @machine
-  Scenario: A machine token is refused on a route for users
+  Scenario: A machine token is refused on a route for users, like a signed-out call
     Given a service holds an opaque machine token
     When the service calls the permission route with its token
-    Then the call is refused as unauthorized
+    Then the call is refused as the profile says for a signed-out non-page request
 
   @AZ-204 @machine
   Scenario: A signed-in user is refused on the machine route

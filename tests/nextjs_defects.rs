@@ -54,7 +54,7 @@ const WEBHOOK_DEFECTS: &[Defect] = &[
 const AUTHZ_DEFECTS: &[Defect] = &[
     ("role-check-missing", &[("@AZ-002", "I am refused for lacking the right")]),
     ("wrong-permission", &[("@AZ-101", "the response status is 200")]),
-    ("machine-token-on-user-route", &[("@AZ-203", "the call is refused as unauthorized")]),
+    ("machine-token-on-user-route", &[("@AZ-203", "refused as the profile says for a signed-out non-page request")]),
     ("role-cached", &[("@AZ-005", "I am refused for lacking the right")]),
 ];
 

@@ -39,8 +39,7 @@ pub const AUTHORIZATION_TAG: &str = "authorization";
 /// The tag of the scenarios that need the machine route.
 pub const MACHINE_TAG: &str = "machine";
 /// Why the profile skips an `@authorization` scenario when it has no `[authorization]` section.
-pub const NO_AUTHORIZATION: &str =
-    "the profile has no [authorization] section, so the suite knows no admin page or permission route of the app";
+pub const NO_AUTHORIZATION: &str = "the profile has no [authorization] section, so the suite knows no admin page or permission route of the app";
 /// Why the profile skips a `@machine` scenario when `[authorization]` names no machine route.
 pub const NO_MACHINE_ROUTE: &str = "the profile names no route for machine tokens (authorization.machine_route)";
 
@@ -76,7 +75,11 @@ fn default_machine_refused() -> u16 {
 impl Authorization {
     /// What makes the section unusable.
     pub(super) fn check(&self) -> Result<(), String> {
-        let paths = [("admin_page", Some(&self.admin_page)), ("permission_route", Some(&self.permission_route)), ("machine_route", self.machine_route.as_ref())];
+        let paths = [
+            ("admin_page", Some(&self.admin_page)),
+            ("permission_route", Some(&self.permission_route)),
+            ("machine_route", self.machine_route.as_ref()),
+        ];
         for (field, path) in paths {
             if let Some(path) = path.filter(|p| !p.starts_with('/')) {
                 return Err(format!("{field} {path:?} must start with /"));

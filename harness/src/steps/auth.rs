@@ -2,6 +2,7 @@
 
 use futures_util::FutureExt;
 use mock_clerk::SignInRequest;
+use mock_clerk::control::org_ops::OrgSignIn;
 use mock_clerk::cookies::{CLIENT_UAT, SESSION};
 
 use super::{Keyword, StepDef, num};
@@ -110,8 +111,13 @@ pub(super) fn definitions() -> Vec<StepDef> {
 
 /// A new user signed in at mock-clerk, with tokens issued to the target's origin (`azp`), as clerk-js does.
 pub(super) async fn sign_in(w: &mut ConformanceWorld) -> mock_clerk::SignedIn {
+    sign_in_as(w, None).await
+}
+
+/// [`sign_in`], as a member of an organization (made active on the session) when one is given.
+pub(super) async fn sign_in_as(w: &mut ConformanceWorld, organization: Option<OrgSignIn>) -> mock_clerk::SignedIn {
     let azp = Some(w.target_origin());
-    match w.env.issuer.sign_in_with(SignInRequest { azp, ..SignInRequest::default() }).await {
+    match w.env.issuer.sign_in_with(SignInRequest { azp, organization, ..SignInRequest::default() }).await {
         Ok(s) => s,
         Err(e) => w.fail(&format!("mock-clerk could not sign a user in: {e}")),
     }

@@ -7,10 +7,13 @@
 
 use futures_util::FutureExt;
 
+use mock_clerk::control::machines::IssuedMachineToken;
+use mock_clerk::control::org_ops::OrgSignIn;
+use mock_clerk::machines::TokenFormat;
+
 use super::auth::sign_in_as;
 use super::{Keyword, StepDef, arg, opt};
 use crate::agent::Mode;
-use crate::issuer::{MachineTokenForm, OrgSignIn};
 use crate::place_pattern;
 use crate::profile::Authorization;
 use crate::world::ConformanceWorld;
@@ -18,14 +21,17 @@ use crate::world::ConformanceWorld;
 /// Clerk's default organization roles.
 const ADMIN_ROLE: &str = "org:admin";
 const MEMBER_ROLE: &str = "org:member";
+/// The machine a scenario's service is, and the one it is allowed to talk to (the app's API).
+const SERVICE_MACHINE: &str = "conformance-service";
+const APP_MACHINE: &str = "conformance-app-api";
 
 /// What this scenario's authorization steps hold.
 #[derive(Debug, Clone, Default)]
 pub struct AuthzCase {
     /// The organization I was signed in to: `(slug, id)`.
     org: Option<(String, String)>,
-    /// The service's machine token: `(token, token id, machine id)`.
-    machine: Option<(String, String, String)>,
+    /// The service's machine token.
+    machine: Option<IssuedMachineToken>,
 }
 
 fn section(w: &ConformanceWorld) -> Authorization {
@@ -45,21 +51,20 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, ctx| {
                 async move {
                     let slug = arg(&ctx, 2);
-                    let role = match (arg(&ctx, 1).as_str(), opt(&ctx, 3).is_some()) {
-                        ("an admin", _) => ADMIN_ROLE.to_owned(),
-                        (_, false) => MEMBER_ROLE.to_owned(),
+                    let (role, permissions) = match (arg(&ctx, 1).as_str(), opt(&ctx, 3).is_some()) {
+                        ("an admin", _) => (ADMIN_ROLE.to_owned(), Vec::new()),
+                        (_, false) => (MEMBER_ROLE.to_owned(), Vec::new()),
                         (_, true) => {
                             let permission = section(w).permission;
-                            let role = role_for(&permission);
-                            if let Err(e) = w.env.issuer.ensure_org_role(&role, &[permission.as_str()]).await {
-                                w.fail(&format!("cannot create the role {role} with {permission} at mock-clerk: {e}"));
-                            }
-                            role
+                            (role_for(&permission), vec![permission])
                         }
                     };
-                    let org = OrgSignIn { slug: slug.clone(), role: role.clone() };
+                    let org = OrgSignIn { slug: slug.clone(), role: Some(role.clone()), permissions, ..OrgSignIn::default() };
                     let signed_in = sign_in_as(w, Some(org)).await;
-                    let org_id = signed_in.organization_id.clone().unwrap_or_else(|| w.fail("mock-clerk signed me in without an organization"));
+                    // The organization as the app will see it: the token's `o` claim.
+                    let claims = mock_clerk::tokens::decode_unverified(&signed_in.token).map(|d| d.claims).unwrap_or_default();
+                    let org_id = claims["o"]["id"].as_str().map(str::to_owned);
+                    let org_id = org_id.unwrap_or_else(|| w.fail(&format!("my session token has no organization claim: {}", claims["o"])));
                     w.transcript.note(format!("signed in as {} ({role} of {slug} = {org_id})", signed_in.user_id));
                     w.hold(&signed_in);
                     w.me = Some(signed_in);
@@ -76,7 +81,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
                 async move {
                     let (slug, role) = (arg(&ctx, 1), arg(&ctx, 2));
                     let user_id = w.me().user_id.clone();
-                    if let Err(e) = w.env.issuer.set_org_role(&slug, &user_id, &role).await {
+                    if let Err(e) = w.env.issuer.set_membership_role(&slug, &user_id, &role).await {
                         w.fail(&format!("cannot change my role in {slug} to {role} at mock-clerk: {e}"));
                     }
                 }
@@ -115,11 +120,11 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^a service holds an? (opaque|JWT) machine token$",
             run: |w, ctx| {
                 async move {
-                    let form = if arg(&ctx, 1) == "JWT" { MachineTokenForm::Jwt } else { MachineTokenForm::Opaque };
-                    match w.env.issuer.machine_token(form).await {
+                    let format = if arg(&ctx, 1) == "JWT" { TokenFormat::Jwt } else { TokenFormat::Opaque };
+                    match w.env.issuer.create_m2m_token(SERVICE_MACHINE, &[APP_MACHINE], format).await {
                         Ok(t) => {
-                            w.transcript.note(format!("machine {} holds {form:?} token {}", t.machine_id, t.id));
-                            w.authz.machine = Some((t.token, t.id, t.machine_id));
+                            w.transcript.note(format!("machine {} holds {format:?} M2M token {}", t.subject, t.id));
+                            w.authz.machine = Some(t);
                         }
                         Err(e) => w.fail(&format!("mock-clerk could not issue a machine token: {e}")),
                     }
@@ -133,9 +138,9 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the machine token is revoked at Clerk$",
             run: |w, _ctx| {
                 async move {
-                    let (_, id, _) = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"));
-                    if let Err(e) = w.env.issuer.revoke_machine_token(&id).await {
-                        w.fail(&format!("cannot revoke machine token {id} at mock-clerk: {e}"));
+                    let token = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"));
+                    if let Err(e) = w.env.issuer.revoke_machine_token(&token).await {
+                        w.fail(&format!("cannot revoke machine token {} at mock-clerk: {e}", token.id));
                     }
                 }
                 .boxed_local()
@@ -147,7 +152,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: concat!("^the service calls ", place_pattern!(), " with its token$"),
             run: |w, ctx| {
                 async move {
-                    let (token, _, _) = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"));
+                    let token = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token")).token;
                     let place = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref());
                     w.agent.set_bearer(Some(token));
                     w.go(&place.method, &place.path, Mode::Fetch).await;
@@ -161,7 +166,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the response names the service's machine$",
             run: |w, _ctx| {
                 async move {
-                    let (_, _, machine) = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"));
+                    let machine = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token")).subject;
                     let (status, shown) = (w.last().status(), w.last().body().contains(&machine));
                     w.check(shown, || format!("the answer ({status}) does not name the machine {machine}"));
                 }
@@ -176,7 +181,9 @@ pub(super) fn definitions() -> Vec<StepDef> {
                 async move {
                     let expected = section(w).machine_refused_status;
                     let status = w.last().status();
-                    w.check(status == expected, || format!("the call was not refused as unauthorized: the answer is {status}, the profile says {expected}"));
+                    w.check(status == expected, || {
+                        format!("the call was not refused as unauthorized: the answer is {status}, the profile says {expected}")
+                    });
                 }
                 .boxed_local()
             },

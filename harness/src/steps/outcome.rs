@@ -186,7 +186,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
         },
         StepDef {
             keyword: Keyword::Then,
-            pattern: r"^I am refused as the profile says for a signed-out non-page request$",
+            pattern: r"^(?:I am|the call is) refused as the profile says for a signed-out non-page request$",
             run: |w, _ctx| {
                 async move {
                     let nav = w.last().clone();
