@@ -7,7 +7,10 @@
 //!
 //! 1. `mints`: token mints per second on one thread — `tokens::sign_rs256` with claims built once and
 //!    `AppState::mint` (claims built per mint) — against `openssl speed -seconds 2 -elapsed rsa2048` (RSA-2048
-//!    sign/s, one core); for comparison, `jsonwebtoken::encode`, which re-parses the key on every call.
+//!    sign/s, one core); for comparison, `jsonwebtoken::encode`, which re-parses the key on every call. Also a
+//!    stored session's mint as every API mints it (`TokenSpec::for_session` under the store's lock, then
+//!    `AppState::mint`) with the session's organization claim (`o`, built from the membership at each mint)
+//!    against the same for a session without one (target ≥ 0.95).
 //! 2. `cold`: cold start of the release binary with an existing key file: spawn → first `200` from
 //!    `/.well-known/jwks.json`, 10 runs, median and max.
 //! 3. `jwks`: `GET /v1/jwks` from `mock-clerk serve` against nginx serving the same bytes (see `servers`).
@@ -272,12 +275,29 @@ fn rate(budget: Duration, mut f: impl FnMut()) -> Rate {
     Rate { per_sec: count as f64 / elapsed.as_secs_f64(), count, elapsed }
 }
 
-/// One round: the openssl reference, then the two mint loops, back to back.
+/// One round: the openssl reference, then the mint loops, back to back.
 struct MintRound {
     openssl: Option<f64>,
     sign_only: Rate,
     app_mint: Rate,
+    /// A stored session without an organization, minted as the APIs mint it.
+    session_mint: Rate,
+    /// The same with an active organization (the `o` claim built from the membership).
+    org_mint: Rate,
 }
+
+/// A session's mint as the Backend API, the Frontend API and the handshake make it.
+fn session_mint(state: &mock_clerk::state::AppState, session_id: &str) -> String {
+    let now = state.clock().now_ms();
+    let spec = {
+        let store = state.store();
+        TokenSpec::for_session(store.session(session_id).expect("the session exists"), &store, now)
+    };
+    state.mint(&spec).token
+}
+
+/// Ratio of organization mints to plain session mints to reach.
+const ORG_MINT_TARGET_RATIO: f64 = 0.95;
 
 struct Mints {
     /// Why there is no openssl reference, if there is none.
@@ -303,6 +323,19 @@ fn bench_mints(plan: &Plan) -> Mints {
     let jwt = tokens::sign_rs256(&key, &claims);
     verify_rs256(&jwt, &key);
     verify_rs256(&state.mint(&spec).token, &key);
+    let plain = mock_clerk::control::ops::sign_in(&state, mock_clerk::SignInRequest::default()).expect("signs in");
+    let org = mock_clerk::control::org_ops::OrgSignIn {
+        slug: "acme".into(),
+        role: Some("org:analyst".into()),
+        permissions: vec!["org:reports:read".into(), "org:reports:export".into(), "org:billing:read".into()],
+        ..Default::default()
+    };
+    let member = mock_clerk::control::ops::sign_in(&state, mock_clerk::SignInRequest { organization: Some(org), ..Default::default() })
+        .expect("signs in as a member");
+    let org_jwt = session_mint(&state, &member.session_id);
+    verify_rs256(&org_jwt, &key);
+    let o = tokens::decode_unverified(&org_jwt).expect("decodes").claims["o"].clone();
+    assert_eq!(o["rol"], "analyst", "the organization claim is minted: {o}");
 
     // Reference and subject alternate, round after round, so that a burst of other work on the machine
     // (builds share these cores) hits both; the best round of each is compared.
@@ -326,15 +359,23 @@ fn bench_mints(plan: &Plan) -> Mints {
         let app_mint = rate(plan.mint, || {
             std::hint::black_box(state.mint(std::hint::black_box(&spec)));
         });
+        let session_mint_rate = rate(plan.mint, || {
+            std::hint::black_box(session_mint(&state, &plain.session_id));
+        });
+        let org_mint = rate(plan.mint, || {
+            std::hint::black_box(session_mint(&state, &member.session_id));
+        });
         println!(
-            "mint round {round}/{}: openssl {} sign/s, sign_rs256 {:.0}/s, AppState::mint {:.0}/s ({:?} each)",
+            "mint round {round}/{}: openssl {} sign/s, sign_rs256 {:.0}/s, AppState::mint {:.0}/s, session {:.0}/s, session with organization {:.0}/s ({:?} each)",
             plan.rounds,
             openssl.map_or("n/a".into(), |v| format!("{v:.0}")),
             sign_only.per_sec,
             app_mint.per_sec,
+            session_mint_rate.per_sec,
+            org_mint.per_sec,
             plan.mint
         );
-        rounds.push(MintRound { openssl, sign_only, app_mint });
+        rounds.push(MintRound { openssl, sign_only, app_mint, session_mint: session_mint_rate, org_mint });
     }
 
     // The naive approach: jsonwebtoken with the PEM parsed per call.
@@ -689,6 +730,21 @@ impl Report {
             versus(mint, Some(MINT_TARGET_RATIO)),
             list(&|r| Some(r.app_mint.per_sec)),
             per_round(&|r| r.app_mint.per_sec)
+        );
+        let plain = best(&|r| Some(r.session_mint.per_sec)).unwrap_or(0.0);
+        let org = best(&|r| Some(r.org_mint.per_sec)).unwrap_or(0.0);
+        println!(
+            "{:<44} {plain:>9.0} /s | {} | rounds: {}",
+            format!("mints: a stored session (best of {n})"),
+            versus(plain, None),
+            list(&|r| Some(r.session_mint.per_sec))
+        );
+        let org_ratio = org / plain.max(1e-9);
+        println!(
+            "{:<44} {org:>9.0} /s | {org_ratio:.2}× the session without one (target ≥ {ORG_MINT_TARGET_RATIO:.2}: {}) | rounds: {}",
+            format!("mints: session with organization (best of {n})"),
+            verdict(org_ratio >= ORG_MINT_TARGET_RATIO),
+            list(&|r| Some(r.org_mint.per_sec))
         );
         for (label, r) in [
             ("naive: jsonwebtoken + from_rsa_pem per call", &mints.jwt_pem_per_call),
