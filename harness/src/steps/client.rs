@@ -256,8 +256,15 @@ impl ConformanceWorld {
     async fn wait_signed_out(&mut self) {
         let browser = self.browser().await;
         let result = browser
-            .wait_until("clerk-js to hold no session", Duration::from_secs(10), || async {
-                browser.eval::<String>(clerk_ui::SESSION_ID_JS).await.ok().filter(String::is_empty)
+            // Both: clerk-js drops its session first and the `__session` cookie a moment later; a page opened in
+            // between would still be served as signed in.
+            .wait_until("clerk-js to hold no session and the browser no __session cookie", Duration::from_secs(10), || async {
+                let no_session = browser.eval::<String>(clerk_ui::SESSION_ID_JS).await.ok().is_some_and(|s| s.is_empty());
+                let cookies = browser.cookies().await.ok()?;
+                let no_cookie = !cookies
+                    .iter()
+                    .any(|(name, value, _)| (name == mock_clerk::cookies::SESSION || name.starts_with("__session_")) && !value.is_empty());
+                (no_session && no_cookie).then_some(())
             })
             .await;
         if let Err(e) = result {
