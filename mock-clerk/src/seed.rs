@@ -15,8 +15,11 @@
 //! Clerk would refuse (a duplicate email, a short password) is a [`SeedError`] naming the file, the line and the
 //! field (`seed.toml:7: users[1].email: …`), and the server does not start.
 //!
-//! Adding a kind (`[[organizations]]`, `[[memberships]]`, `[[roles]]`, `[[jwt_templates]]`, `[[api_keys]]`,
-//! `[[machines]]`): a `Seed*` struct with `#[serde(deny_unknown_fields)]`, a `Vec` of it in [`Seed`] (with
+//! Kinds: `[[users]]`, `[[roles]]`, `[[organizations]]`, `[[memberships]]` (see [`Seed`]); records refer to
+//! others by what a person writes (a user's email, an organization's slug, a role's key), and each kind is
+//! created after the kinds it refers to, whatever the order in the file.
+//!
+//! Adding a kind: a `Seed*` struct with `#[serde(deny_unknown_fields)]`, a `Vec` of it in [`Seed`] (with
 //! `#[serde(default)]`), and its creation in [`Seed::apply`] after the kinds it refers to, each failure returned
 //! as [`Failure`] naming its section, index and field.
 
@@ -28,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_spanned::Spanned;
 
+use crate::store::orgs::{MEMBER_ROLE, NewOrganization};
 use crate::store::{NewUser, Store, StoreError, User};
 
 /// What a fresh instance starts with.
@@ -37,6 +41,15 @@ pub struct Seed {
     /// `[[users]]`, created in order.
     #[serde(default)]
     pub users: Vec<SeedUser>,
+    /// `[[roles]]`: custom organization roles (and their permissions), created before the memberships.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<SeedRole>,
+    /// `[[organizations]]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizations: Vec<SeedOrganization>,
+    /// `[[memberships]]`: a user (by email) in an organization (by slug) with a role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memberships: Vec<SeedMembership>,
     /// Where the seed was read from, for error lines; `None` for a seed built in code.
     #[serde(skip)]
     origin: Option<Origin>,
@@ -105,6 +118,63 @@ impl SeedUser {
             ..NewUser::default()
         }
     }
+}
+
+/// A `[[roles]]` entry: a custom organization role. Its permissions (`org:<feature>:<action>`) are created
+/// when missing; naming one of Clerk's default roles (`org:admin`, `org:member`) grants it the permissions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRole {
+    /// `org:<name>` (lowercase letters, digits, `_`).
+    pub key: String,
+    /// Display name; the key without `org:` when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Optional text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Permission keys (`org:reports:read`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
+}
+
+/// An `[[organizations]]` entry: the fields of `POST /v1/organizations`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedOrganization {
+    /// Display name.
+    pub name: String,
+    /// Unique slug (lowercase letters, digits, `-`); derived from the name when absent.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// At most this many members (0 or absent: no limit).
+    #[serde(default)]
+    pub max_allowed_memberships: Option<u64>,
+    /// Metadata (TOML tables; 8 KB of JSON at most each).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub public_metadata: Map<String, Value>,
+    /// Metadata.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub private_metadata: Map<String, Value>,
+}
+
+/// A `[[memberships]]` entry: a seeded (or stored) user in a seeded (or stored) organization.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMembership {
+    /// The organization's slug.
+    pub organization: String,
+    /// The user's email address.
+    pub user: String,
+    /// A role key (`org:admin`; default `org:member`): one of Clerk's defaults or a `[[roles]]` entry.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Metadata.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub public_metadata: Map<String, Value>,
+    /// Metadata.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub private_metadata: Map<String, Value>,
 }
 
 /// The seed key a store field is written as (`email_address` → `email`).
@@ -186,9 +256,19 @@ pub struct Failure {
 }
 
 impl Failure {
+    fn new(section: &'static str, index: usize, field: &str, message: impl Into<String>) -> Self {
+        Self { section, index, field: field.to_owned(), message: message.into() }
+    }
+
     fn from_store(section: &'static str, index: usize, e: StoreError) -> Self {
+        let noun = match section {
+            "users" => "user",
+            "organizations" => "organization",
+            "roles" => "role",
+            _ => "record",
+        };
         let (field, message) = match e {
-            StoreError::IdentifierTaken { param, value } => (param, format!("{value:?} is already taken (by another seeded or stored user)")),
+            StoreError::IdentifierTaken { param, value } => (param, format!("{value:?} is already taken (by another seeded or stored {noun})")),
             StoreError::InvalidParam { param, message } => (param, message),
             other => ("", other.to_string()),
         };
@@ -199,7 +279,7 @@ impl Failure {
 impl Seed {
     /// A seed of these users (the `[[users]]` section).
     pub fn with_users(users: impl IntoIterator<Item = SeedUser>) -> Self {
-        Self { users: users.into_iter().collect(), origin: None }
+        Self { users: users.into_iter().collect(), ..Self::default() }
     }
 
     /// Reads and checks a seed file (see the module docs). The error names the file, line and field.
@@ -246,7 +326,17 @@ impl Seed {
 
     /// The number of records of each kind, for the start-up line.
     pub fn summary(&self) -> String {
-        format!("{} users", self.users.len())
+        let kinds = [
+            ("users", self.users.len()),
+            ("roles", self.roles.len()),
+            ("organizations", self.organizations.len()),
+            ("memberships", self.memberships.len()),
+        ];
+        let mut parts: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(kind, n)| format!("{n} {kind}")).collect();
+        if parts.is_empty() {
+            parts.push("0 users".into());
+        }
+        parts.join(", ")
     }
 
     /// Creates every record in `store` at `now` (ms) and returns the users made. Seeding emits no webhook
@@ -263,7 +353,74 @@ impl Seed {
         for (i, user) in self.users.iter().enumerate() {
             users.push(store.create_user(user.clone().into_new_user(), now).map_err(|e| Failure::from_store("users", i, e))?);
         }
+        self.apply_roles(store, now)?;
+        for (i, org) in self.organizations.iter().enumerate() {
+            let new = NewOrganization {
+                name: org.name.clone(),
+                slug: org.slug.clone(),
+                max_allowed_memberships: org.max_allowed_memberships,
+                public_metadata: Some(org.public_metadata.clone()),
+                private_metadata: Some(org.private_metadata.clone()),
+                ..NewOrganization::default()
+            };
+            store.create_organization(new, now).map_err(|e| Failure::from_store("organizations", i, e))?;
+        }
+        for (i, m) in self.memberships.iter().enumerate() {
+            let fail = |field: &str, message: String| Failure::new("memberships", i, field, message);
+            let org = store
+                .organization(&m.organization)
+                .map_err(|_| fail("organization", format!("no organization with slug {:?} (seeded or stored)", m.organization)))?
+                .id
+                .clone();
+            let user = store
+                .user_by_email(&m.user)
+                .ok_or_else(|| fail("user", format!("no user with email {:?} (seeded or stored)", m.user)))?
+                .id
+                .to_string();
+            let role = m.role.clone().unwrap_or_else(|| MEMBER_ROLE.to_owned());
+            if store.role(&role).is_err() {
+                return Err(fail("role", format!("no role {role:?}: use org:admin, org:member or a key from [[roles]]")));
+            }
+            let (public, private) = (Some(m.public_metadata.clone()), Some(m.private_metadata.clone()));
+            store.create_membership(&org, &user, &role, public, private, now).map_err(|e| match e {
+                StoreError::AlreadyMember { .. } => fail("user", format!("{:?} is already a member of {:?}", m.user, m.organization)),
+                StoreError::MembershipQuotaExceeded(_) => {
+                    fail("organization", format!("{:?} has reached its max_allowed_memberships", m.organization))
+                }
+                other => Failure::from_store("memberships", i, other),
+            })?;
+        }
         Ok(users)
+    }
+
+    /// `[[roles]]`: each permission created when missing, then the role (or, for an existing one such as
+    /// `org:admin`, the permissions granted to it). A key twice in the seed is refused.
+    fn apply_roles(&self, store: &mut Store, now: i64) -> Result<(), Failure> {
+        for (i, role) in self.roles.iter().enumerate() {
+            let fail = |field: &str, message: String| Failure::new("roles", i, field, message);
+            if self.roles[..i].iter().any(|r| r.key == role.key) {
+                return Err(fail("key", format!("{:?} is already a role of this seed", role.key)));
+            }
+            for p in &role.permissions {
+                if store.permission(p).is_err() {
+                    store.create_permission(p, p, None, now).map_err(|e| match e {
+                        StoreError::InvalidParam { message, .. } => fail("permissions", message),
+                        other => fail("permissions", other.to_string()),
+                    })?;
+                }
+            }
+            if store.role(&role.key).is_ok() {
+                for p in &role.permissions {
+                    store.add_role_permission(&role.key, p, now).map_err(|e| fail("permissions", e.to_string()))?;
+                }
+            } else {
+                let name = role.name.clone().unwrap_or_else(|| role.key.strip_prefix("org:").unwrap_or(&role.key).to_owned());
+                store
+                    .create_role(&role.key, &name, role.description.as_deref(), &role.permissions, now)
+                    .map_err(|e| Failure::from_store("roles", i, e))?;
+            }
+        }
+        Ok(())
     }
 
     fn locate(&self, f: Failure) -> SeedError {
@@ -305,9 +462,90 @@ mod tests {
         assert_eq!((e.line, e.field.as_str()), (Some(5), "users[1].email"), "{e}");
         let e = parse("[[users]]\npassword = \"short\"\n").unwrap_err();
         assert_eq!((e.line, e.field.as_str()), (Some(2), "users[0].password"), "{e}");
-        let e = parse("[[organizations]]\nname = \"acme\"\n").unwrap_err();
-        assert!(e.message.contains("organizations"), "{e}");
+        let e = parse("[[widgets]]\nname = \"acme\"\n").unwrap_err();
+        assert!(e.message.contains("widgets"), "{e}");
         let e = parse("[[users]\n").unwrap_err();
         assert_eq!(e.line, Some(1), "{e}");
+    }
+
+    const ORGS: &str = r#"
+[[users]]
+email = "ada@example.com"
+
+[[memberships]]
+organization = "acme"
+user = "ada@example.com"
+role = "org:billing"
+
+[[organizations]]
+name = "Acme"
+slug = "acme"
+max_allowed_memberships = 5
+public_metadata = { tier = "gold" }
+
+[[roles]]
+key = "org:billing"
+name = "Billing manager"
+permissions = ["org:invoices:read", "org:invoices:manage"]
+
+[[roles]]
+key = "org:admin"
+permissions = ["org:reports:read"]
+"#;
+
+    #[test]
+    fn organizations_roles_and_memberships_are_created_in_dependency_order() {
+        let seed = parse(ORGS).unwrap();
+        assert_eq!(seed.summary(), "1 users, 2 roles, 1 organizations, 1 memberships");
+        let mut store = Store::default();
+        let users = seed.apply(&mut store, 0).unwrap();
+        let org = store.organization("acme").unwrap().clone();
+        assert_eq!((org.name.as_str(), org.max_allowed_memberships), ("Acme", 5));
+        assert_eq!(Value::Object(org.public_metadata), serde_json::json!({"tier": "gold"}));
+        let m = store.membership(&org.id, &users[0].id).expect("ada is a member of acme");
+        assert_eq!(m.role, "org:billing");
+        let billing = store.role("org:billing").unwrap();
+        assert_eq!(
+            (billing.name.as_str(), billing.permissions.clone()),
+            ("Billing manager", vec!["org:invoices:read".to_owned(), "org:invoices:manage".to_owned()])
+        );
+        assert!(store.role("org:admin").unwrap().permissions.contains(&"org:reports:read".to_owned()), "a default role gains seeded permissions");
+        assert!(store.permission("org:invoices:manage").is_ok());
+    }
+
+    /// `ORGS` with `from` replaced by `to` (the text must occur once).
+    fn broken(from: &str, to: &str) -> SeedError {
+        assert_eq!(ORGS.matches(from).count(), 1, "{from}");
+        parse(&ORGS.replace(from, to)).unwrap_err()
+    }
+
+    #[test]
+    fn organization_errors_name_line_and_field() {
+        let e = broken("organization = \"acme\"", "organization = \"acne\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(6), "memberships[0].organization"), "{e}");
+        assert!(e.message.contains("\"acne\""), "{e}");
+        let e = broken("user = \"ada@example.com\"", "user = \"eve@example.com\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(7), "memberships[0].user"), "{e}");
+        let e = broken("role = \"org:billing\"", "role = \"org:biling\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(8), "memberships[0].role"), "{e}");
+        assert!(e.to_string().starts_with("seed.toml:8: memberships[0].role: no role \"org:biling\""), "{e}");
+        let e = broken("\"org:invoices:manage\"", "\"org:invoices\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(19), "roles[0].permissions"), "{e}");
+        assert!(e.message.contains("org:<feature>:<action>"), "{e}");
+        let e = broken("key = \"org:admin\"", "key = \"org:billing\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(22), "roles[1].key"), "{e}");
+        let e = broken("max_allowed_memberships = 5", "max_allowed_memberships = 5\n[[organizations]]\nname = \"Acme 2\"\nslug = \"acme\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(16), "organizations[1].slug"), "{e}");
+        assert!(e.message.contains("already taken"), "{e}");
+        let e = broken("slug = \"acme\"", "slug = \"Acme Inc\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(12), "organizations[0].slug"), "{e}");
+        let e = broken("max_allowed_memberships = 5", "max_allowed_memberships = 5\nowner = \"ada\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(14), "organizations[0].owner"), "{e}");
+        let e = broken(
+            "[[roles]]\nkey = \"org:admin\"",
+            "[[memberships]]\norganization = \"acme\"\nuser = \"ada@example.com\"\nrole = \"org:admin\"\n[[roles]]\nkey = \"org:admin\"",
+        );
+        assert_eq!((e.line, e.field.as_str()), (Some(23), "memberships[1].user"), "{e}");
+        assert!(e.message.contains("already a member"), "{e}");
     }
 }

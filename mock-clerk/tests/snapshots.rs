@@ -849,4 +849,26 @@ async fn seeds_through_the_builder_and_the_control_api() {
     assert_envelope(&refused);
     let (_, count) = m.bapi(Method::GET, "/v1/users/count", None).await;
     assert_eq!(count["total_count"], 3, "a refused seed creates nothing (linus is not there)");
+
+    // Organizations, roles and memberships, by slug, key and email; a membership naming an unknown role
+    // refuses the whole seed (the organization before it is not created).
+    let body =
+        json!({"organizations": [{"name": "Beta"}], "memberships": [{"organization": "beta", "user": "alan@example.com", "role": "org:nope"}]});
+    let (status, refused) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_envelope(&refused);
+    assert_eq!(refused["errors"][0]["meta"]["param_name"], "memberships[0].role");
+    let (status, _) = m.bapi(Method::GET, "/v1/organizations/beta", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a refused seed creates no organization");
+    let body = json!({
+        "roles": [{"key": "org:auditor", "permissions": ["org:reports:read"]}],
+        "organizations": [{"name": "Beta", "slug": "beta"}],
+        "memberships": [{"organization": "beta", "user": "alan@example.com", "role": "org:auditor"}],
+    });
+    let (status, seeded) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{seeded}");
+    let (_, members) = m.bapi(Method::GET, "/v1/organizations/beta/memberships", None).await;
+    assert_eq!(members["total_count"], 1, "{members}");
+    assert_eq!(members["data"][0]["role"], "org:auditor");
+    assert_eq!(members["data"][0]["permissions"], json!(["org:reports:read"]));
 }
