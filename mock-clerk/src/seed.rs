@@ -15,7 +15,7 @@
 //! Clerk would refuse (a duplicate email, a short password) is a [`SeedError`] naming the file, the line and the
 //! field (`seed.toml:7: users[1].email: …`), and the server does not start.
 //!
-//! Kinds: `[[users]]`, `[[roles]]`, `[[organizations]]`, `[[memberships]]` (see [`Seed`]); records refer to
+//! Kinds: `[[users]]`, `[[roles]]`, `[[organizations]]`, `[[memberships]]`, `[[jwt_templates]]` (see [`Seed`]); records refer to
 //! others by what a person writes (a user's email, an organization's slug, a role's key), and each kind is
 //! created after the kinds it refers to, whatever the order in the file.
 //!
@@ -33,6 +33,7 @@ use serde_spanned::Spanned;
 
 use crate::store::orgs::{MEMBER_ROLE, NewOrganization};
 use crate::store::{NewUser, Store, StoreError, User};
+use crate::templates::{TemplateBody, TemplateError};
 
 /// What a fresh instance starts with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -50,6 +51,9 @@ pub struct Seed {
     /// `[[memberships]]`: a user (by email) in an organization (by slug) with a role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub memberships: Vec<SeedMembership>,
+    /// `[[jwt_templates]]`: what `getToken({ template })` renders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jwt_templates: Vec<SeedJwtTemplate>,
     /// Where the seed was read from, for error lines; `None` for a seed built in code.
     #[serde(skip)]
     origin: Option<Origin>,
@@ -175,6 +179,23 @@ pub struct SeedMembership {
     /// Metadata.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub private_metadata: Map<String, Value>,
+}
+
+/// A `[[jwt_templates]]` entry: the fields of `POST /v1/jwt_templates`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedJwtTemplate {
+    /// Unique name (`getToken({ template: name })`).
+    pub name: String,
+    /// The claims (a TOML table); string values may hold shortcodes (`"{{user.primary_email_address}}"`). The
+    /// default claims (`sub`, `iat`, `exp`, …) cannot be set.
+    pub claims: Map<String, Value>,
+    /// Seconds, 30 to 315360000 (default 60).
+    #[serde(default)]
+    pub lifetime: Option<u64>,
+    /// Seconds, 0 to 300 (default 5).
+    #[serde(default)]
+    pub allowed_clock_skew: Option<u64>,
 }
 
 /// The seed key a store field is written as (`email_address` → `email`).
@@ -331,6 +352,7 @@ impl Seed {
             ("roles", self.roles.len()),
             ("organizations", self.organizations.len()),
             ("memberships", self.memberships.len()),
+            ("jwt_templates", self.jwt_templates.len()),
         ];
         let mut parts: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(kind, n)| format!("{n} {kind}")).collect();
         if parts.is_empty() {
@@ -388,6 +410,22 @@ impl Seed {
                     fail("organization", format!("{:?} has reached its max_allowed_memberships", m.organization))
                 }
                 other => Failure::from_store("memberships", i, other),
+            })?;
+        }
+        for (i, t) in self.jwt_templates.iter().enumerate() {
+            let body = TemplateBody {
+                name: t.name.clone(),
+                claims: Value::Object(t.claims.clone()),
+                lifetime: t.lifetime,
+                allowed_clock_skew: t.allowed_clock_skew,
+                ..TemplateBody::default()
+            };
+            store.jwt_templates_mut().create(body, now).map_err(|e| match e {
+                TemplateError::Invalid { param, message } => Failure::new("jwt_templates", i, param, message),
+                TemplateError::NameTaken(name) => {
+                    Failure::new("jwt_templates", i, "name", format!("{name:?} is already taken (by another seeded or stored template)"))
+                }
+                other => Failure::new("jwt_templates", i, "", other.to_string()),
             })?;
         }
         Ok(users)
@@ -547,5 +585,54 @@ permissions = ["org:reports:read"]
         );
         assert_eq!((e.line, e.field.as_str()), (Some(23), "memberships[1].user"), "{e}");
         assert!(e.message.contains("already a member"), "{e}");
+    }
+
+    const TEMPLATES: &str = r#"
+[[jwt_templates]]
+name = "supabase"
+lifetime = 3600
+claims = { email = "{{user.primary_email_address}}", role = "authenticated" }
+
+[[jwt_templates]]
+name = "hasura"
+allowed_clock_skew = 10
+
+[jwt_templates.claims."https://hasura.io/jwt/claims"]
+x-hasura-user-id = "{{user.id}}"
+"#;
+
+    #[test]
+    fn jwt_templates_load_and_render_nothing_until_asked() {
+        let seed = parse(TEMPLATES).unwrap();
+        assert_eq!(seed.summary(), "2 jwt_templates");
+        let mut store = Store::default();
+        seed.apply(&mut store, 0).unwrap();
+        let t = store.jwt_templates().by_name("supabase").unwrap();
+        assert_eq!((t.lifetime, t.allowed_clock_skew), (3600, 5));
+        assert_eq!(t.claims["email"], "{{user.primary_email_address}}");
+        let h = store.jwt_templates().by_name("hasura").unwrap();
+        assert_eq!((h.lifetime, h.allowed_clock_skew), (60, 10));
+        assert_eq!(h.claims["https://hasura.io/jwt/claims"]["x-hasura-user-id"], "{{user.id}}");
+    }
+
+    #[test]
+    fn jwt_template_errors_name_line_and_field() {
+        let bad = |from: &str, to: &str| {
+            assert_eq!(TEMPLATES.matches(from).count(), 1, "{from}");
+            parse(&TEMPLATES.replace(from, to)).unwrap_err()
+        };
+        let e = bad("role = \"authenticated\"", "sub = \"me\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(5), "jwt_templates[0].claims"), "{e}");
+        assert!(e.message.contains("sub is a default claim"), "{e}");
+        let e = bad("name = \"hasura\"", "name = \"supabase\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(8), "jwt_templates[1].name"), "{e}");
+        let e = bad("lifetime = 3600", "lifetime = 10");
+        assert_eq!((e.line, e.field.as_str()), (Some(4), "jwt_templates[0].lifetime"), "{e}");
+        let e = bad("allowed_clock_skew = 10", "allowed_clock_skew = 301");
+        assert_eq!((e.line, e.field.as_str()), (Some(9), "jwt_templates[1].allowed_clock_skew"), "{e}");
+        let e = bad("lifetime = 3600", "lifetime = 3600\nsigning_key = \"x\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(5), "jwt_templates[0].signing_key"), "{e}");
+        let e = bad("claims = { email", "claim = { email");
+        assert!(e.message.contains("claim"), "{e}");
     }
 }

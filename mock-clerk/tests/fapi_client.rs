@@ -293,4 +293,16 @@ async fn the_example_seed_gives_users_that_sign_in_with_their_password() {
         "{claims:?}"
     );
     assert!(claims["fea"].as_str().is_some_and(|f| f.split(',').any(|f| f == "o:reports")), "seeded permission org:reports:read: {claims:?}");
+
+    // The seeded JWT template renders her claims (`getToken({ template: "supabase" })`).
+    let (status, token) = post(&b, format!("{base}/v1/client/sessions/{sid}/tokens/supabase"), &[]).await;
+    assert_eq!(status, 200, "{token}");
+    let claims = mock_clerk::tokens::decode_unverified(token["jwt"].as_str().unwrap()).unwrap().claims;
+    assert_eq!(
+        (claims["email"].as_str(), claims["plan"].as_str(), claims["org_slug"].as_str()),
+        (Some("ada@example.com"), Some("pro"), Some("acme")),
+        "{claims:?}"
+    );
+    assert_eq!((claims["aud"].as_str(), claims["sub"].as_str()), (Some("authenticated"), ada["id"].as_str()), "{claims:?}");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600, "{claims:?}");
 }
