@@ -15,7 +15,8 @@
 //! Clerk would refuse (a duplicate email, a short password) is a [`SeedError`] naming the file, the line and the
 //! field (`seed.toml:7: users[1].email: …`), and the server does not start.
 //!
-//! Kinds: `[[users]]`, `[[roles]]`, `[[organizations]]`, `[[memberships]]`, `[[jwt_templates]]` (see [`Seed`]); records refer to
+//! Kinds: `[[users]]`, `[[roles]]`, `[[organizations]]`, `[[memberships]]`, `[[jwt_templates]]`,
+//! `[[machines]]`, `[[api_keys]]` (see [`Seed`]); records refer to
 //! others by what a person writes (a user's email, an organization's slug, a role's key), and each kind is
 //! created after the kinds it refers to, whatever the order in the file.
 //!
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_spanned::Spanned;
 
+use crate::machines::{MachineError, NewApiKey, NewMachine};
 use crate::store::orgs::{MEMBER_ROLE, NewOrganization};
 use crate::store::{NewUser, Store, StoreError, User};
 use crate::templates::{TemplateBody, TemplateError};
@@ -54,6 +56,12 @@ pub struct Seed {
     /// `[[jwt_templates]]`: what `getToken({ template })` renders.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jwt_templates: Vec<SeedJwtTemplate>,
+    /// `[[machines]]`: machines for M2M tokens, scoped to each other by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<SeedMachine>,
+    /// `[[api_keys]]`: API keys of a user, an organization or a machine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_keys: Vec<SeedApiKey>,
     /// Where the seed was read from, for error lines; `None` for a seed built in code.
     #[serde(skip)]
     origin: Option<Origin>,
@@ -196,6 +204,39 @@ pub struct SeedJwtTemplate {
     /// Seconds, 0 to 300 (default 5).
     #[serde(default)]
     pub allowed_clock_skew: Option<u64>,
+}
+
+/// A `[[machines]]` entry: the fields of `POST /v1/machines`, scoped machines named by name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMachine {
+    /// Unique in the seed (other records name the machine by it).
+    pub name: String,
+    /// Names of the machines (of this seed, in any order) it may talk to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scoped_machines: Vec<String>,
+    /// Seconds its M2M tokens live (default 3600).
+    #[serde(default)]
+    pub default_token_ttl: Option<u64>,
+}
+
+/// An `[[api_keys]]` entry: the fields of `POST /api_keys`, the subject named as a person writes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedApiKey {
+    /// Whose key: a user's email address, an organization's slug or a machine's name.
+    pub subject: String,
+    /// At least 3 characters.
+    pub name: String,
+    /// Optional text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Scopes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Custom claims (a TOML table).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub claims: Map<String, Value>,
 }
 
 /// The seed key a store field is written as (`email_address` → `email`).
@@ -353,6 +394,8 @@ impl Seed {
             ("organizations", self.organizations.len()),
             ("memberships", self.memberships.len()),
             ("jwt_templates", self.jwt_templates.len()),
+            ("machines", self.machines.len()),
+            ("api_keys", self.api_keys.len()),
         ];
         let mut parts: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(kind, n)| format!("{n} {kind}")).collect();
         if parts.is_empty() {
@@ -428,7 +471,63 @@ impl Seed {
                 other => Failure::new("jwt_templates", i, "", other.to_string()),
             })?;
         }
+        self.apply_machines(store, now)?;
         Ok(users)
+    }
+
+    /// `[[machines]]` (all of them first, then their scopes, so a machine may name one further down), then
+    /// `[[api_keys]]` (whose subjects may be machines).
+    fn apply_machines(&self, store: &mut Store, now: i64) -> Result<(), Failure> {
+        let machine_error = |section: &'static str, i: usize, e: MachineError| match e {
+            MachineError::Invalid { param, message } => Failure::new(section, i, param, message),
+            other => Failure::new(section, i, "", other.to_string()),
+        };
+        let mut ids = Vec::with_capacity(self.machines.len());
+        for (i, m) in self.machines.iter().enumerate() {
+            if self.machines[..i].iter().any(|o| o.name == m.name) || store.machines().machine_by_name(&m.name).is_some() {
+                return Err(Failure::new("machines", i, "name", format!("{:?} is already taken (by another seeded or stored machine)", m.name)));
+            }
+            let new = NewMachine { name: m.name.clone(), scoped_machines: Vec::new(), default_token_ttl: m.default_token_ttl };
+            ids.push(store.machines_mut().create_machine(new, now).map_err(|e| machine_error("machines", i, e))?.id.to_string());
+        }
+        for (i, m) in self.machines.iter().enumerate() {
+            for name in &m.scoped_machines {
+                let to = store
+                    .machines()
+                    .machine_by_name(name)
+                    .map(|t| t.id.to_string())
+                    .ok_or_else(|| Failure::new("machines", i, "scoped_machines", format!("no machine named {name:?} (seeded or stored)")))?;
+                store.machines_mut().add_scope(&ids[i], &to, now).map_err(|e| match e {
+                    MachineError::Invalid { message, .. } => Failure::new("machines", i, "scoped_machines", message),
+                    other => machine_error("machines", i, other),
+                })?;
+            }
+        }
+        for (i, k) in self.api_keys.iter().enumerate() {
+            let subject = if k.subject.contains('@') {
+                store.user_by_email(&k.subject).map(|u| u.id.to_string())
+            } else {
+                store
+                    .organization(&k.subject)
+                    .map(|o| o.id.clone())
+                    .ok()
+                    .or_else(|| store.machines().machine_by_name(&k.subject).map(|m| m.id.to_string()))
+            };
+            let subject = subject.ok_or_else(|| {
+                let what = if k.subject.contains('@') { "no user with email" } else { "no organization with slug, or machine named," };
+                Failure::new("api_keys", i, "subject", format!("{what} {:?} (seeded or stored)", k.subject))
+            })?;
+            let new = NewApiKey {
+                name: k.name.clone(),
+                subject,
+                description: k.description.clone(),
+                scopes: k.scopes.clone(),
+                claims: (!k.claims.is_empty()).then(|| Value::Object(k.claims.clone())),
+                ..NewApiKey::default()
+            };
+            store.machines_mut().create_api_key(new, now).map_err(|e| machine_error("api_keys", i, e))?;
+        }
+        Ok(())
     }
 
     /// `[[roles]]`: each permission created when missing, then the role (or, for an existing one such as
@@ -634,5 +733,65 @@ x-hasura-user-id = "{{user.id}}"
         assert_eq!((e.line, e.field.as_str()), (Some(5), "jwt_templates[0].signing_key"), "{e}");
         let e = bad("claims = { email", "claim = { email");
         assert!(e.message.contains("claim"), "{e}");
+    }
+
+    const MACHINES: &str = r#"
+[[users]]
+email = "ada@example.com"
+
+[[api_keys]]
+subject = "ada@example.com"
+name = "ada's laptop"
+scopes = ["read"]
+claims = { team = "core" }
+
+[[api_keys]]
+subject = "billing"
+name = "billing key"
+
+[[machines]]
+name = "api"
+scoped_machines = ["billing"]
+default_token_ttl = 600
+
+[[machines]]
+name = "billing"
+"#;
+
+    #[test]
+    fn machines_and_api_keys_refer_by_name_and_email() {
+        let seed = parse(MACHINES).unwrap();
+        assert_eq!(seed.summary(), "1 users, 2 machines, 2 api_keys");
+        let mut store = Store::default();
+        let users = seed.apply(&mut store, 0).unwrap();
+        let machines = store.machines();
+        let (api, billing) = (machines.machine_by_name("api").unwrap(), machines.machine_by_name("billing").unwrap());
+        assert_eq!((api.scoped_machines.clone(), api.default_token_ttl), (vec![billing.id.to_string()], 600));
+        let ada_keys = machines.api_keys(&users[0].id, false, 0);
+        assert_eq!(ada_keys.len(), 1);
+        assert_eq!((ada_keys[0].name.as_str(), ada_keys[0].scopes.clone()), ("ada's laptop", vec!["read".to_owned()]));
+        assert_eq!(ada_keys[0].claims, Some(serde_json::json!({"team": "core"})));
+        assert_eq!(machines.api_keys(&billing.id, false, 0).len(), 1, "a machine's key");
+    }
+
+    #[test]
+    fn machine_errors_name_line_and_field() {
+        let bad = |from: &str, to: &str| {
+            assert_eq!(MACHINES.matches(from).count(), 1, "{from}");
+            parse(&MACHINES.replace(from, to)).unwrap_err()
+        };
+        let e = bad("scoped_machines = [\"billing\"]", "scoped_machines = [\"biling\"]");
+        assert_eq!((e.line, e.field.as_str()), (Some(17), "machines[0].scoped_machines"), "{e}");
+        let e = bad("subject = \"billing\"", "subject = \"nobody\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(12), "api_keys[1].subject"), "{e}");
+        let e = bad("subject = \"ada@example.com\"", "subject = \"eve@example.com\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(6), "api_keys[0].subject"), "{e}");
+        assert!(e.message.contains("no user with email \"eve@example.com\""), "{e}");
+        let e = bad("name = \"billing key\"", "name = \"bk\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(13), "api_keys[1].name"), "{e}");
+        let e = bad("name = \"api\"", "name = \"billing\"");
+        assert_eq!((e.line, e.field.as_str()), (Some(21), "machines[1].name"), "the second of two machines named billing: {e}");
+        let e = bad("default_token_ttl = 600", "default_token_ttl = 0");
+        assert_eq!((e.line, e.field.as_str()), (Some(18), "machines[0].default_token_ttl"), "{e}");
     }
 }

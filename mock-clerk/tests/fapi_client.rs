@@ -305,4 +305,23 @@ async fn the_example_seed_gives_users_that_sign_in_with_their_password() {
     );
     assert_eq!((claims["aud"].as_str(), claims["sub"].as_str()), (Some("authenticated"), ada["id"].as_str()), "{claims:?}");
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600, "{claims:?}");
+
+    // The seeded machines and API keys: scoped by name, and Ada's key verifies as hers.
+    let bapi = |path: String| http.get(format!("{base}{path}")).bearer_auth(clerk.secret_key()).send();
+    let machines: Value = bapi("/v1/machines".into()).await.unwrap().json().await.unwrap();
+    let gateway = machines["data"].as_array().unwrap().iter().find(|m| m["name"] == "api-gateway").expect("api-gateway");
+    assert_eq!(
+        (gateway["default_token_ttl"].as_u64(), gateway["scoped_machines"][0]["name"].as_str()),
+        (Some(600), Some("billing-worker")),
+        "{gateway}"
+    );
+    let keys: Value = bapi(format!("/api_keys?subject={}", ada["id"].as_str().unwrap())).await.unwrap().json().await.unwrap();
+    assert_eq!(keys["total_count"], 1, "{keys}");
+    let secret: Value = bapi(format!("/api_keys/{}/secret", keys["data"][0]["id"].as_str().unwrap())).await.unwrap().json().await.unwrap();
+    let verify = http.post(format!("{base}/api_keys/verify")).bearer_auth(clerk.secret_key()).json(&json!({"secret": secret["secret"]}));
+    let verified: Value = verify.send().await.unwrap().json().await.unwrap();
+    assert_eq!((verified["subject"].as_str(), verified["name"].as_str()), (ada["id"].as_str(), Some("ada's CLI")), "{verified}");
+    assert_eq!((verified["scopes"].clone(), verified["claims"].clone()), (json!(["reports:read"]), json!({"team": "analytics"})), "{verified}");
+    let keys: Value = bapi(format!("/api_keys?subject={org_id}")).await.unwrap().json().await.unwrap();
+    assert_eq!(keys["data"][0]["name"], "acme integration", "{keys}");
 }
