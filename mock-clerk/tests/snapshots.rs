@@ -827,11 +827,22 @@ async fn bapi_user_metadata_merges_replaces_and_is_limited() {
 #[tokio::test]
 async fn seeds_through_the_builder_and_the_control_api() {
     let ada = mock_clerk::SeedUser { email: Some("ada@example.com".into()), password: Some("correct horse battery".into()), ..Default::default() };
-    let state = MockClerk::builder().seed(mock_clerk::Seed::with_users([ada])).state_for(SocketAddr::from(ADDR)).expect("state");
+    let mut seed = mock_clerk::Seed::with_users([ada]);
+    seed.organizations.push(mock_clerk::seed::SeedOrganization { name: "Acme".into(), slug: Some("acme".into()), ..Default::default() });
+    let admin = mock_clerk::seed::SeedMembership {
+        organization: "acme".into(),
+        user: "ada@example.com".into(),
+        role: Some("org:admin".into()),
+        ..Default::default()
+    };
+    seed.memberships.push(admin);
+    let state = MockClerk::builder().seed(seed).state_for(SocketAddr::from(ADDR)).expect("state");
     let sk = state.instance().secret_key().to_owned();
     let m = Mock { app: mock_clerk::server::app(state).layer(MockConnectInfo(SocketAddr::from(PEER))), secret_key: sk };
     let (_, count) = m.bapi(Method::GET, "/v1/users/count?email_address=ada%40example.com", None).await;
     assert_eq!(count["total_count"], 1, "the builder's seed is there from the start");
+    let (_, members) = m.bapi(Method::GET, "/v1/organizations/acme/memberships", None).await;
+    assert_eq!((members["total_count"].as_u64(), members["data"][0]["role"].as_str()), (Some(1), Some("org:admin")), "{members}");
 
     let body = json!({"users": [{"email": "grace@example.com", "public_metadata": {"role": "admin"}}, {"email": "alan@example.com"}]});
     let (status, seeded) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
