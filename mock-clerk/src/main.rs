@@ -107,7 +107,8 @@ struct ServeArgs {
     /// sign-in or actor token sends the browser with `__clerk_ticket` (else the URL needs `redirect_url`).
     #[arg(long, env = "MOCK_CLERK_SIGN_IN_URL")]
     sign_in_url: Option<String>,
-    /// Start with the users (and, later, other records) of this TOML file; see fixtures/seed.example.toml.
+    /// Start with the users, roles, organizations, memberships, JWT templates, machines and API keys of this TOML
+    /// file; see fixtures/seed.example.toml.
     /// An invalid file stops the start with its file, line and field. Not applied to a --state-file that
     /// already holds users.
     #[arg(long, env = "MOCK_CLERK_SEED")]

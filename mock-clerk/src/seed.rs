@@ -15,8 +15,12 @@
 //! Clerk would refuse (a duplicate email, a short password) is a [`SeedError`] naming the file, the line and the
 //! field (`seed.toml:7: users[1].email: …`), and the server does not start.
 //!
-//! Adding a kind (`[[organizations]]`, `[[memberships]]`, `[[roles]]`, `[[jwt_templates]]`, `[[api_keys]]`,
-//! `[[machines]]`): a `Seed*` struct with `#[serde(deny_unknown_fields)]`, a `Vec` of it in [`Seed`] (with
+//! Kinds: `[[users]]`, `[[roles]]`, `[[organizations]]`, `[[memberships]]`, `[[jwt_templates]]`,
+//! `[[machines]]`, `[[api_keys]]` (see [`Seed`]); records refer to
+//! others by what a person writes (a user's email, an organization's slug, a role's key), and each kind is
+//! created after the kinds it refers to, whatever the order in the file.
+//!
+//! Adding a kind: a `Seed*` struct with `#[serde(deny_unknown_fields)]`, a `Vec` of it in [`Seed`] (with
 //! `#[serde(default)]`), and its creation in [`Seed::apply`] after the kinds it refers to, each failure returned
 //! as [`Failure`] naming its section, index and field.
 
@@ -25,86 +29,46 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_spanned::Spanned;
 
-use crate::store::{NewUser, Store, StoreError, User};
+use crate::machines::{MachineError, NewApiKey, NewMachine};
+use crate::store::orgs::{MEMBER_ROLE, NewOrganization};
+use crate::store::{Store, StoreError, User};
+use crate::templates::{TemplateBody, TemplateError};
 
-/// What a fresh instance starts with.
+mod records;
+pub use records::{SeedApiKey, SeedJwtTemplate, SeedMachine, SeedMembership, SeedOrganization, SeedRole, SeedUser};
+
+/// What a fresh instance starts with. In code: [`Seed::with_users`] or `Seed::default()`, then push to the
+/// other sections (`seed.organizations.push(…)`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Seed {
     /// `[[users]]`, created in order.
     #[serde(default)]
     pub users: Vec<SeedUser>,
+    /// `[[roles]]`: custom organization roles (and their permissions), created before the memberships.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<SeedRole>,
+    /// `[[organizations]]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizations: Vec<SeedOrganization>,
+    /// `[[memberships]]`: a user (by email) in an organization (by slug) with a role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memberships: Vec<SeedMembership>,
+    /// `[[jwt_templates]]`: what `getToken({ template })` renders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jwt_templates: Vec<SeedJwtTemplate>,
+    /// `[[machines]]`: machines for M2M tokens, scoped to each other by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<SeedMachine>,
+    /// `[[api_keys]]`: API keys of a user, an organization or a machine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_keys: Vec<SeedApiKey>,
     /// Where the seed was read from, for error lines; `None` for a seed built in code.
     #[serde(skip)]
     origin: Option<Origin>,
-}
-
-/// A `[[users]]` entry: the fields of `POST /v1/users`, named as a person writes them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedUser {
-    /// The primary email address.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Further email addresses.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub other_emails: Vec<String>,
-    /// Unique username (4–64 letters, digits, `-`, `_`).
-    #[serde(default)]
-    pub username: Option<String>,
-    /// First name.
-    #[serde(default)]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(default)]
-    pub last_name: Option<String>,
-    /// Password (8 characters or more): the user can sign in with it through the Frontend API.
-    #[serde(default)]
-    pub password: Option<String>,
-    /// Your system's id for the user.
-    #[serde(default)]
-    pub external_id: Option<String>,
-    /// Phone number (E.164), primary; usable for SMS codes as a second factor.
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// Authenticator-app secret (base32), enabling TOTP as a second factor.
-    #[serde(default)]
-    pub totp_secret: Option<String>,
-    /// Backup codes, enabling them as a second factor.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub backup_codes: Vec<String>,
-    /// Metadata (TOML tables; 8 KB of JSON at most each).
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub public_metadata: Map<String, Value>,
-    /// Metadata.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub private_metadata: Map<String, Value>,
-    /// Metadata.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub unsafe_metadata: Map<String, Value>,
-}
-
-impl SeedUser {
-    fn into_new_user(self) -> NewUser {
-        NewUser {
-            email_address: self.email.into_iter().chain(self.other_emails).collect(),
-            first_name: self.first_name,
-            last_name: self.last_name,
-            username: self.username,
-            password: self.password,
-            external_id: self.external_id,
-            public_metadata: self.public_metadata,
-            private_metadata: self.private_metadata,
-            unsafe_metadata: self.unsafe_metadata,
-            totp_secret: self.totp_secret,
-            backup_codes: self.backup_codes,
-            phone_number: self.phone.into_iter().collect(),
-            ..NewUser::default()
-        }
-    }
 }
 
 /// The seed key a store field is written as (`email_address` → `email`).
@@ -186,9 +150,19 @@ pub struct Failure {
 }
 
 impl Failure {
+    fn new(section: &'static str, index: usize, field: &str, message: impl Into<String>) -> Self {
+        Self { section, index, field: field.to_owned(), message: message.into() }
+    }
+
     fn from_store(section: &'static str, index: usize, e: StoreError) -> Self {
+        let noun = match section {
+            "users" => "user",
+            "organizations" => "organization",
+            "roles" => "role",
+            _ => "record",
+        };
         let (field, message) = match e {
-            StoreError::IdentifierTaken { param, value } => (param, format!("{value:?} is already taken (by another seeded or stored user)")),
+            StoreError::IdentifierTaken { param, value } => (param, format!("{value:?} is already taken (by another seeded or stored {noun})")),
             StoreError::InvalidParam { param, message } => (param, message),
             other => ("", other.to_string()),
         };
@@ -199,7 +173,7 @@ impl Failure {
 impl Seed {
     /// A seed of these users (the `[[users]]` section).
     pub fn with_users(users: impl IntoIterator<Item = SeedUser>) -> Self {
-        Self { users: users.into_iter().collect(), origin: None }
+        Self { users: users.into_iter().collect(), ..Self::default() }
     }
 
     /// Reads and checks a seed file (see the module docs). The error names the file, line and field.
@@ -246,7 +220,20 @@ impl Seed {
 
     /// The number of records of each kind, for the start-up line.
     pub fn summary(&self) -> String {
-        format!("{} users", self.users.len())
+        let kinds = [
+            ("users", self.users.len()),
+            ("roles", self.roles.len()),
+            ("organizations", self.organizations.len()),
+            ("memberships", self.memberships.len()),
+            ("jwt_templates", self.jwt_templates.len()),
+            ("machines", self.machines.len()),
+            ("api_keys", self.api_keys.len()),
+        ];
+        let mut parts: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(kind, n)| format!("{n} {kind}")).collect();
+        if parts.is_empty() {
+            parts.push("0 users".into());
+        }
+        parts.join(", ")
     }
 
     /// Creates every record in `store` at `now` (ms) and returns the users made. Seeding emits no webhook
@@ -263,7 +250,146 @@ impl Seed {
         for (i, user) in self.users.iter().enumerate() {
             users.push(store.create_user(user.clone().into_new_user(), now).map_err(|e| Failure::from_store("users", i, e))?);
         }
+        self.apply_roles(store, now)?;
+        for (i, org) in self.organizations.iter().enumerate() {
+            let new = NewOrganization {
+                name: org.name.clone(),
+                slug: org.slug.clone(),
+                max_allowed_memberships: org.max_allowed_memberships,
+                public_metadata: Some(org.public_metadata.clone()),
+                private_metadata: Some(org.private_metadata.clone()),
+                ..NewOrganization::default()
+            };
+            store.create_organization(new, now).map_err(|e| Failure::from_store("organizations", i, e))?;
+        }
+        for (i, m) in self.memberships.iter().enumerate() {
+            let fail = |field: &str, message: String| Failure::new("memberships", i, field, message);
+            let org = store
+                .organization(&m.organization)
+                .map_err(|_| fail("organization", format!("no organization with slug {:?} (seeded or stored)", m.organization)))?
+                .id
+                .clone();
+            let user = store
+                .user_by_email(&m.user)
+                .ok_or_else(|| fail("user", format!("no user with email {:?} (seeded or stored)", m.user)))?
+                .id
+                .to_string();
+            let role = m.role.clone().unwrap_or_else(|| MEMBER_ROLE.to_owned());
+            if store.role(&role).is_err() {
+                return Err(fail("role", format!("no role {role:?}: use org:admin, org:member or a key from [[roles]]")));
+            }
+            let (public, private) = (Some(m.public_metadata.clone()), Some(m.private_metadata.clone()));
+            store.create_membership(&org, &user, &role, public, private, now).map_err(|e| match e {
+                StoreError::AlreadyMember { .. } => fail("user", format!("{:?} is already a member of {:?}", m.user, m.organization)),
+                StoreError::MembershipQuotaExceeded(_) => {
+                    fail("organization", format!("{:?} has reached its max_allowed_memberships", m.organization))
+                }
+                other => Failure::from_store("memberships", i, other),
+            })?;
+        }
+        for (i, t) in self.jwt_templates.iter().enumerate() {
+            let body = TemplateBody {
+                name: t.name.clone(),
+                claims: Value::Object(t.claims.clone()),
+                lifetime: t.lifetime,
+                allowed_clock_skew: t.allowed_clock_skew,
+                ..TemplateBody::default()
+            };
+            store.jwt_templates_mut().create(body, now).map_err(|e| match e {
+                TemplateError::Invalid { param, message } => Failure::new("jwt_templates", i, param, message),
+                TemplateError::NameTaken(name) => {
+                    Failure::new("jwt_templates", i, "name", format!("{name:?} is already taken (by another seeded or stored template)"))
+                }
+                other => Failure::new("jwt_templates", i, "", other.to_string()),
+            })?;
+        }
+        self.apply_machines(store, now)?;
         Ok(users)
+    }
+
+    /// `[[machines]]` (all of them first, then their scopes, so a machine may name one further down), then
+    /// `[[api_keys]]` (whose subjects may be machines).
+    fn apply_machines(&self, store: &mut Store, now: i64) -> Result<(), Failure> {
+        let machine_error = |section: &'static str, i: usize, e: MachineError| match e {
+            MachineError::Invalid { param, message } => Failure::new(section, i, param, message),
+            other => Failure::new(section, i, "", other.to_string()),
+        };
+        let mut ids = Vec::with_capacity(self.machines.len());
+        for (i, m) in self.machines.iter().enumerate() {
+            if self.machines[..i].iter().any(|o| o.name == m.name) || store.machines().machine_by_name(&m.name).is_some() {
+                return Err(Failure::new("machines", i, "name", format!("{:?} is already taken (by another seeded or stored machine)", m.name)));
+            }
+            let new = NewMachine { name: m.name.clone(), scoped_machines: Vec::new(), default_token_ttl: m.default_token_ttl };
+            ids.push(store.machines_mut().create_machine(new, now).map_err(|e| machine_error("machines", i, e))?.id.to_string());
+        }
+        for (i, m) in self.machines.iter().enumerate() {
+            for name in &m.scoped_machines {
+                let to = store
+                    .machines()
+                    .machine_by_name(name)
+                    .map(|t| t.id.to_string())
+                    .ok_or_else(|| Failure::new("machines", i, "scoped_machines", format!("no machine named {name:?} (seeded or stored)")))?;
+                store.machines_mut().add_scope(&ids[i], &to, now).map_err(|e| match e {
+                    MachineError::Invalid { message, .. } => Failure::new("machines", i, "scoped_machines", message),
+                    other => machine_error("machines", i, other),
+                })?;
+            }
+        }
+        for (i, k) in self.api_keys.iter().enumerate() {
+            let subject = if k.subject.contains('@') {
+                store.user_by_email(&k.subject).map(|u| u.id.to_string())
+            } else {
+                store
+                    .organization(&k.subject)
+                    .map(|o| o.id.clone())
+                    .ok()
+                    .or_else(|| store.machines().machine_by_name(&k.subject).map(|m| m.id.to_string()))
+            };
+            let subject = subject.ok_or_else(|| {
+                let what = if k.subject.contains('@') { "no user with email" } else { "no organization with slug, or machine named," };
+                Failure::new("api_keys", i, "subject", format!("{what} {:?} (seeded or stored)", k.subject))
+            })?;
+            let new = NewApiKey {
+                name: k.name.clone(),
+                subject,
+                description: k.description.clone(),
+                scopes: k.scopes.clone(),
+                claims: (!k.claims.is_empty()).then(|| Value::Object(k.claims.clone())),
+                ..NewApiKey::default()
+            };
+            store.machines_mut().create_api_key(new, now).map_err(|e| machine_error("api_keys", i, e))?;
+        }
+        Ok(())
+    }
+
+    /// `[[roles]]`: each permission created when missing, then the role (or, for an existing one such as
+    /// `org:admin`, the permissions granted to it). A key twice in the seed is refused.
+    fn apply_roles(&self, store: &mut Store, now: i64) -> Result<(), Failure> {
+        for (i, role) in self.roles.iter().enumerate() {
+            let fail = |field: &str, message: String| Failure::new("roles", i, field, message);
+            if self.roles[..i].iter().any(|r| r.key == role.key) {
+                return Err(fail("key", format!("{:?} is already a role of this seed", role.key)));
+            }
+            for p in &role.permissions {
+                if store.permission(p).is_err() {
+                    store.create_permission(p, p, None, now).map_err(|e| match e {
+                        StoreError::InvalidParam { message, .. } => fail("permissions", message),
+                        other => fail("permissions", other.to_string()),
+                    })?;
+                }
+            }
+            if store.role(&role.key).is_ok() {
+                for p in &role.permissions {
+                    store.add_role_permission(&role.key, p, now).map_err(|e| fail("permissions", e.to_string()))?;
+                }
+            } else {
+                let name = role.name.clone().unwrap_or_else(|| role.key.strip_prefix("org:").unwrap_or(&role.key).to_owned());
+                store
+                    .create_role(&role.key, &name, role.description.as_deref(), &role.permissions, now)
+                    .map_err(|e| Failure::from_store("roles", i, e))?;
+            }
+        }
+        Ok(())
     }
 
     fn locate(&self, f: Failure) -> SeedError {
@@ -278,36 +404,4 @@ impl Seed {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Seed, SeedError> {
-        Seed::parse(text, Path::new("seed.toml"))
-    }
-
-    #[test]
-    fn users_load_with_metadata() {
-        let seed =
-            parse("[[users]]\nemail = \"ada@example.com\"\npassword = \"correct horse\"\npublic_metadata = { role = \"admin\", n = 1 }\n").unwrap();
-        assert_eq!(seed.users[0].email.as_deref(), Some("ada@example.com"));
-        assert_eq!(Value::Object(seed.users[0].public_metadata.clone()), serde_json::json!({"role": "admin", "n": 1}));
-    }
-
-    #[test]
-    fn errors_name_file_line_and_field() {
-        let e = parse("[[users]]\nemail = \"a@example.com\"\n\n[[users]]\nemail = \"b@example.com\"\nemial = \"typo\"\n").unwrap_err();
-        assert_eq!((e.line, e.field.as_str()), (Some(6), "users[1].emial"), "{e}");
-        assert!(e.message.contains("emial"), "{e}");
-        let e = parse("[[users]]\nemail = \"a@example.com\"\nfirst_name = 5\n").unwrap_err();
-        assert_eq!((e.line, e.field.as_str()), (Some(3), "users[0].first_name"), "{e}");
-        assert!(e.to_string().starts_with("seed.toml:3: users[0].first_name: "), "{e}");
-        let e = parse("[[users]]\nemail = \"a@example.com\"\n[[users]]\nfirst_name = \"B\"\nemail = \"A@example.com\"\n").unwrap_err();
-        assert_eq!((e.line, e.field.as_str()), (Some(5), "users[1].email"), "{e}");
-        let e = parse("[[users]]\npassword = \"short\"\n").unwrap_err();
-        assert_eq!((e.line, e.field.as_str()), (Some(2), "users[0].password"), "{e}");
-        let e = parse("[[organizations]]\nname = \"acme\"\n").unwrap_err();
-        assert!(e.message.contains("organizations"), "{e}");
-        let e = parse("[[users]\n").unwrap_err();
-        assert_eq!(e.line, Some(1), "{e}");
-    }
-}
+mod tests;

@@ -271,4 +271,57 @@ async fn the_example_seed_gives_users_that_sign_in_with_their_password() {
     let client: Value = b.send(b.get(format!("{base}/v1/client"))).await.json().await.unwrap();
     let text = client.to_string();
     assert!(!text.contains("private_metadata") && !text.contains("cus_123"), "{text}");
+
+    // The seeded organization: Ada is its admin, and once it is her active organization her token says so
+    // (with the permission the seed granted org:admin).
+    let orgs: Value = http.get(format!("{base}/v1/organizations/acme")).bearer_auth(clerk.secret_key()).send().await.unwrap().json().await.unwrap();
+    assert_eq!((orgs["name"].as_str(), orgs["public_metadata"]["industry"].as_str()), (Some("Acme Corp"), Some("anvils")), "{orgs}");
+    let url = format!("{base}/v1/users/{}/organization_memberships", ada["id"].as_str().unwrap());
+    let memberships: Value = http.get(url).bearer_auth(clerk.secret_key()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(memberships["total_count"], 1, "{memberships}");
+    assert_eq!((memberships["data"][0]["organization"]["slug"].as_str(), memberships["data"][0]["role"].as_str()), (Some("acme"), Some("org:admin")));
+    let sid = body["client"]["sessions"][0]["id"].as_str().unwrap();
+    let org_id = orgs["id"].as_str().unwrap();
+    let (status, touched) = post(&b, format!("{base}/v1/client/sessions/{sid}/touch"), &[("active_organization_id", org_id)]).await;
+    assert_eq!(status, 200, "{touched}");
+    let (status, token) = post(&b, format!("{base}/v1/client/sessions/{sid}/tokens"), &[]).await;
+    assert_eq!(status, 200, "{token}");
+    let claims = mock_clerk::tokens::decode_unverified(token["jwt"].as_str().unwrap()).unwrap().claims;
+    assert_eq!(
+        (claims["o"]["id"].as_str(), claims["o"]["slg"].as_str(), claims["o"]["rol"].as_str()),
+        (Some(org_id), Some("acme"), Some("admin")),
+        "{claims:?}"
+    );
+    assert!(claims["fea"].as_str().is_some_and(|f| f.split(',').any(|f| f == "o:reports")), "seeded permission org:reports:read: {claims:?}");
+
+    // The seeded JWT template renders her claims (`getToken({ template: "supabase" })`).
+    let (status, token) = post(&b, format!("{base}/v1/client/sessions/{sid}/tokens/supabase"), &[]).await;
+    assert_eq!(status, 200, "{token}");
+    let claims = mock_clerk::tokens::decode_unverified(token["jwt"].as_str().unwrap()).unwrap().claims;
+    assert_eq!(
+        (claims["email"].as_str(), claims["plan"].as_str(), claims["org_slug"].as_str()),
+        (Some("ada@example.com"), Some("pro"), Some("acme")),
+        "{claims:?}"
+    );
+    assert_eq!((claims["aud"].as_str(), claims["sub"].as_str()), (Some("authenticated"), ada["id"].as_str()), "{claims:?}");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600, "{claims:?}");
+
+    // The seeded machines and API keys: scoped by name, and Ada's key verifies as hers.
+    let bapi = |path: String| http.get(format!("{base}{path}")).bearer_auth(clerk.secret_key()).send();
+    let machines: Value = bapi("/v1/machines".into()).await.unwrap().json().await.unwrap();
+    let gateway = machines["data"].as_array().unwrap().iter().find(|m| m["name"] == "api-gateway").expect("api-gateway");
+    assert_eq!(
+        (gateway["default_token_ttl"].as_u64(), gateway["scoped_machines"][0]["name"].as_str()),
+        (Some(600), Some("billing-worker")),
+        "{gateway}"
+    );
+    let keys: Value = bapi(format!("/api_keys?subject={}", ada["id"].as_str().unwrap())).await.unwrap().json().await.unwrap();
+    assert_eq!(keys["total_count"], 1, "{keys}");
+    let secret: Value = bapi(format!("/api_keys/{}/secret", keys["data"][0]["id"].as_str().unwrap())).await.unwrap().json().await.unwrap();
+    let verify = http.post(format!("{base}/api_keys/verify")).bearer_auth(clerk.secret_key()).json(&json!({"secret": secret["secret"]}));
+    let verified: Value = verify.send().await.unwrap().json().await.unwrap();
+    assert_eq!((verified["subject"].as_str(), verified["name"].as_str()), (ada["id"].as_str(), Some("ada's CLI")), "{verified}");
+    assert_eq!((verified["scopes"].clone(), verified["claims"].clone()), (json!(["reports:read"]), json!({"team": "analytics"})), "{verified}");
+    let keys: Value = bapi(format!("/api_keys?subject={org_id}")).await.unwrap().json().await.unwrap();
+    assert_eq!(keys["data"][0]["name"], "acme integration", "{keys}");
 }

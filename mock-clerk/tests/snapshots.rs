@@ -827,11 +827,22 @@ async fn bapi_user_metadata_merges_replaces_and_is_limited() {
 #[tokio::test]
 async fn seeds_through_the_builder_and_the_control_api() {
     let ada = mock_clerk::SeedUser { email: Some("ada@example.com".into()), password: Some("correct horse battery".into()), ..Default::default() };
-    let state = MockClerk::builder().seed(mock_clerk::Seed::with_users([ada])).state_for(SocketAddr::from(ADDR)).expect("state");
+    let mut seed = mock_clerk::Seed::with_users([ada]);
+    seed.organizations.push(mock_clerk::seed::SeedOrganization { name: "Acme".into(), slug: Some("acme".into()), ..Default::default() });
+    let admin = mock_clerk::seed::SeedMembership {
+        organization: "acme".into(),
+        user: "ada@example.com".into(),
+        role: Some("org:admin".into()),
+        ..Default::default()
+    };
+    seed.memberships.push(admin);
+    let state = MockClerk::builder().seed(seed).state_for(SocketAddr::from(ADDR)).expect("state");
     let sk = state.instance().secret_key().to_owned();
     let m = Mock { app: mock_clerk::server::app(state).layer(MockConnectInfo(SocketAddr::from(PEER))), secret_key: sk };
     let (_, count) = m.bapi(Method::GET, "/v1/users/count?email_address=ada%40example.com", None).await;
     assert_eq!(count["total_count"], 1, "the builder's seed is there from the start");
+    let (_, members) = m.bapi(Method::GET, "/v1/organizations/acme/memberships", None).await;
+    assert_eq!((members["total_count"].as_u64(), members["data"][0]["role"].as_str()), (Some(1), Some("org:admin")), "{members}");
 
     let body = json!({"users": [{"email": "grace@example.com", "public_metadata": {"role": "admin"}}, {"email": "alan@example.com"}]});
     let (status, seeded) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
@@ -849,4 +860,26 @@ async fn seeds_through_the_builder_and_the_control_api() {
     assert_envelope(&refused);
     let (_, count) = m.bapi(Method::GET, "/v1/users/count", None).await;
     assert_eq!(count["total_count"], 3, "a refused seed creates nothing (linus is not there)");
+
+    // Organizations, roles and memberships, by slug, key and email; a membership naming an unknown role
+    // refuses the whole seed (the organization before it is not created).
+    let body =
+        json!({"organizations": [{"name": "Beta"}], "memberships": [{"organization": "beta", "user": "alan@example.com", "role": "org:nope"}]});
+    let (status, refused) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_envelope(&refused);
+    assert_eq!(refused["errors"][0]["meta"]["param_name"], "memberships[0].role");
+    let (status, _) = m.bapi(Method::GET, "/v1/organizations/beta", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a refused seed creates no organization");
+    let body = json!({
+        "roles": [{"key": "org:auditor", "permissions": ["org:reports:read"]}],
+        "organizations": [{"name": "Beta", "slug": "beta"}],
+        "memberships": [{"organization": "beta", "user": "alan@example.com", "role": "org:auditor"}],
+    });
+    let (status, seeded) = m.control(Method::POST, "/__mock/seed", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{seeded}");
+    let (_, members) = m.bapi(Method::GET, "/v1/organizations/beta/memberships", None).await;
+    assert_eq!(members["total_count"], 1, "{members}");
+    assert_eq!(members["data"][0]["role"], "org:auditor");
+    assert_eq!(members["data"][0]["permissions"], json!(["org:reports:read"]));
 }

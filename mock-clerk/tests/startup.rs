@@ -169,6 +169,12 @@ fn a_bad_seed_file_stops_the_start_naming_file_line_and_field() {
         ),
         ("bad-email", "[[users]]\nemail = \"not-an-email\"\n", ":2: users[0].email: \"not-an-email\" is not a valid email address"),
         ("syntax", "[[users]\nemail = \"ada@example.com\"\n", ":1: "),
+        (
+            "unknown-organization",
+            "[[users]]\nemail = \"ada@example.com\"\n\n[[memberships]]\norganization = \"acme\"\nuser = \"ada@example.com\"\n",
+            ":5: memberships[0].organization: no organization with slug \"acme\"",
+        ),
+        ("template-claim", "[[jwt_templates]]\nname = \"t\"\nclaims = { iss = \"me\" }\n", ":3: jwt_templates[0].claims: iss is a default claim"),
     ];
     for (name, text, expected) in cases {
         let seed = dir.0.join(format!("{name}.toml"));

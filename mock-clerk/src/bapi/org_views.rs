@@ -16,7 +16,7 @@ const USER_IMAGE_URL: &str = "https://img.clerk.com/mock-clerk-default-avatar";
 pub fn organization_json(store: &Store, org: &Organization) -> Value {
     let members = store.organization_memberships(&org.id, &[], &[]).len();
     let pending = store.invitations(&org.id, Some(crate::store::orgs::InvitationStatus::Pending)).map_or(0, |i| i.len());
-    json!({
+    let mut json = json!({
         "object": "organization",
         "id": org.id,
         "name": org.name,
@@ -33,7 +33,12 @@ pub fn organization_json(store: &Store, org: &Organization) -> Value {
         "created_at": org.created_at,
         "updated_at": org.updated_at,
         "role_set_key": null,
-    })
+    });
+    // The spec types `created_by` as a string, not nullable: an organization without a creator leaves it out.
+    if org.created_by.is_none() {
+        json.as_object_mut().expect("an object").remove("created_by");
+    }
+    json
 }
 
 /// `OrganizationMembership`, with its organization and the member's public data.

@@ -242,8 +242,8 @@ async fn totp(State(state): State<AppState>, Id(id): Id) -> Result<Response, Api
     Ok(ok_json(&serde_json::to_value(ops::totp(&state, &id)?).expect("serialises")))
 }
 
-/// `POST /__mock/seed`: the seed file's shapes as JSON (`{"users": [{"email": …}]}`), created all or nothing;
-/// answers the users made. A refused record is a 422 naming its field (`users[1].email`).
+/// `POST /__mock/seed`: the seed file's shapes as JSON (`{"users": [{"email": …}], "organizations": …}`), created
+/// all or nothing; answers the users made. A refused record is a 422 naming its field (`users[1].email`).
 async fn seed(State(state): State<AppState>, JsonBody(seed): JsonBody<crate::seed::Seed>) -> Result<Response, ApiError> {
     let now = state.clock().now_ms();
     let mut store = state.store();
