@@ -38,6 +38,23 @@ fn section(w: &ConformanceWorld) -> Authorization {
     w.env.profile.authorization.clone().unwrap_or_else(|| w.fail("the profile has no [authorization] section"))
 }
 
+/// The service's machine token (a step before must have issued it).
+fn machine(w: &ConformanceWorld) -> IssuedMachineToken {
+    w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"))
+}
+
+/// The last answer has the status the profile gives for a refusal; `refusal` says which ("I was not refused").
+fn check_refused(w: &ConformanceWorld, expected: u16, refusal: &str) {
+    let status = w.last().status();
+    w.check(status == expected, || format!("{refusal}: the answer is {status}, the profile says {expected}"));
+}
+
+/// The last answer's body contains `id`; `what` names it in the failure ("show my organization acme (org_…)").
+fn check_shown(w: &ConformanceWorld, id: &str, what: String) {
+    let (status, shown) = (w.last().status(), w.last().body().contains(id));
+    w.check(shown, || format!("the answer ({status}) does not {what}"));
+}
+
 /// The custom role that grants exactly the route's permission (`org:reports:read` → `org:reports_read`).
 fn role_for(permission: &str) -> String {
     format!("org:{}", permission.trim_start_matches("org:").replace(':', "_"))
@@ -95,8 +112,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let (slug, id) = w.authz.org.clone().unwrap_or_else(|| w.fail("I was not signed in to an organization"));
-                    let (status, shown) = (w.last().status(), w.last().body().contains(&id));
-                    w.check(shown, || format!("the answer ({status}) does not show my organization {slug} ({id})"));
+                    check_shown(w, &id, format!("show my organization {slug} ({id})"));
                 }
                 .boxed_local()
             },
@@ -107,9 +123,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^I am refused for lacking the right$",
             run: |w, _ctx| {
                 async move {
-                    let expected = section(w).refused_status;
-                    let status = w.last().status();
-                    w.check(status == expected, || format!("I was not refused: the answer is {status}, the profile says {expected}"));
+                    check_refused(w, section(w).refused_status, "I was not refused");
                 }
                 .boxed_local()
             },
@@ -138,7 +152,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the machine token is revoked at Clerk$",
             run: |w, _ctx| {
                 async move {
-                    let token = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token"));
+                    let token = machine(w);
                     if let Err(e) = w.env.issuer.revoke_machine_token(&token).await {
                         w.fail(&format!("cannot revoke machine token {} at mock-clerk: {e}", token.id));
                     }
@@ -152,7 +166,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: concat!("^the service calls ", place_pattern!(), " with its token$"),
             run: |w, ctx| {
                 async move {
-                    let token = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token")).token;
+                    let token = machine(w).token;
                     let place = w.place(&arg(&ctx, 1), opt(&ctx, 2).as_deref());
                     w.agent.set_bearer(Some(token));
                     w.go(&place.method, &place.path, Mode::Fetch).await;
@@ -166,9 +180,8 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the response names the service's machine$",
             run: |w, _ctx| {
                 async move {
-                    let machine = w.authz.machine.clone().unwrap_or_else(|| w.fail("no service holds a machine token")).subject;
-                    let (status, shown) = (w.last().status(), w.last().body().contains(&machine));
-                    w.check(shown, || format!("the answer ({status}) does not name the machine {machine}"));
+                    let machine = machine(w).subject;
+                    check_shown(w, &machine, format!("name the machine {machine}"));
                 }
                 .boxed_local()
             },
@@ -179,11 +192,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
             pattern: r"^the call is refused as unauthorized$",
             run: |w, _ctx| {
                 async move {
-                    let expected = section(w).machine_refused_status;
-                    let status = w.last().status();
-                    w.check(status == expected, || {
-                        format!("the call was not refused as unauthorized: the answer is {status}, the profile says {expected}")
-                    });
+                    check_refused(w, section(w).machine_refused_status, "the call was not refused as unauthorized");
                 }
                 .boxed_local()
             },
