@@ -1,5 +1,5 @@
 //! The checks behind the fuzz targets, shared with the proptest that runs them in CI
-//! (`mock-clerk/tests/fuzz_checks.rs` includes this file with `#[path]`). Each check takes arbitrary bytes, may
+//! (`mock-clerk/tests/integration/fuzz_checks.rs` includes this file with `#[path]`). Each check takes arbitrary bytes, may
 //! never panic, and returns `Err` with a description when an oracle fails; the fuzz targets panic on `Err`.
 //!
 //! - [`Jwt`]: `tokens::decode_unverified`, `tokens::verify_signature` (test key ring) and `tokens::redact_jwt` on

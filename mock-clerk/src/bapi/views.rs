@@ -1,6 +1,6 @@
 //! JSON renderings of store records, field for field as `packages/backend/src/api/resources/JSON.ts`
 //! (`UserJSON`, `SessionJSON`, `EmailAddressJSON`) describes them, with every property Clerk's OpenAPI spec
-//! (`bapi/2026-05-12.yml`) requires; `tests/snapshots.rs` checks each answer against that spec.
+//! (`bapi/2026-05-12.yml`) requires; `tests/integration/snapshots.rs` checks each answer against that spec.
 //!
 //! Where the two disagree: the SDK reads `UserJSON.timezone`, which the spec's `User` does not allow
 //! (`additionalProperties: false`); it is left out, and the SDK's `User` defaults it to `null` just the same.

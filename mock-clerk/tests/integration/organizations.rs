@@ -2,8 +2,7 @@
 //! the handshake's organization sync and by the Frontend API's `touch` (clerk-js `setActive({organization})`),
 //! the `organization*` webhook events, and the state file keeping organizations and session claims.
 
-#[path = "common/receiver.rs"]
-mod receiver;
+use crate::common::receiver;
 
 use std::time::Duration;
 

@@ -2,8 +2,6 @@
 //! restart with a state file and do not without one, and the real binary (`mock-clerk serve`) binds loopback,
 //! keeps state across even a `kill -9` with `--state-file`, and guards its control API.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -180,7 +178,7 @@ async fn a_reset_is_persisted() {
 // The real binary
 // ---------------------------------------------------------------------------------------------------------------
 
-use common::served::{BINARY, Served};
+use crate::common::served::{BINARY, Served};
 
 #[test]
 fn serve_help_documents_loopback_default_and_memory_only_state() {

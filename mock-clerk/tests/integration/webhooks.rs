@@ -2,13 +2,11 @@
 //! huge and slow answers bounded, API answers that never wait for a webhook, the control API, Clerk's error
 //! envelope for bad input, and an outbox that survives a `kill -9` of the real binary with `--state-file`.
 
-mod common;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::receiver::{Answer, Receiver};
+use crate::common::receiver::{Answer, Receiver};
 use mock_clerk::MockClerk;
 use mock_clerk::webhooks::outbox::{DeliveryStatus, Message};
 use serde_json::{Value, json};
@@ -236,7 +234,7 @@ async fn bad_endpoint_input_gets_clerks_error_envelope() {
     assert!(matches!(refused, Err(mock_clerk::StartError::Webhook(_))));
 }
 
-use common::served::Served;
+use crate::common::served::Served;
 
 async fn messages(base: &str) -> Vec<Value> {
     call(base, reqwest::Method::GET, "/__mock/webhooks/messages", None, None).await.1.as_array().cloned().unwrap_or_default()

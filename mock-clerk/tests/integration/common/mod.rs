@@ -1,4 +1,5 @@
 //! Shared test helpers.
 
+pub mod openapi;
 pub mod receiver;
 pub mod served;

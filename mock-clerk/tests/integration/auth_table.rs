@@ -98,7 +98,7 @@ fn concrete(path: &str) -> String {
 /// `(method, path)` pairs registered by `routes()` in `src/bapi/mod.rs`, read from its source: each
 /// `.route(PATH, get(…).post(…))` line.
 fn registered_in_source() -> BTreeSet<(String, String)> {
-    let source = include_str!("../src/bapi/mod.rs");
+    let source = include_str!("../../src/bapi/mod.rs");
     let body = source.split("pub fn routes(").nth(1).expect("bapi::routes").split("\n}\n").next().unwrap();
     let mut found = BTreeSet::new();
     for line in body.lines().map(str::trim).filter(|l| l.starts_with(".route(")) {

@@ -6,8 +6,7 @@
 //! `<prefix>_<27 base62>`, timestamps milliseconds, JWT claims seconds, JWTs three base64url parts, `n` a
 //! 2048-bit modulus, kids `ins_…`.
 
-#[path = "common/openapi.rs"]
-mod openapi;
+use crate::common::openapi;
 
 use std::net::SocketAddr;
 

@@ -3,8 +3,7 @@
 //! the sign-up transfer for a new user, linking for an existing one, the Backend API's external accounts and
 //! access tokens; and the bad input (tampered or spent state, unknown provider, nothing to transfer).
 
-#[path = "common/openapi.rs"]
-mod openapi;
+use crate::common::openapi;
 
 use mock_clerk::MockClerk;
 use reqwest::header::{CONTENT_TYPE, LOCATION};

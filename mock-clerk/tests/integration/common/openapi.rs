@@ -8,7 +8,7 @@
 //!
 //! Use: `openapi::check("GET", "/v1/users/user_123", 200, &body)` (the path as requested, query allowed: it is
 //! matched against the spec's templates, the most literal match first), or `assert_conforms(…)` in a test.
-//! Include it in a test binary with `#[path = "common/openapi.rs"] mod openapi;`.
+//! Used as `crate::common::openapi` by the integration tests.
 
 // Each test binary that includes this file uses part of it.
 #![allow(dead_code)]
@@ -19,7 +19,7 @@ use std::sync::{Mutex, OnceLock};
 use serde_json::{Map, Value, json};
 
 /// The vendored spec (YAML).
-const SPEC_YAML: &str = include_str!("../openapi/bapi-2026-05-12.yml");
+const SPEC_YAML: &str = include_str!("../../openapi/bapi-2026-05-12.yml");
 /// The spec's `servers[0]` path prefix, which request paths carry and spec paths do not.
 const SERVER_PREFIX: &str = "/v1";
 

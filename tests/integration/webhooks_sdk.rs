@@ -3,7 +3,7 @@
 //! `@clerk/nextjs/webhooks` calls) and by the `standardwebhooks` package; a wrong secret is refused by both.
 //! The virtual clock is an hour ahead throughout: a delivery stamped with it would be refused ("too new").
 
-#[path = "../mock-clerk/tests/common/receiver.rs"]
+#[path = "../../mock-clerk/tests/integration/common/receiver.rs"]
 mod receiver;
 
 use std::time::Duration;

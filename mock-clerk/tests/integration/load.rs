@@ -1,9 +1,9 @@
 //! Bounded load and memory runs. Both are `#[ignore]`d: they are not part of the default `cargo test`.
 //!
 //! ```text
-//! cargo test -p mock-clerk --release --test load -- --ignored --nocapture --test-threads 1
-//! MOCK_CLERK_LOAD_SECS=5 MOCK_CLERK_LOAD_CLIENTS=64 cargo test -p mock-clerk --release --test load load_ -- --ignored --nocapture
-//! MOCK_CLERK_MEMORY_SESSIONS=100000 cargo test -p mock-clerk --release --test load memory -- --ignored --nocapture
+//! cargo test -p mock-clerk --release --test integration load:: -- --ignored --nocapture --test-threads 1
+//! MOCK_CLERK_LOAD_SECS=5 MOCK_CLERK_LOAD_CLIENTS=64 cargo test -p mock-clerk --release --test integration load::load_ -- --ignored --nocapture
+//! MOCK_CLERK_MEMORY_SESSIONS=100000 cargo test -p mock-clerk --release --test integration load::memory -- --ignored --nocapture
 //! ```
 //!
 //! 1. `load_concurrent_clients_lose_and_duplicate_nothing`: `MOCK_CLERK_LOAD_CLIENTS` (default 256) concurrent

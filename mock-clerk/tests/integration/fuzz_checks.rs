@@ -2,7 +2,7 @@
 //! as ordinary property tests, so every `cargo test` exercises them: 11,000 generated cases in all, half raw
 //! bytes, half shaped like the real thing (tokens, handshake queries, JSON bodies).
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::cell::RefCell;
