@@ -9,19 +9,22 @@ use harness::profile::Profile;
 use harness::runner::{RunArgs, run};
 use harness::stack::{Stack, StackOptions};
 
-/// Runs `args` against both builds (`middleware.ts` on its profile's instance, `proxy.ts` on its own), each on its
-/// own stack whose mock-clerk mints tokens living `token_lifetime` (Clerk's 60 s when `None`).
+/// Runs each of `shards` (the same arguments restricted to different scenarios) against both builds
+/// (`middleware.ts` on its profile's instance, `proxy.ts` on its own), each shard and build on its own stack whose
+/// mock-clerk mints tokens living `token_lifetime` (Clerk's 60 s when `None`).
 ///
-/// The two runs share nothing (each has its own mock-clerk, downstream double, `next start` and browsers), so they
-/// run at the same time: much of a run is waiting (token lifetimes, the browser's timers). Each run's progress
-/// goes to its own file under `target/` (unless `--output` or `--quiet` says otherwise); its verdict, with the
-/// failing scenarios' transcripts, is printed when it ends.
-pub fn run_both_builds(args: &RunArgs, token_lifetime: Option<Duration>) -> ExitCode {
-    let run_one = |variant: Variant| {
-        let mut args = args.clone();
+/// The runs share nothing (each has its own mock-clerk, downstream double, `next start` and browsers), so they all
+/// run at the same time: much of a run is waiting (token lifetimes, the browser's timers), and `@serial` scenarios
+/// are serial only within their own run. Each run's progress goes to its own file under `target/` (unless
+/// `--output` or `--quiet` says otherwise); its verdict, with the failing scenarios' transcripts, is printed when it
+/// ends.
+pub fn run_both_builds(shards: &[RunArgs], token_lifetime: Option<Duration>) -> ExitCode {
+    let run_one = |variant: Variant, shard: usize| {
+        let mut args = shards[shard].clone();
         if args.output.is_none() && !args.quiet {
-            let path = crate::node::workspace_root().join(format!("target/conformance-progress-{}.log", variant.name()));
-            println!("progress of the {} build: {}", variant.name(), path.display());
+            let suffix = if shards.len() > 1 { format!("-{}", shard + 1) } else { String::new() };
+            let path = crate::node::workspace_root().join(format!("target/conformance-progress-{}{suffix}.log", variant.name()));
+            println!("progress of the {} build{suffix}: {}", variant.name(), path.display());
             args.output = Some(path);
         }
         // A runtime per run, on its own thread: a run's futures are not `Send`, and one run's blocking moments
@@ -30,7 +33,11 @@ pub fn run_both_builds(args: &RunArgs, token_lifetime: Option<Duration>) -> Exit
         runtime.block_on(run_build(variant, &args, token_lifetime))
     };
     let ok = std::thread::scope(|s| {
-        let runs = [Variant::Middleware, Variant::Proxy].map(|v| s.spawn(move || run_one(v)));
+        let runs: Vec<_> = [Variant::Middleware, Variant::Proxy]
+            .into_iter()
+            .flat_map(|v| (0..shards.len()).map(move |i| (v, i)))
+            .map(|(v, i)| s.spawn(move || run_one(v, i)))
+            .collect();
         let results: Vec<bool> = runs.into_iter().map(|run| run.join().unwrap_or(false)).collect();
         results.into_iter().all(|ok| ok)
     });
