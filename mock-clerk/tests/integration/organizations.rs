@@ -279,6 +279,12 @@ async fn the_handshake_and_touch_switch_the_active_organization() {
     assert_eq!(res.status().as_u16(), 404, "not a member");
     let (_, token) = bapi(&clerk, Method::POST, &format!("/v1/sessions/{}/tokens", s.session_id), Some(json!({}))).await;
     assert_eq!(claims(token["jwt"].as_str().unwrap())["o"]["slg"], "acme", "the Backend API mints the same");
+    // `fva` ages with mock-clerk's clock in the handshake's token too (tests/integration/fapi_mfa.rs checks the
+    // Frontend and Backend API mints).
+    assert_eq!(claims(token["jwt"].as_str().unwrap())["fva"], json!([0, -1]));
+    clerk.advance(Duration::from_secs(11 * 60));
+    let c = handshake(&clerk, &s, None).await;
+    assert_eq!((&c["fva"], c["o"]["slg"].as_str()), (&json!([11, -1]), Some("acme")), "{c:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
