@@ -4,8 +4,10 @@ Feature: Authorization: organization roles, permissions and machine tokens
   auth.protect({ permission }), has()), read from the session token's organization claim; and they let other
   services in with machine tokens (auth.protect({ token: "m2m_token" })). Every session token carries the
   user's current role, so a changed role takes effect once the token is refreshed, within one lifetime.
-  The profile's [authorization] section names the admin page, the route that needs a permission (and which
-  one), the machine route, and how the app refuses a signed-in user who lacks the right.
+  Plans (Clerk Billing) work the same way: the session token's pla claim names the user's plan, which
+  has({ plan }) reads. The profile's [authorization] section names the admin page, the route that needs a
+  permission (and which one), the machine route, the route for the plan pro, and how the app refuses a
+  signed-in user who lacks the right.
 
   @AZ-001
   Scenario: An organization admin opens the admin page
@@ -58,6 +60,18 @@ Feature: Authorization: organization roles, permissions and machine tokens
   Scenario: A member without the route's permission is refused
     Given I am signed in as a member of organization acme
     When I fetch the permission route
+    Then I am refused for lacking the right
+
+  @AZ-301 @plan
+  Scenario: A subscriber of the plan pro gets the plan's data
+    Given I am signed in on plan pro
+    When I fetch the plan route
+    Then the response status is 200
+
+  @AZ-302 @plan
+  Scenario: A user on another plan is refused the plan's data
+    Given I am signed in on plan free
+    When I fetch the plan route
     Then I am refused for lacking the right
 
   @AZ-201 @machine

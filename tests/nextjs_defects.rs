@@ -56,6 +56,7 @@ const AUTHZ_DEFECTS: &[Defect] = &[
     ("wrong-permission", &[("@AZ-101", "the response status is 200")]),
     ("machine-token-on-user-route", &[("@AZ-203", "refused as the profile says for a signed-out non-page request")]),
     ("role-cached", &[("@AZ-005", "I am refused for lacking the right")]),
+    ("plan-check-missing", &[("@AZ-302", "I am refused for lacking the right")]),
 ];
 
 async fn run_against(defect: Option<&str>, profile: &Profile, args: &RunArgs) -> Vec<(String, String)> {

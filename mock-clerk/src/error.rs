@@ -89,7 +89,13 @@ pub enum ApiError {
     /// The organization has as many members as it may have.
     #[error("membership quota exceeded")]
     MembershipQuotaExceeded(String),
-    /// A metadata object over Clerk's 8 KB limit.
+    /// A metadata object over Clerk's 8 KB limit (the limit: Clerk's docs, "Metadata is limited to 8KB maximum").
+    ///
+    /// The code, 422 `form_param_max_length_exceeded` with `meta.param_name`, is the one Clerk uses for a parameter
+    /// over its maximum length (`github:clerk/javascript` `packages/shared/src/types/localization.ts`
+    /// `unstable__errors.form_param_max_length_exceeded`, and its per-field `…__first_name` / `…__name` keys). That
+    /// Clerk answers oversized *metadata* with it is not confirmed: `bapi/2026-05-12.yml` gives the metadata
+    /// operations only generic 400/422 bodies, and `@clerk/backend` reads no code for it.
     #[error("{param} over 8 KB")]
     MetadataTooLarge {
         /// The field.

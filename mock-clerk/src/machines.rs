@@ -65,8 +65,12 @@ pub enum MachineError {
         /// The id (never a secret).
         id: String,
     },
-    /// A token or key that exists but is no longer valid: Clerk answers 404, which `@clerk/backend` reports as
-    /// `token-invalid` (`tokens/verify.ts` `handleClerkAPIError`).
+    /// A token or key that exists but is no longer valid (revoked, expired): 404 `resource_not_found`.
+    /// `bapi/2026-05-12.yml` gives `POST /m2m_tokens/verify`, `/api_keys/verify` and
+    /// `/oauth_applications/access_tokens/verify` only 200, 400 and 404 answers, and `@clerk/backend` 3
+    /// (`packages/backend/src/tokens/verify.ts` `handleClerkAPIError`) turns a 404 into `token-invalid` ("Machine
+    /// token not found"), a 401 into `invalid-secret-key`, anything else into `unexpected-error`: 404 is the one
+    /// status with which a revoked token reaches the app as an invalid token.
     #[error("{kind} is {why}")]
     NotValid {
         /// What was verified.
@@ -82,7 +86,12 @@ pub enum MachineError {
         /// What is wrong.
         message: String,
     },
-    /// An operation that must be authenticated with a machine secret key got the instance secret key.
+    /// An operation that must be authenticated with a machine secret key got the instance secret key
+    /// (`bapi/2026-05-12.yml` `createM2MToken`: "Must be authenticated via a Machine Secret Key").
+    ///
+    /// The code `machine_secret_key_required` (400) is mock-clerk's: neither the spec (a generic 400 body, example
+    /// code `bad_request`) nor `github:clerk/javascript` names the code Clerk answers with, and the SDK reads none
+    /// (it reports the `ClerkAPIResponseError` as it comes).
     #[error("a machine secret key is required")]
     MachineSecretKeyRequired,
 }

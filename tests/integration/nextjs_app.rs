@@ -11,6 +11,8 @@
 //! - signed in (control-API cookies) → 200, and the downstream got `Authorization: Bearer <that token>`;
 //! - expired token + `__client_uat` → 307 to mock-clerk's handshake → back with a fresh `__session` → 200, for
 //!   the nonce and the token handshake formats; and the `__refresh_<suffix>` flow through BAPI refresh;
+//! - `currentUser()` (`/api/me`) shows the public metadata set through `@clerk/backend`'s `updateUserMetadata`,
+//!   as it is after each change (deep merge, `null` deletes a key);
 //! - sign-out → `POST /v1/sessions/{sid}/revoke`, session revoked, 307 to `/auth/sign-in`, `__session` deleted;
 //! - the downstream retries (ky `retry.limit: 2`) in the Server Component page and in the route handler,
 //!   measured and printed; asserted as observed.
@@ -415,6 +417,39 @@ async fn signed_in(ctx: &Ctx) {
     ctx.note(format!("signed-in fetch /api/schedules: {}", chain(std::slice::from_ref(&hop))));
 }
 
+/// `currentUser()` in a route handler (`/api/me`): the user the Backend API has now, so metadata set through the
+/// real `@clerk/backend` (`users.updateUserMetadata`, deep-merged at mock-clerk) is what the app reads next.
+async fn current_user_metadata(ctx: &Ctx) {
+    let agent = ctx.agent();
+    let s = ctx.sign_in(&agent);
+    let before = ctx.get(&agent, "/api/me", &Mode::Fetch).await;
+    check_eq!(ctx, [before], before.status, 200, "signed in: GET /api/me");
+    let body = before.json::<Value>().unwrap_or_default();
+    check_eq!(
+        ctx,
+        [before],
+        (body["id"].as_str(), &body["publicMetadata"]),
+        (Some(s.user_id.as_str()), &json!({})),
+        "currentUser() before any metadata"
+    );
+    let steps = [
+        (json!({"plan": "pro", "limits": {"seats": 3}}), json!({"plan": "pro", "limits": {"seats": 3}})),
+        (json!({"limits": {"projects": 2}, "plan": null}), json!({"limits": {"seats": 3, "projects": 2}})),
+    ];
+    for (patch, expected) in steps {
+        let r = clerk_conformance::sdk::backend_sdk(
+            &ctx.stack.clerk,
+            json!([{"op": "updateUserMetadata", "id": s.user_id, "params": {"publicMetadata": patch}}]),
+        );
+        let set = clerk_conformance::sdk::sdk_ok(&r[0]);
+        check_eq!(ctx, [], &set["publicMetadata"], &expected, "updateUserMetadata's answer");
+        let hop = ctx.get(&agent, "/api/me", &Mode::Fetch).await;
+        let seen = hop.json::<Value>().unwrap_or_default();
+        check_eq!(ctx, [hop], (hop.status, &seen["publicMetadata"]), (200, &expected), "currentUser().publicMetadata after updateUserMetadata");
+    }
+    ctx.note(format!("currentUser() followed updateUserMetadata for {}", s.user_id));
+}
+
 /// Expired `__session` + `__client_uat` (+ `__clerk_db_jwt` on pk_test): 307 to mock-clerk's handshake →
 /// back to the app with a fresh `__session` in `Set-Cookie` → 200, and the downstream got the fresh token.
 async fn expired_token_handshake(ctx: &Ctx, format: HandshakeFormat) {
@@ -643,6 +678,7 @@ async fn all_flows(variant: Variant, kind: InstanceKind) {
     unauthenticated_page(&ctx).await;
     unauthenticated_fetch(&ctx).await;
     signed_in(&ctx).await;
+    current_user_metadata(&ctx).await;
     expired_token_handshake(&ctx, HandshakeFormat::Nonce).await;
     expired_token_handshake(&ctx, HandshakeFormat::Token).await;
     expired_token_refresh(&ctx).await;

@@ -89,6 +89,8 @@ async fn organizations_roles_and_claims_that_follow_the_membership() {
             {"op": "getUserOrganizationMembershipList", "params": {"userId": member}},
             {"op": "getOrganization", "params": {"organizationId": "org_missing"}},
             {"op": "getOrganizationRoleList", "params": {}},
+            {"op": "getUser", "id": member},
+            {"op": "updateUserMetadata", "id": member, "params": {"publicMetadata": {"team": "blue"}}},
         ]),
     );
     assert_eq!(ok(&r[0])["key"], "org:reports:read");
@@ -119,6 +121,18 @@ async fn organizations_roles_and_claims_that_follow_the_membership() {
     assert_eq!(code(&r[19]), ("resource_not_found".into(), 404));
     let roles: Vec<&str> = ok(&r[20])["data"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
     assert_eq!(roles, ["org:admin", "org:member", "org:analyst"]);
+    // `User.organization_memberships` (the SDK's `User` keeps it on `raw`, `UserJSON.organization_memberships`).
+    for (i, what) in [(21, "getUser"), (22, "updateUserMetadata")] {
+        let raw = &ok(&r[i])["_raw"];
+        let held: Vec<(&str, &str)> = raw["organization_memberships"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: {raw:#}"))
+            .iter()
+            .map(|m| (m["organization"]["slug"].as_str().unwrap_or_default(), m["role"].as_str().unwrap_or_default()))
+            .collect();
+        assert_eq!(held, [("acme", "org:member")], "{what}: the user's memberships");
+    }
+    assert_eq!(ok(&r[22])["publicMetadata"], json!({"team": "blue"}));
 
     // Signed in with features and a plan, acme active (the membership made through the SDK above).
     let s = clerk

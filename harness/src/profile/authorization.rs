@@ -8,12 +8,13 @@
 //! permission_route = "/api/reports"         # GET; auth.protect({ permission })
 //! permission = "org:reports:read"           # the permission it needs
 //! machine_route = "/api/machine/reports"    # optional: GET, M2M tokens only (auth.protect({ token: "m2m_token" }))
+//! plan_route = "/api/plan/reports"          # optional: GET, subscribers of the plan "pro" only (has({ plan: "pro" }))
 //! refused_status = 404                      # default 404: Clerk's auth.protect answers a missing right with notFound()
 //! machine_refused_status = 401              # default 401: auth.protect's answer to a token it does not take
 //! ```
 //!
 //! A profile without `[authorization]` is reported as skipping the `@authorization` scenarios, with that reason;
-//! one without `machine_route` skips the `@machine` ones.
+//! one without `machine_route` skips the `@machine` ones, one without `plan_route` the `@plan` ones.
 //!
 //! ```
 //! use harness::profile::Profile;
@@ -28,6 +29,8 @@
 //! assert_eq!((a.refused_status, a.machine_refused_status), (404, 401));
 //! assert_eq!(p.place("the admin page", None).unwrap().path, "/admin");
 //! assert!(p.skip_reason("@AZ-201", &[], &["@authorization".into(), "@machine".into()]).unwrap().contains("machine_route"));
+//! assert!(p.skip_reason("@AZ-301", &[], &["@authorization".into(), "@plan".into()]).unwrap().contains("plan_route"));
+//! assert!(p.place("the plan route", None).unwrap_err().contains("plan_route"));
 //! let bare = Profile::from_str("name = \"t\"\ninstance = \"development\"", "inline").unwrap();
 //! assert!(bare.skip_reason("@AZ-001", &[], &["@authorization".into()]).is_some());
 //! ```
@@ -42,6 +45,10 @@ pub const MACHINE_TAG: &str = "machine";
 pub const NO_AUTHORIZATION: &str = "the profile has no [authorization] section, so the suite knows no admin page or permission route of the app";
 /// Why the profile skips a `@machine` scenario when `[authorization]` names no machine route.
 pub const NO_MACHINE_ROUTE: &str = "the profile names no route for machine tokens (authorization.machine_route)";
+/// The tag of the scenarios that need the plan route.
+pub const PLAN_TAG: &str = "plan";
+/// Why the profile skips a `@plan` scenario when `[authorization]` names no plan route.
+pub const NO_PLAN_ROUTE: &str = "the profile names no route for subscribers of the plan pro (authorization.plan_route)";
 
 /// The `[authorization]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +63,10 @@ pub struct Authorization {
     /// A GET route that takes M2M tokens only.
     #[serde(default)]
     pub machine_route: Option<String>,
+    /// A GET route only subscribers of the plan `pro` may call (`has({ plan: "pro" })`, Clerk Billing's `pla`
+    /// claim); a signed-in user on another plan gets [`Authorization::refused_status`].
+    #[serde(default)]
+    pub plan_route: Option<String>,
     /// The status a signed-in user without the role or permission gets.
     #[serde(default = "default_refused")]
     pub refused_status: u16,
@@ -79,6 +90,7 @@ impl Authorization {
             ("admin_page", Some(&self.admin_page)),
             ("permission_route", Some(&self.permission_route)),
             ("machine_route", self.machine_route.as_ref()),
+            ("plan_route", self.plan_route.as_ref()),
         ];
         for (field, path) in paths {
             if let Some(path) = path.filter(|p| !p.starts_with('/')) {

@@ -65,7 +65,7 @@ mod expect;
 mod place;
 mod webhooks;
 
-pub use authorization::{AUTHORIZATION_TAG, Authorization, MACHINE_TAG, NO_AUTHORIZATION, NO_MACHINE_ROUTE};
+pub use authorization::{AUTHORIZATION_TAG, Authorization, MACHINE_TAG, NO_AUTHORIZATION, NO_MACHINE_ROUTE, NO_PLAN_ROUTE, PLAN_TAG};
 pub use client::{ACTOR_TAG, CLIENT_TAG, ClientLayer, NO_CLIENT_LAYER, REVERIFICATION_TAG, SIGN_OUT_BUTTON_TAG, USER_BUTTON_TAG};
 pub use expect::{ExpectedFailure, FailureSignature, Skip, label, step_text};
 pub use place::{PLACE, Place};
@@ -361,6 +361,7 @@ impl Profile {
             match &self.authorization {
                 None => return Some(NO_AUTHORIZATION.to_owned()),
                 Some(a) if tagged(MACHINE_TAG) && a.machine_route.is_none() => return Some(NO_MACHINE_ROUTE.to_owned()),
+                Some(a) if tagged(PLAN_TAG) && a.plan_route.is_none() => return Some(NO_PLAN_ROUTE.to_owned()),
                 Some(_) => {}
             }
         }

@@ -24,7 +24,7 @@ use super::Profile;
 #[doc(hidden)]
 macro_rules! place_pattern {
     () => {
-        r"(/\S*|the (?:data page|sign-in page|sign-up page|sign-out route|admin page|permission route|machine route|(?:GET|POST|PUT|PATCH|DELETE) API route|[a-z][a-z-]* probe))(?: with the query (\S+))?"
+        r"(/\S*|the (?:data page|sign-in page|sign-up page|sign-out route|admin page|permission route|machine route|plan route|(?:GET|POST|PUT|PATCH|DELETE) API route|[a-z][a-z-]* probe))(?: with the query (\S+))?"
     };
 }
 
@@ -61,6 +61,10 @@ impl Profile {
             "the machine route" => {
                 let route = self.authorization.as_ref().and_then(|a| a.machine_route.as_ref());
                 get(route.ok_or_else(|| self.lacks("authorization.machine_route", name))?)
+            }
+            "the plan route" => {
+                let route = self.authorization.as_ref().and_then(|a| a.plan_route.as_ref());
+                get(route.ok_or_else(|| self.lacks("authorization.plan_route", name))?)
             }
             api if api.ends_with(" API route") => {
                 let method = api.trim_start_matches("the ").trim_end_matches(" API route");

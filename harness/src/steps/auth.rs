@@ -116,8 +116,13 @@ pub(super) async fn sign_in(w: &mut ConformanceWorld) -> mock_clerk::SignedIn {
 
 /// [`sign_in`], as a member of an organization (made active on the session) when one is given.
 pub(super) async fn sign_in_as(w: &mut ConformanceWorld, organization: Option<OrgSignIn>) -> mock_clerk::SignedIn {
+    sign_in_with(w, SignInRequest { organization, ..SignInRequest::default() }).await
+}
+
+/// [`sign_in`] with what `req` asks for (an organization, plans, features), the token's `azp` the target's origin.
+pub(super) async fn sign_in_with(w: &mut ConformanceWorld, req: SignInRequest) -> mock_clerk::SignedIn {
     let azp = Some(w.target_origin());
-    match w.env.issuer.sign_in_with(SignInRequest { azp, organization, ..SignInRequest::default() }).await {
+    match w.env.issuer.sign_in_with(SignInRequest { azp, ..req }).await {
         Ok(s) => s,
         Err(e) => w.fail(&format!("mock-clerk could not sign a user in: {e}")),
     }

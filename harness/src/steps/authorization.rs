@@ -7,11 +7,12 @@
 
 use futures_util::FutureExt;
 
+use mock_clerk::SignInRequest;
 use mock_clerk::control::machines::IssuedMachineToken;
 use mock_clerk::control::org_ops::OrgSignIn;
 use mock_clerk::machines::TokenFormat;
 
-use super::auth::sign_in_as;
+use super::auth::{sign_in_as, sign_in_with};
 use super::{Keyword, StepDef, arg, opt};
 use crate::agent::Mode;
 use crate::place_pattern;
@@ -90,6 +91,24 @@ pub(super) fn definitions() -> Vec<StepDef> {
                 .boxed_local()
             },
             example: "Given I am signed in as a member of organization acme with the route's permission",
+        },
+        StepDef {
+            keyword: Keyword::Given,
+            pattern: r"^I am signed in on plan ([a-z0-9_-]+)$",
+            run: |w, ctx| {
+                async move {
+                    // Clerk Billing: the user's plan is the session token's `pla` claim (`u:<plan>`), which has({ plan })
+                    // reads; mock-clerk keeps it on the session, so every refreshed token carries it too.
+                    let plan = arg(&ctx, 1);
+                    let signed_in = sign_in_with(w, SignInRequest { plans: vec![plan.clone()], ..SignInRequest::default() }).await;
+                    let claims = mock_clerk::tokens::decode_unverified(&signed_in.token).map(|d| d.claims).unwrap_or_default();
+                    w.transcript.note(format!("signed in as {} on plan {plan} (pla {})", signed_in.user_id, claims["pla"]));
+                    w.hold(&signed_in);
+                    w.me = Some(signed_in);
+                }
+                .boxed_local()
+            },
+            example: "Given I am signed in on plan pro",
         },
         StepDef {
             keyword: Keyword::When,

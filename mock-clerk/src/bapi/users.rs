@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::views::{deleted_json, user_json};
+use super::views::{deleted_json, user_with_memberships};
 use crate::error::{ApiError, ok_json};
 use crate::extract::{Id, JsonBody, query_pairs, query_usize};
 use crate::state::AppState;
@@ -29,7 +29,7 @@ fn user_query(query: Option<&str>) -> Result<(UserQuery, usize, usize), ApiError
 pub(super) async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let (filter, offset, limit) = user_query(query.as_deref())?;
     let store = state.store();
-    let users: Vec<Value> = store.users(&filter, offset, limit).into_iter().map(user_json).collect();
+    let users: Vec<Value> = store.users(&filter, offset, limit).into_iter().map(|u| user_with_memberships(&store, u)).collect();
     Ok(ok_json(&Value::Array(users)))
 }
 
@@ -43,14 +43,15 @@ pub(super) async fn count(State(state): State<AppState>, RawQuery(query): RawQue
 /// `POST /v1/users`.
 pub(super) async fn create(State(state): State<AppState>, JsonBody(new): JsonBody<NewUser>) -> Result<Response, ApiError> {
     let now = state.clock().now_ms();
-    let user = state.store().create_user(new, now)?;
-    Ok(ok_json(&user_json(&user)))
+    let mut store = state.store();
+    let user = store.create_user(new, now)?;
+    Ok(ok_json(&user_with_memberships(&store, &user)))
 }
 
 /// `GET /v1/users/{id}` (also what `currentUser()` calls).
 pub(super) async fn get_one(State(state): State<AppState>, Id(id): Id) -> Result<Response, ApiError> {
     let store = state.store();
-    Ok(ok_json(&user_json(store.user(&id)?)))
+    Ok(ok_json(&user_with_memberships(&store, store.user(&id)?)))
 }
 
 /// `DELETE /v1/users/{id}`: the user's sessions are removed.
@@ -63,8 +64,9 @@ pub(super) async fn delete(State(state): State<AppState>, Id(id): Id) -> Result<
 /// `PATCH /v1/users/{id}` (`updateUser`): the given fields change, the others stay; emits `user.updated`.
 pub(super) async fn update(State(state): State<AppState>, Id(id): Id, JsonBody(update): JsonBody<UserUpdate>) -> Result<Response, ApiError> {
     let now = state.clock().now_ms();
-    let user = state.store().update_user(&id, update, now)?;
-    Ok(ok_json(&user_json(&user)))
+    let mut store = state.store();
+    let user = store.update_user(&id, update, now)?;
+    Ok(ok_json(&user_with_memberships(&store, &user)))
 }
 
 /// The metadata `PATCH /v1/users/{id}/metadata` takes.
@@ -106,7 +108,7 @@ pub(super) async fn update_metadata(
         ..UserUpdate::default()
     };
     let user = store.update_user(&id, update, now)?;
-    Ok(ok_json(&user_json(&user)))
+    Ok(ok_json(&user_with_memberships(&store, &user)))
 }
 
 /// The metadata `PUT /v1/users/{id}/metadata` takes: each object given replaces the stored one; `null` clears it
@@ -141,8 +143,9 @@ pub(super) async fn replace_metadata(
         unsafe_metadata: body.unsafe_metadata,
         ..UserUpdate::default()
     };
-    let user = state.store().update_user(&id, update, now)?;
-    Ok(ok_json(&user_json(&user)))
+    let mut store = state.store();
+    let user = store.update_user(&id, update, now)?;
+    Ok(ok_json(&user_with_memberships(&store, &user)))
 }
 
 /// Deep merge: objects merge key by key, `null` removes a key, anything else replaces.

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::store::{Session, User};
+use crate::store::{Session, Store, User};
 
 /// `UserJSON`.
 pub fn user_json(user: &User) -> Value {
@@ -46,7 +46,7 @@ pub fn user_json(user: &User) -> Value {
         "phone_numbers": user.mfa.phone_numbers.iter().map(|p| crate::mfa::phone_json(user, p)).collect::<Vec<_>>(),
         "web3_wallets": [],
         "passkeys": [],
-        // Filled by the organizations work; the SDK takes `[]` or `null`, the spec only an array.
+        // Filled from the store by [`user_with_memberships`]; the SDK takes `[]` or `null`, the spec only an array.
         "organization_memberships": [],
         "external_accounts": external_accounts_json(user),
         "saml_accounts": [],
@@ -80,6 +80,18 @@ pub fn user_json(user: &User) -> Value {
         all.extend(rest);
     }
     user_json
+}
+
+/// `UserJSON` with the user's organization memberships, oldest first, each a whole `OrganizationMembership`
+/// (with its organization and the member's public data), as Clerk's Backend API returns a user:
+/// `bapi/2026-05-12.yml` types `User.organization_memberships` as an array of `OrganizationMembership`, and
+/// `packages/backend/src/api/resources/JSON.ts` (`UserJSON.organization_memberships: OrganizationMembershipJSON[]
+/// | null`) reads the same (the SDK's `User` class does not map it; it is on `user.raw`).
+pub fn user_with_memberships(store: &Store, user: &User) -> Value {
+    let mut json = user_json(user);
+    let memberships: Vec<Value> = store.user_memberships(&user.id).into_iter().map(|m| super::org_views::membership_json(store, m)).collect();
+    json["organization_memberships"] = memberships.into();
+    json
 }
 
 /// The verification of an identifier mock-clerk takes as verified (`verification_admin`: created through the

@@ -2,7 +2,7 @@
 //! the handshake's organization sync and by the Frontend API's `touch` (clerk-js `setActive({organization})`),
 //! the `organization*` webhook events, and the state file keeping organizations and session claims.
 
-use crate::common::receiver;
+use crate::common::{openapi, receiver};
 
 use std::time::Duration;
 
@@ -185,6 +185,50 @@ async fn handshake(clerk: &MockClerk, s: &SignedIn, organization: Option<&str>) 
     claims(&token)
 }
 
+/// `User.organization_memberships`: the Backend API's user carries the user's memberships (role, permissions,
+/// the organization), in the shape `bapi/2026-05-12.yml` gives `OrganizationMembership`; one without any has `[]`.
+#[tokio::test]
+async fn the_backend_apis_user_lists_its_organization_memberships() {
+    let clerk = MockClerk::start().await;
+    let s = sign_in_to(&clerk, "acme", "org:admin");
+    let (status, loner) = bapi(&clerk, Method::POST, "/v1/users", Some(json!({"email_address": ["loner@example.com"]}))).await;
+    assert_eq!(status, 200, "{loner:#}");
+    assert_eq!(loner["organization_memberships"], json!([]));
+    {
+        let now = clerk.state().clock().now_ms();
+        let mut store = clerk.state().store();
+        let beta = store.create_organization(mock_clerk::store::orgs::NewOrganization { name: "Beta".into(), ..Default::default() }, now).unwrap();
+        store.create_membership(&beta.id, &s.user_id, "org:member", None, None, now).unwrap();
+    }
+    let path = format!("/v1/users/{}", s.user_id);
+    let (status, user) = bapi(&clerk, Method::GET, &path, None).await;
+    assert_eq!(status, 200);
+    openapi::assert_conforms("GET", &path, 200, &user);
+    let held: Vec<(&str, &str, &str)> = user["organization_memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["object"].as_str().unwrap(), m["organization"]["slug"].as_str().unwrap(), m["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(held, [("organization_membership", "acme", "org:admin"), ("organization_membership", "beta", "org:member")], "{user:#}");
+    assert_eq!(user["organization_memberships"][0]["public_user_data"]["user_id"], s.user_id.as_str());
+    assert!(user["organization_memberships"][0]["permissions"].as_array().unwrap().iter().any(|p| p == "org:sys_memberships:manage"));
+    // The list and the metadata update answer the same user.
+    let (_, list) = bapi(&clerk, Method::GET, &format!("/v1/users?user_id={}", s.user_id), None).await;
+    openapi::assert_conforms("GET", "/v1/users", 200, &list);
+    assert_eq!(list[0]["organization_memberships"].as_array().map(Vec::len), Some(2));
+    let (_, patched) = bapi(&clerk, Method::PATCH, &format!("{path}/metadata"), Some(json!({"public_metadata": {"plan": "pro"}}))).await;
+    assert_eq!(patched["organization_memberships"].as_array().map(Vec::len), Some(2), "{patched:#}");
+    // Removing a membership removes it from the user.
+    let acme = clerk.state().store().organization("acme").unwrap().id.clone();
+    let (status, _) = bapi(&clerk, Method::DELETE, &format!("/v1/organizations/{acme}/memberships/{}", s.user_id), None).await;
+    assert_eq!(status, 200);
+    let (_, user) = bapi(&clerk, Method::GET, &path, None).await;
+    assert_eq!(user["organization_memberships"].as_array().unwrap().len(), 1);
+    let (_, lone) = bapi(&clerk, Method::GET, &format!("/v1/users/{}", loner["id"].as_str().unwrap()), None).await;
+    assert_eq!(lone["organization_memberships"], json!([]));
+}
+
 #[tokio::test]
 async fn the_handshake_and_touch_switch_the_active_organization() {
     let clerk = MockClerk::start().await;
@@ -235,6 +279,12 @@ async fn the_handshake_and_touch_switch_the_active_organization() {
     assert_eq!(res.status().as_u16(), 404, "not a member");
     let (_, token) = bapi(&clerk, Method::POST, &format!("/v1/sessions/{}/tokens", s.session_id), Some(json!({}))).await;
     assert_eq!(claims(token["jwt"].as_str().unwrap())["o"]["slg"], "acme", "the Backend API mints the same");
+    // `fva` ages with mock-clerk's clock in the handshake's token too (tests/integration/fapi_mfa.rs checks the
+    // Frontend and Backend API mints).
+    assert_eq!(claims(token["jwt"].as_str().unwrap())["fva"], json!([0, -1]));
+    clerk.advance(Duration::from_secs(11 * 60));
+    let c = handshake(&clerk, &s, None).await;
+    assert_eq!((&c["fva"], c["o"]["slg"].as_str()), (&json!([11, -1]), Some("acme")), "{c:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
