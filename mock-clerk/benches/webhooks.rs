@@ -1,7 +1,7 @@
 //! Webhook delivery benchmark, printed beside a reference measured in the same run:
 //!
 //! ```text
-//! cargo bench -p mock-clerk --bench webhooks     # ~20 s
+//! cargo bench -p mock-clerk --bench webhooks     # ~6 s
 //! ```
 //!
 //! - **subject**: `user.created` events queued at once in mock-clerk ("send this event now", a real user's data),
