@@ -31,7 +31,7 @@ pub async fn attempt(client: &reqwest::Client, job: &Job, secrets: &[Secret], ti
     }
     let started = Instant::now();
     let outcome = tokio::time::timeout(timeout, async {
-        let mut response = request.body(job.payload.clone()).send().await?;
+        let mut response = request.body(job.payload.body()).send().await?;
         let status = response.status().as_u16();
         let latency = started.elapsed();
         let mut excerpt = Vec::new();

@@ -220,6 +220,37 @@ pub fn event_json(event_type: &str, data: Value, attributes: &RequestAttributes,
     })
 }
 
+/// [`event_json`]`(…).to_string()` — the same bytes — written straight from `data`, without building the event
+/// as a tree first: this is the body mock-clerk signs and sends.
+///
+/// ```
+/// use mock_clerk::webhooks::events::{event_body, event_json, RequestAttributes};
+/// let data = serde_json::json!({"id": "user_1", "first_name": "Zoë"});
+/// let attributes = RequestAttributes { client_ip: "127.0.0.1".into(), user_agent: "curl/8".into() };
+/// let body = event_body("user.created", &data, &attributes, 1_700_000_000_000, "ins_1");
+/// assert_eq!(body, event_json("user.created", data, &attributes, 1_700_000_000_000, "ins_1").to_string());
+/// ```
+pub fn event_body(event_type: &str, data: &Value, attributes: &RequestAttributes, timestamp_ms: i64, instance_id: &str) -> String {
+    // The fields in `event_json`'s order (its keys sorted).
+    #[derive(Serialize)]
+    struct Event<'a> {
+        data: &'a Value,
+        event_attributes: Attributes<'a>,
+        instance_id: &'a str,
+        object: &'static str,
+        timestamp: i64,
+        #[serde(rename = "type")]
+        event_type: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Attributes<'a> {
+        http_request: &'a RequestAttributes,
+    }
+    let event =
+        Event { data, event_attributes: Attributes { http_request: attributes }, instance_id, object: "event", timestamp: timestamp_ms, event_type };
+    serde_json::to_string(&event).expect("JSON values and strings always serialise")
+}
+
 /// A stable `ins_…` id for an instance, derived from its publishable key (27 base62 characters, like Clerk's).
 pub fn instance_id(publishable_key: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -27,11 +27,13 @@
 pub mod delivery;
 pub mod events;
 pub mod outbox;
+pub mod payload;
 pub mod routes;
 pub mod signing;
+mod worker;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
@@ -39,10 +41,10 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use self::events::{Change, RequestAttributes};
-use self::outbox::{Attempt, Endpoint, Job, Message, Outbox, OutboxError};
+use self::outbox::{Endpoint, Message, Outbox, OutboxError};
 use self::signing::Secret;
 
 /// Attempts made at once.
@@ -136,10 +138,6 @@ impl Drop for Shared {
     }
 }
 
-fn wall_ms() -> i64 {
-    crate::clock::Clock::default().wall_ms()
-}
-
 impl Webhooks {
     /// No endpoints yet, signing with `secret`, events stamped with `instance_id` and `clock`'s (virtual) time.
     pub fn new(instance_id: String, secret: Secret, clock: crate::clock::Clock) -> Self {
@@ -175,6 +173,11 @@ impl Webhooks {
         *self.shared.options.write().unwrap_or_else(|p| p.into_inner()) = options;
     }
 
+    /// Real time (deliveries never follow the virtual clock).
+    fn wall_ms(&self) -> i64 {
+        self.shared.clock.wall_ms()
+    }
+
     fn outbox(&self) -> MutexGuard<'_, Outbox> {
         self.shared.outbox.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -199,7 +202,7 @@ impl Webhooks {
         };
         let mut outbox = self.outbox();
         if let Some(mut loaded) = loaded {
-            loaded.resume(wall_ms());
+            loaded.resume(self.wall_ms());
             *outbox = loaded;
         }
         write_outbox(&path, &outbox)?;
@@ -218,27 +221,38 @@ impl Webhooks {
     fn change_if<T>(&self, f: impl FnOnce(&mut Outbox) -> (T, bool)) -> T {
         let mut outbox = self.outbox();
         let (out, persist) = f(&mut outbox);
-        if persist
-            && let Some(path) = self.shared.file.read().unwrap_or_else(|p| p.into_inner()).as_deref()
-            && let Err(e) = write_outbox(path, &outbox)
-        {
-            tracing::error!(error = %e, "could not write the webhook outbox");
+        if persist {
+            self.save(&outbox);
         }
         drop(outbox);
         self.wake();
         out
     }
 
+    /// Writes the outbox to its file, if it has one.
+    fn save(&self, outbox: &Outbox) {
+        if let Some(path) = self.shared.file.read().unwrap_or_else(|p| p.into_inner()).as_deref()
+            && let Err(e) = write_outbox(path, outbox)
+        {
+            tracing::error!(error = %e, "could not write the webhook outbox");
+        }
+    }
+
     /// Turns store changes into events and queues them (called by the store's guard; see the module docs).
     pub fn emit(&self, changes: Vec<Change>) {
         let at_ms = self.shared.clock.now_ms();
         let attributes = REQUEST.try_with(Clone::clone).unwrap_or_default();
+        // Rendered before the outbox is locked: the delivery task does not wait for JSON.
+        let events: Vec<(&'static str, String)> = changes
+            .iter()
+            .map(|c| (c.event_type(), events::event_body(c.event_type(), &c.data(), &attributes, at_ms, &self.shared.instance_id)))
+            .collect();
+        let now = self.wall_ms();
         // Events no endpoint wants are logged but not written out: nothing is pending for a restart.
         self.change_if(|outbox| {
             let mut deliveries = 0;
-            for change in &changes {
-                let event = events::event_json(change.event_type(), change.data(), &attributes, at_ms, &self.shared.instance_id);
-                deliveries += outbox.enqueue(change.event_type(), event.to_string(), wall_ms(), None).deliveries.len();
+            for (event_type, body) in events {
+                deliveries += outbox.enqueue(event_type, body.into(), now, None).deliveries.len();
             }
             ((), deliveries > 0)
         });
@@ -248,20 +262,23 @@ impl Webhooks {
     pub fn send(&self, event_type: &str, data: serde_json::Value, endpoint_id: Option<&str>) -> Result<Message, OutboxError> {
         let at_ms = self.shared.clock.now_ms();
         let attributes = REQUEST.try_with(Clone::clone).unwrap_or_default();
-        let body = events::event_json(event_type, data, &attributes, at_ms, &self.shared.instance_id).to_string();
+        let body = events::event_body(event_type, &data, &attributes, at_ms, &self.shared.instance_id).into();
+        drop(data);
+        let now = self.wall_ms();
         self.change(|outbox| {
             if let Some(id) = endpoint_id
                 && !outbox.endpoints.iter().any(|e| e.id == id)
             {
                 return Err(OutboxError::EndpointNotFound(id.to_owned()));
             }
-            Ok(outbox.enqueue(event_type, body, wall_ms(), endpoint_id))
+            Ok(outbox.enqueue(event_type, body, now, endpoint_id).clone())
         })
     }
 
     /// Adds an endpoint (the URL must already be checked: [`routes::check_url`]).
     pub fn add_endpoint(&self, url: String, events: Vec<String>, secret: Option<Secret>) -> Endpoint {
-        self.change(|o| o.add_endpoint(url, events, secret, wall_ms()))
+        let now = self.wall_ms();
+        self.change(|o| o.add_endpoint(url, events, secret, now))
     }
     /// Removes an endpoint.
     pub fn remove_endpoint(&self, id: &str) -> Result<Endpoint, OutboxError> {
@@ -285,7 +302,8 @@ impl Webhooks {
     }
     /// Sends a message again now.
     pub fn replay(&self, id: &str, endpoint_id: Option<&str>) -> Result<Message, OutboxError> {
-        self.change(|o| o.replay(id, endpoint_id, wall_ms()))
+        let now = self.wall_ms();
+        self.change(|o| o.replay(id, endpoint_id, now))
     }
     /// Forgets every message (endpoints stay).
     pub fn clear_messages(&self) {
@@ -302,7 +320,7 @@ impl Webhooks {
         if worker.as_ref().is_none_or(|w| w.is_finished())
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            *worker = Some(runtime.spawn(run(Arc::downgrade(&self.shared), self.shared.wake.clone())));
+            *worker = Some(runtime.spawn(worker::run(Arc::downgrade(&self.shared), self.shared.wake.clone())));
         }
         self.shared.wake.notify_one();
     }
@@ -318,65 +336,6 @@ fn write_outbox(path: &Path, outbox: &Outbox) -> Result<(), OutboxFileError> {
         .map_err(|e| OutboxFileError::Unreadable { path: path.into(), reason: e.to_string() })?;
     // Endpoint secrets may be in it: owner-only, like the state file.
     crate::private_file::write_private(path, &bytes).map_err(|source| OutboxFileError::Io { path: path.into(), source })
-}
-
-/// The delivery task: takes due deliveries, attempts them (at most [`MAX_IN_FLIGHT`] at once), sleeps until the
-/// next is due or it is woken. Stops when the webhooks are dropped.
-async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    loop {
-        let Some(strong) = shared.upgrade() else {
-            return;
-        };
-        let now = wall_ms();
-        let room = permits.available_permits();
-        let (jobs, next_due, saturated) = {
-            let mut outbox = strong.outbox.lock().unwrap_or_else(|p| p.into_inner());
-            let jobs = outbox.take_due(now, room);
-            let saturated = room == 0 || jobs.len() == room;
-            // Saturated: a finishing attempt wakes the task, so the next due time does not matter yet.
-            (jobs, if saturated { None } else { outbox.next_due() }, saturated)
-        };
-        for job in jobs {
-            let Ok(permit) = permits.clone().try_acquire_owned() else {
-                break;
-            };
-            let webhooks = Webhooks { shared: strong.clone() };
-            tokio::spawn(async move {
-                let attempt = webhooks.attempt(&job).await;
-                // The permit goes back before the outcome is recorded: recording wakes this task, which must then
-                // see the room this attempt leaves.
-                drop(permit);
-                webhooks.record(&job, attempt);
-            });
-        }
-        drop(strong);
-        let wait = match next_due {
-            // Every permit is taken: a finishing attempt wakes the task.
-            _ if saturated => Duration::from_secs(3600),
-            Some(due) => Duration::from_millis(due.saturating_sub(now).max(0) as u64),
-            None => Duration::from_secs(3600),
-        };
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-        }
-    }
-}
-
-impl Webhooks {
-    async fn attempt(&self, job: &Job) -> Attempt {
-        let client = self.shared.client.get_or_init(delivery::client).clone();
-        let secrets = [job.secret.clone().unwrap_or_else(|| self.shared.secret.clone())];
-        let attempt = delivery::attempt(&client, job, &secrets, self.options().timeout, wall_ms()).await;
-        tracing::info!(url = %job.url, message = %job.message_id, status = ?attempt.status_code, error = ?attempt.error, latency_ms = attempt.latency_ms, "webhook attempt");
-        attempt
-    }
-
-    fn record(&self, job: &Job, attempt: Attempt) {
-        let retry_scale = self.options().retry_scale;
-        self.change(|o| o.record(job, attempt, wall_ms(), retry_scale));
-    }
 }
 
 /// A layer that makes the caller's address and `User-Agent` the `event_attributes.http_request` of every

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::payload::Payload;
 use super::signing::Secret;
 use crate::ids::new_id;
 
@@ -124,7 +125,7 @@ pub struct Message {
     /// The event type.
     pub event_type: String,
     /// The exact body sent (the signature covers these bytes).
-    pub payload: String,
+    pub payload: Payload,
     /// Wall-clock milliseconds.
     pub created_at: i64,
     /// One per endpoint that wanted it.
@@ -147,7 +148,7 @@ pub struct Job {
     /// Where to POST.
     pub url: String,
     /// The body.
-    pub payload: String,
+    pub payload: Payload,
     /// The endpoint's own secret, if any.
     pub secret: Option<Secret>,
     /// Whether this is a replay.
@@ -245,7 +246,7 @@ impl Outbox {
     }
 
     /// Records a message for every endpoint that wants it (only `endpoint_id`, when given), due now.
-    pub fn enqueue(&mut self, event_type: &str, payload: String, now: i64, endpoint_id: Option<&str>) -> Message {
+    pub fn enqueue(&mut self, event_type: &str, payload: Payload, now: i64, endpoint_id: Option<&str>) -> &Message {
         let mut waiting = self.index.waiting;
         let deliveries: Vec<Delivery> = self
             .endpoints
@@ -270,10 +271,10 @@ impl Outbox {
             })
             .collect();
         self.index.waiting += deliveries.iter().filter(|d| is_waiting(d)).count();
-        let message = Message { id: new_id("msg"), event_type: event_type.to_owned(), payload, created_at: now, deliveries };
-        self.messages.push_back(message.clone());
+        self.messages.push_back(Message { id: new_id("msg"), event_type: event_type.to_owned(), payload, created_at: now, deliveries });
         self.evict();
-        message
+        // Eviction takes the oldest finished messages first and keeps at least one, so the newest is this one.
+        self.messages.back().expect("the message just recorded")
     }
 
     /// Removes the oldest finished messages while more than [`LOG_LIMIT`] messages have no waiting delivery (the
@@ -448,7 +449,7 @@ mod tests {
         o.add_endpoint("http://b.test/h".into(), vec!["user.deleted".into()], None, 0);
         let mut now = 0;
         for round in 0..40 {
-            let m = o.enqueue(if round % 3 == 0 { "user.deleted" } else { "user.created" }, "{}".into(), now, None);
+            let m = o.enqueue(if round % 3 == 0 { "user.deleted" } else { "user.created" }, "{}".to_owned().into(), now, None).clone();
             for (i, job) in o.take_due(now, 3).into_iter().enumerate() {
                 let status = if (round + i) % 4 == 0 { 503 } else { 204 };
                 o.record(&job, Attempt { status_code: Some(status), ..failed(now) }, now, 0.001);
@@ -480,7 +481,7 @@ mod tests {
     fn a_failing_endpoint_gets_the_svix_schedule_then_fails() {
         let mut o = Outbox::default();
         let ep = o.add_endpoint("http://127.0.0.1:9/hook".into(), vec![], None, 0);
-        let msg = o.enqueue("user.created", "{}".into(), 1_000, None);
+        let msg = o.enqueue("user.created", "{}".to_owned().into(), 1_000, None);
         assert_eq!(msg.deliveries.len(), 1);
         let mut now = 1_000;
         let mut gaps = Vec::new();
@@ -505,7 +506,7 @@ mod tests {
     fn the_retry_scale_compresses_the_schedule_and_success_ends_it() {
         let mut o = Outbox::default();
         o.add_endpoint("http://a.test/h".into(), vec![], None, 0);
-        o.enqueue("user.created", "{}".into(), 0, None);
+        o.enqueue("user.created", "{}".to_owned().into(), 0, None);
         let job = o.take_due(0, 1).remove(0);
         o.record(&job, failed(0), 0, 0.001);
         assert_eq!(o.next_due(), Some(5), "5 s at 1/1000");
@@ -521,9 +522,9 @@ mod tests {
         let users = o.add_endpoint("http://a.test/users".into(), vec!["user.created".into()], None, 0);
         let all = o.add_endpoint("http://a.test/all".into(), vec![], None, 0);
         assert_eq!(o.add_endpoint("http://a.test/all".into(), vec![], None, 5), all, "the same endpoint is not added twice");
-        let s = o.enqueue("session.created", "{}".into(), 0, None);
+        let s = o.enqueue("session.created", "{}".to_owned().into(), 0, None).clone();
         assert_eq!(s.deliveries.iter().map(|d| d.endpoint_id.as_str()).collect::<Vec<_>>(), [all.id.as_str()]);
-        let u = o.enqueue("user.created", "{}".into(), 0, None);
+        let u = o.enqueue("user.created", "{}".to_owned().into(), 0, None);
         assert_eq!(u.deliveries.len(), 2);
         for job in o.take_due(0, 10) {
             o.record(&job, Attempt { status_code: Some(200), ..failed(0) }, 0, 1.0);
@@ -542,7 +543,7 @@ mod tests {
         assert_eq!(o.take_due(20, 10).len(), 1);
         assert_eq!(o.replay("msg_nope", None, 0), Err(OutboxError::MessageNotFound("msg_nope".into())));
         // Removing an endpoint fails what still waits for it.
-        o.enqueue("user.created", "{}".into(), 30, None);
+        o.enqueue("user.created", "{}".to_owned().into(), 30, None);
         o.remove_endpoint(&users.id).unwrap();
         let last = o.messages.back().unwrap();
         let d = last.deliveries.iter().find(|d| d.endpoint_id == users.id).unwrap();
@@ -555,9 +556,9 @@ mod tests {
         let mut o = Outbox::default();
         o.add_endpoint("http://a.test/h".into(), vec![], None, 0);
         for _ in 0..QUEUE_LIMIT {
-            o.enqueue("user.created", "{}".into(), 0, None);
+            o.enqueue("user.created", "{}".to_owned().into(), 0, None);
         }
-        let over = o.enqueue("user.created", "{}".into(), 0, None);
+        let over = o.enqueue("user.created", "{}".to_owned().into(), 0, None);
         assert_eq!(over.deliveries[0].status, DeliveryStatus::Failed);
         assert!(over.deliveries[0].note.as_deref().unwrap().contains("queue full"));
         assert_eq!(o.messages.len(), QUEUE_LIMIT + 1, "recorded, not dropped");
@@ -567,7 +568,7 @@ mod tests {
     fn finished_messages_beyond_the_log_limit_are_evicted_and_counted() {
         let mut o = Outbox::default();
         for _ in 0..LOG_LIMIT + 5 {
-            o.enqueue("user.created", "{}".into(), 0, None); // no endpoint: finished at once
+            o.enqueue("user.created", "{}".to_owned().into(), 0, None); // no endpoint: finished at once
         }
         assert_eq!((o.messages.len(), o.evicted), (LOG_LIMIT, 5));
     }
@@ -576,7 +577,7 @@ mod tests {
     fn attempts_under_way_at_a_restart_are_due_again() {
         let mut o = Outbox::default();
         o.add_endpoint("http://a.test/h".into(), vec![], None, 0);
-        o.enqueue("user.created", "{}".into(), 0, None);
+        o.enqueue("user.created", "{}".to_owned().into(), 0, None);
         assert_eq!(o.take_due(0, 1).len(), 1);
         let mut reloaded: Outbox = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
         reloaded.resume(50);
