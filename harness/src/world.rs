@@ -199,6 +199,12 @@ impl ConformanceWorld {
         }
     }
 
+    /// Makes `signed_in` my session: its cookies go into my jar and it becomes [`Self::me`].
+    pub fn become_me(&mut self, signed_in: SignedIn) {
+        self.hold(&signed_in);
+        self.me = Some(signed_in);
+    }
+
     /// Puts a signed-in browser's cookies into my jar.
     pub fn hold(&mut self, signed_in: &SignedIn) {
         let host = self.target_host();

@@ -17,9 +17,8 @@ pub(super) fn definitions() -> Vec<StepDef> {
             run: |w, _ctx| {
                 async move {
                     let signed_in = sign_in(w).await;
-                    w.hold(&signed_in);
                     w.transcript.note(format!("signed in as {} with session {}", signed_in.user_id, signed_in.session_id));
-                    w.me = Some(signed_in);
+                    w.become_me(signed_in);
                 }
                 .boxed_local()
             },
@@ -94,8 +93,7 @@ pub(super) fn definitions() -> Vec<StepDef> {
                 async move {
                     let way_back = w.way_back.clone().unwrap_or_else(|| w.fail("no sign-in redirect with a way back was seen"));
                     let signed_in = sign_in(w).await;
-                    w.hold(&signed_in);
-                    w.me = Some(signed_in);
+                    w.become_me(signed_in);
                     let target = url::Url::parse(&w.env.target_url).expect("target URL");
                     let back = url::Url::parse(&way_back).unwrap_or_else(|_| w.fail(&format!("redirect_url {way_back:?} is not a URL")));
                     w.check(back.origin() == target.origin(), || format!("redirect_url {way_back} leaves the app"));

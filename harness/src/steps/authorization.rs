@@ -56,6 +56,12 @@ fn check_shown(w: &ConformanceWorld, id: &str, what: String) {
     w.check(shown, || format!("the answer ({status}) does not {what}"));
 }
 
+/// The claims of a session token mock-clerk just minted (empty when it cannot be decoded: the check that reads
+/// them then fails).
+fn claims_of(token: &str) -> serde_json::Value {
+    mock_clerk::tokens::decode_unverified(token).map(|d| d.claims).unwrap_or_default()
+}
+
 /// The custom role that grants exactly the route's permission (`org:reports:read` → `org:reports_read`).
 fn role_for(permission: &str) -> String {
     format!("org:{}", permission.trim_start_matches("org:").replace(':', "_"))
@@ -80,12 +86,11 @@ pub(super) fn definitions() -> Vec<StepDef> {
                     let org = OrgSignIn { slug: slug.clone(), role: Some(role.clone()), permissions, ..OrgSignIn::default() };
                     let signed_in = sign_in_as(w, Some(org)).await;
                     // The organization as the app will see it: the token's `o` claim.
-                    let claims = mock_clerk::tokens::decode_unverified(&signed_in.token).map(|d| d.claims).unwrap_or_default();
+                    let claims = claims_of(&signed_in.token);
                     let org_id = claims["o"]["id"].as_str().map(str::to_owned);
                     let org_id = org_id.unwrap_or_else(|| w.fail(&format!("my session token has no organization claim: {}", claims["o"])));
                     w.transcript.note(format!("signed in as {} ({role} of {slug} = {org_id})", signed_in.user_id));
-                    w.hold(&signed_in);
-                    w.me = Some(signed_in);
+                    w.become_me(signed_in);
                     w.authz.org = Some((slug, org_id));
                 }
                 .boxed_local()
@@ -101,10 +106,9 @@ pub(super) fn definitions() -> Vec<StepDef> {
                     // reads; mock-clerk keeps it on the session, so every refreshed token carries it too.
                     let plan = arg(&ctx, 1);
                     let signed_in = sign_in_with(w, SignInRequest { plans: vec![plan.clone()], ..SignInRequest::default() }).await;
-                    let claims = mock_clerk::tokens::decode_unverified(&signed_in.token).map(|d| d.claims).unwrap_or_default();
+                    let claims = claims_of(&signed_in.token);
                     w.transcript.note(format!("signed in as {} on plan {plan} (pla {})", signed_in.user_id, claims["pla"]));
-                    w.hold(&signed_in);
-                    w.me = Some(signed_in);
+                    w.become_me(signed_in);
                 }
                 .boxed_local()
             },
