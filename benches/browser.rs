@@ -31,7 +31,7 @@ async fn timed(env: &std::sync::Arc<harness::world::Env>, tags: &str) -> (Durati
 async fn bench() {
     let profile = Profile::load(clerk_conformance::node::workspace_root().join("fixtures/targets/nextjs-middleware.toml")).expect("profile");
     let options = StackOptions {
-        variant: Variant::Middleware,
+        app: harness::app::App::Next(Variant::Middleware),
         kind: profile.instance,
         token_lifetime: Some(Duration::from_secs(10)),
         ..StackOptions::default()

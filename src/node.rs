@@ -21,27 +21,11 @@ pub fn fixture_dir(name: &str) -> PathBuf {
 
 static NPM: Mutex<()> = Mutex::new(());
 
-/// Runs `npm ci` in `dir` unless its `node_modules` is already installed from the current lockfile.
+/// Runs `npm ci` in `dir` unless its `node_modules` is already installed from the current lockfile; one at a time
+/// within this process.
 pub fn ensure_npm_ci(dir: &Path) -> Result<(), String> {
     let _one_at_a_time = NPM.lock().unwrap_or_else(|p| p.into_inner());
-    let installed = dir.join("node_modules/.package-lock.json");
-    let lock = dir.join("package-lock.json");
-    let fresh = match (installed.metadata().and_then(|m| m.modified()), lock.metadata().and_then(|m| m.modified())) {
-        (Ok(i), Ok(l)) => i >= l,
-        _ => false,
-    };
-    if fresh {
-        return Ok(());
-    }
-    let out = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(dir)
-        .output()
-        .map_err(|e| format!("cannot run npm in {}: {e} (Node 20 and npm are required)", dir.display()))?;
-    if !out.status.success() {
-        return Err(format!("npm ci in {} failed:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr)));
-    }
-    Ok(())
+    harness::app::ensure_npm_ci(dir).map_err(|e| format!("{e} (Node 20 and npm are required)"))
 }
 
 /// Runs `node <script>` in `dir` with `input` on stdin and parses the single JSON line it prints.

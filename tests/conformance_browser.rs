@@ -26,5 +26,5 @@ fn main() -> ExitCode {
     } else {
         vec![args.restricted_to(&format!("@client and ({HALF})")), args.restricted_to(&format!("@client and not ({HALF})"))]
     };
-    clerk_conformance::nextjs::run_both_builds(&shards, Some(TOKEN_LIFETIME))
+    clerk_conformance::stacks::run_apps(&clerk_conformance::stacks::NEXT_BUILDS, &shards, Some(TOKEN_LIFETIME))
 }

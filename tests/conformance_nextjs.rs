@@ -10,5 +10,5 @@ use std::process::ExitCode;
 use harness::runner::RunArgs;
 
 fn main() -> ExitCode {
-    clerk_conformance::nextjs::run_both_builds(&[RunArgs::from_env_and_args().restricted_to("not @client")], None)
+    clerk_conformance::stacks::run_apps(&clerk_conformance::stacks::NEXT_BUILDS, &[RunArgs::from_env_and_args().restricted_to("not @client")], None)
 }

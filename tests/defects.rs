@@ -180,7 +180,7 @@ fn then_defect(example: &str) -> Option<Defect> {
 /// Every Then step has its defect, that defect made it fail in this run, and features/README.md's table says so.
 fn check_then_table(failed_by: &BTreeMap<&'static str, BTreeSet<&'static str>>, problems: &mut Vec<String>) {
     let mut table = String::from("| Then step | fails when the app has the seeded defect |\n|---|---|\n");
-    // The browser and webhook steps are checked against the Next.js app's defects (tests/nextjs_defects.rs).
+    // The browser and webhook steps are checked against the Next.js app's defects (tests/app_defects.rs).
     let client: Vec<&str> = harness::steps::nextjs_definitions().iter().map(|d| d.example).collect();
     for d in definitions().into_iter().filter(|d| matches!(d.keyword, Keyword::Then) && !client.contains(&d.example)) {
         let Some(defect) = then_defect(d.example) else {

@@ -19,6 +19,7 @@
 //! | [`stack`] | mock-clerk + downstream double + Next.js app, started and stopped together |
 
 pub mod agent;
+pub mod app;
 pub mod browser;
 pub mod downstream;
 pub mod issuer;

@@ -1,19 +1,20 @@
-//! The whole test stack for the Next.js fixture app: mock-clerk and the downstream double in this process,
-//! `next start` as an owned child process configured to use both. Dropping the stack stops all three.
+//! The whole test stack for a fixture app: mock-clerk and the downstream double in this process, the app (e.g.
+//! `next start`) as an owned child process configured to use both. Dropping the stack stops all three.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mock_clerk::{InstanceKind, MockClerk};
 
+use crate::app::{App, AppError, RunningApp};
 use crate::downstream::Downstream;
-use crate::nextjs::{NextApp, NextAppError, Variant};
+use crate::nextjs::Variant;
 
 /// How to start the stack.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
-    /// `middleware.ts` or `proxy.ts` build.
-    pub variant: Variant,
+    /// Which app (for Next.js, the `middleware.ts` or `proxy.ts` build).
+    pub app: App,
     /// Development (`pk_test_`) or production (`pk_live_`) instance.
     pub kind: InstanceKind,
     /// Serve the Frontend API over TLS and give the app no proxy URL (the SDK then uses
@@ -23,7 +24,7 @@ pub struct StackOptions {
     pub mock_clerk_addr: SocketAddr,
     /// Where the downstream double listens (default: a free loopback port).
     pub downstream_addr: SocketAddr,
-    /// More environment for `next start` (e.g. `APP_DEFECT` to seed a defect).
+    /// More environment for the app (e.g. `APP_DEFECT` to seed a defect).
     pub extra_env: Vec<(String, String)>,
     /// mock-clerk's session token lifetime (default: Clerk's 60 s).
     pub token_lifetime: Option<std::time::Duration>,
@@ -37,7 +38,7 @@ pub const DEFAULT_OAUTH_PROVIDERS: [&str; 2] = ["google", "github"];
 impl Default for StackOptions {
     fn default() -> Self {
         Self {
-            variant: Variant::Middleware,
+            app: App::Next(Variant::Middleware),
             kind: InstanceKind::Development,
             tls: false,
             mock_clerk_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -59,8 +60,8 @@ pub enum StackError {
     #[error("downstream double: {0}")]
     Downstream(#[from] crate::downstream::DownstreamError),
     /// The app did not build or start.
-    #[error("Next.js app: {0}")]
-    App(#[from] NextAppError),
+    #[error("the app: {0}")]
+    App(#[from] AppError),
 }
 
 /// A running stack.
@@ -71,7 +72,7 @@ pub struct Stack {
     /// The app's downstream API.
     pub downstream: Downstream,
     /// The app.
-    pub app: NextApp,
+    pub app: RunningApp,
     /// The settings the app was started with.
     pub app_env: Vec<(String, String)>,
     /// How it was started.
@@ -79,7 +80,7 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// Builds the app if needed and starts mock-clerk, the downstream double and `next start`.
+    /// Sets the app up if needed and starts mock-clerk, the downstream double and the app.
     pub async fn start(options: StackOptions) -> Result<Self, StackError> {
         let mut builder = MockClerk::builder().kind(options.kind).addr(options.mock_clerk_addr).tls(options.tls);
         if let Some(ttl) = options.token_lifetime {
@@ -93,7 +94,7 @@ impl Stack {
         let mut app_env = clerk.env();
         app_env.push(("NEXT_PUBLIC_API_URL".into(), downstream.url()));
         app_env.extend(options.extra_env.iter().cloned());
-        let app = NextApp::start(options.variant, &app_env).await?;
+        let app = options.app.start(&app_env).await?;
         // Ticket URLs (sign-in and actor tokens) send the browser to the app's own sign-in page.
         let sign_in_path = app_env.iter().find(|(k, _)| k == "NEXT_PUBLIC_CLERK_SIGN_IN_URL").map_or("/auth/sign-in", |(_, v)| v.as_str());
         clerk.set_sign_in_url(Some(format!("{}{sign_in_path}", app.url())));
@@ -102,7 +103,7 @@ impl Stack {
 
     /// The conformance suite's environment for this stack (in-process issuer and downstream double), and the
     /// running app, which must be kept alive while the suite runs.
-    pub fn into_env(self, profile: crate::profile::Profile) -> (Arc<crate::world::Env>, NextApp) {
+    pub fn into_env(self, profile: crate::profile::Profile) -> (Arc<crate::world::Env>, RunningApp) {
         let env = crate::world::Env {
             secret_key: self.clerk.secret_key().to_owned(),
             issuer: crate::issuer::Issuer::Local(self.clerk),

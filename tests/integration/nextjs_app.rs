@@ -28,6 +28,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use harness::agent::{Agent, AgentError, Hop, Mode, Navigation};
+use harness::app::App;
 use harness::downstream::{RecordedRequest, ScriptRule, gaps_ms};
 use harness::nextjs::Variant;
 use harness::stack::{Stack, StackOptions};
@@ -207,7 +208,7 @@ impl Ctx {
         let started = Instant::now();
         let label =
             format!("{} {}{}", variant.name(), if kind == InstanceKind::Development { "pk_test" } else { "pk_live" }, if tls { " tls" } else { "" });
-        let stack = Stack::start(StackOptions { variant, kind, tls, ..StackOptions::default() })
+        let stack = Stack::start(StackOptions { app: App::Next(variant), kind, tls, ..StackOptions::default() })
             .await
             .unwrap_or_else(|e| panic!("[{label}] the stack did not start: {e}"));
         let ctx = Self { stack, label, report: Mutex::default(), started };
@@ -220,7 +221,9 @@ impl Ctx {
     }
 
     fn variant(&self) -> Variant {
-        self.stack.options.variant
+        match self.stack.options.app {
+            App::Next(variant) => variant,
+        }
     }
 
     fn url(&self, path: &str) -> String {

@@ -1,27 +1,28 @@
-//! `stack`: builds the Next.js fixture app if needed, starts mock-clerk, the app and the downstream double,
+//! `stack`: sets a fixture app up if needed (e.g. builds the Next.js app), starts mock-clerk, the app and the
+//! downstream double,
 //! prints where they are, and either waits for Ctrl-C or runs a command against them; everything is stopped
 //! on exit, also on failure.
 //!
 //! ```text
-//! cargo run -p harness --bin stack -- --variant proxy --instance production
-//! cargo run -p harness --bin stack -- --variant middleware -- cargo test --test conformance
+//! cargo run -p harness --bin stack -- --app proxy --instance production
+//! cargo run -p harness --bin stack -- --app middleware -- cargo test --test conformance
 //! ```
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use harness::nextjs::Variant;
+use harness::app::App;
 use harness::stack::{Stack, StackOptions};
 use mock_clerk::InstanceKind;
 
-/// Start mock-clerk + the Next.js fixture app + the downstream double.
+/// Start mock-clerk + a fixture app + the downstream double.
 #[derive(Debug, Parser)]
 #[command(name = "stack")]
 struct Args {
-    /// Which build of the app: middleware (edge) or proxy (node).
-    #[arg(long, env = "STACK_VARIANT", default_value = "middleware", value_parser = parse_variant)]
-    variant: Variant,
+    /// Which app: the Next.js app's middleware (edge) or proxy (node) build.
+    #[arg(long, visible_alias = "variant", env = "STACK_APP", default_value = "middleware", value_parser = parse_app)]
+    app: App,
     /// Development (pk_test_) or production (pk_live_) instance.
     #[arg(long, env = "STACK_INSTANCE", value_enum, default_value = "development")]
     instance: InstanceKind,
@@ -43,8 +44,8 @@ struct Args {
     command: Vec<String>,
 }
 
-fn parse_variant(text: &str) -> Result<Variant, String> {
-    Variant::from_name(text).ok_or_else(|| format!("{text:?}: expected middleware or proxy"))
+fn parse_app(text: &str) -> Result<App, String> {
+    App::from_name(text).ok_or_else(|| format!("{text:?}: expected one of {}", App::names()))
 }
 
 fn main() -> ExitCode {
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> ExitCode {
     let options = StackOptions {
-        variant: args.variant,
+        app: args.app,
         kind: args.instance,
         tls: args.tls,
         mock_clerk_addr: args.mock_clerk_addr,
@@ -71,7 +72,7 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("app ({}):   {}", args.variant.name(), stack.app.url());
+    println!("app ({}):   {}", args.app.name(), stack.app.url());
     println!("mock-clerk:  {}", stack.clerk.url());
     println!("downstream:  {}", stack.downstream.url());
     for (k, v) in stack.target_env() {
