@@ -21,7 +21,7 @@ use crate::store::{Session, SessionStatus, Store};
 use crate::tls::TlsIdentity;
 use crate::tokens::DEFAULT_TOKEN_LIFETIME;
 use crate::webhooks::outbox::{Endpoint, Message};
-use crate::webhooks::routes::{NewEndpoint, SendEvent};
+use crate::webhooks::routes::NewEndpoint;
 use crate::webhooks::signing::Secret;
 use crate::webhooks::{DeliveryOptions, OutboxFileError};
 
@@ -515,9 +515,9 @@ impl MockClerk {
     pub fn replay_webhook(&self, message_id: &str, endpoint_id: Option<&str>) -> Result<Message, ApiError> {
         Ok(self.state.webhooks().replay(message_id, endpoint_id)?)
     }
-    /// Sends an event now, with `data` as given.
-    pub fn send_webhook(&self, event_type: &str, data: serde_json::Value) -> Result<Message, ApiError> {
-        crate::webhooks::routes::send_event(&self.state, SendEvent { event_type: event_type.to_owned(), data: Some(data), ..SendEvent::default() })
+    /// Sends an event now, with `data` as given (the caller keeps it: only the event's body is made from it).
+    pub fn send_webhook(&self, event_type: &str, data: &serde_json::Value) -> Result<Message, ApiError> {
+        crate::webhooks::routes::send_data(&self.state, event_type, data)
     }
     /// Waits until no webhook delivery is waiting or under way, or `limit` passes (then `false`). Deliveries
     /// scheduled for a retry count as waiting.

@@ -120,7 +120,7 @@ async fn a_chosen_secret_and_sent_events_verify_and_a_virtual_clock_signature_do
     assert_eq!(clerk.env().iter().find(|(k, _)| k == "CLERK_WEBHOOK_SIGNING_SECRET").map(|(_, v)| v.as_str()), Some(chosen));
     clerk.add_webhook_endpoint(&receiver.url(), &["user.deleted"]).unwrap();
     clerk.sign_in(); // user.created and session.created: filtered out
-    let sent = clerk.send_webhook("user.deleted", json!({"object": "user", "id": "user_sent", "deleted": true})).unwrap();
+    let sent = clerk.send_webhook("user.deleted", &json!({"object": "user", "id": "user_sent", "deleted": true})).unwrap();
     let deliveries = receiver.wait_for(1, Duration::from_secs(30)).await;
     assert!(clerk.webhooks_settled(Duration::from_secs(30)).await);
     assert_eq!(receiver.received().len(), 1, "the endpoint's filter holds back the sign-in's events");

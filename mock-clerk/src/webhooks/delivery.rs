@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
 use super::outbox::{Attempt, Job};
 use super::signing::{self, Secret};
 
@@ -25,13 +27,23 @@ pub fn client() -> reqwest::Client {
 /// than `timeout` (connect, headers and the excerpt together).
 pub async fn attempt(client: &reqwest::Client, job: &Job, secrets: &[Secret], timeout: Duration, wall_ms: i64) -> Attempt {
     let timestamp = wall_ms.div_euclid(1000);
-    let mut request = client.post(&job.url).header(reqwest::header::CONTENT_TYPE, "application/json");
+    // The request's headers in one map sized for them and the client's `User-Agent`: added one by one, they would
+    // grow the request's map twice per attempt.
+    let mut headers = HeaderMap::with_capacity(8);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (name, value) in signing::headers(secrets, &job.message_id, timestamp, job.payload.as_bytes()) {
-        request = request.header(name, value);
+        // Ids, decimal timestamps and base64 signatures are always valid header values.
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
     }
+    let request = client.post(&job.url).body(job.payload.body()).build().map(|mut request| {
+        *request.headers_mut() = headers;
+        request
+    });
     let started = Instant::now();
     let outcome = tokio::time::timeout(timeout, async {
-        let mut response = request.body(job.payload.body()).send().await?;
+        let mut response = client.execute(request?).await?;
         let status = response.status().as_u16();
         let latency = started.elapsed();
         let mut excerpt = Vec::new();
@@ -44,7 +56,7 @@ pub async fn attempt(client: &reqwest::Client, job: &Job, secrets: &[Secret], ti
         Ok::<_, reqwest::Error>((status, latency, excerpt))
     })
     .await;
-    let trigger = if job.replay { "replay" } else { "scheduled" }.to_owned();
+    let trigger = if job.replay { "replay" } else { "scheduled" }.into();
     let base = Attempt { at: wall_ms, status_code: None, latency_ms: 0, response: String::new(), error: None, trigger };
     match outcome {
         Ok(Ok((status, latency, excerpt))) => Attempt {

@@ -259,11 +259,11 @@ impl Webhooks {
     }
 
     /// Queues an event with this `data` now ("send this event now"), to every endpoint that wants it or to one.
-    pub fn send(&self, event_type: &str, data: serde_json::Value, endpoint_id: Option<&str>) -> Result<Message, OutboxError> {
+    /// The caller keeps `data`: only the event's body is made from it.
+    pub fn send(&self, event_type: &str, data: &serde_json::Value, endpoint_id: Option<&str>) -> Result<Message, OutboxError> {
         let at_ms = self.shared.clock.now_ms();
         let attributes = REQUEST.try_with(Clone::clone).unwrap_or_default();
-        let body = events::event_body(event_type, &data, &attributes, at_ms, &self.shared.instance_id).into();
-        drop(data);
+        let body = events::event_body(event_type, data, &attributes, at_ms, &self.shared.instance_id).into();
         let now = self.wall_ms();
         self.change(|outbox| {
             if let Some(id) = endpoint_id

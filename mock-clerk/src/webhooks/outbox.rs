@@ -83,8 +83,8 @@ pub struct Attempt {
     pub response: String,
     /// Why it failed without a status (timeout, connection refused…).
     pub error: Option<String>,
-    /// `scheduled` or `replay`.
-    pub trigger: String,
+    /// `scheduled` or `replay` (not allocated per attempt).
+    pub trigger: std::borrow::Cow<'static, str>,
 }
 
 impl Attempt {

@@ -116,7 +116,13 @@ pub fn send_event(state: &AppState, req: SendEvent) -> Result<Message, ApiError>
         }
         (None, None) => return Err(ApiError::FormParamMissing("data".into())),
     };
-    Ok(state.webhooks().send(&req.event_type, data, req.endpoint_id.as_deref())?)
+    Ok(state.webhooks().send(&req.event_type, &data, req.endpoint_id.as_deref())?)
+}
+
+/// Sends an event now with `data` as given, to every endpoint that wants it; the caller keeps `data`.
+pub fn send_data(state: &AppState, event_type: &str, data: &Value) -> Result<Message, ApiError> {
+    check_event_type("type", event_type)?;
+    Ok(state.webhooks().send(event_type, data, None)?)
 }
 
 fn data_for(state: &AppState, event_type: &str, id: &str) -> Result<Value, ApiError> {

@@ -88,7 +88,7 @@ async fn redirects_huge_answers_and_slow_endpoints_are_bounded_and_logged() {
     for r in [&redirect, &huge, &slow] {
         clerk.add_webhook_endpoint(&r.url(), &[]).unwrap();
     }
-    let sent = clerk.send_webhook("user.updated", json!({"object": "user", "id": "user_x"})).unwrap();
+    let sent = clerk.send_webhook("user.updated", &json!({"object": "user", "id": "user_x"})).unwrap();
     // The redirect and the timeout wait 5 s (Svix's first retry) for their next attempt: look at the first ones.
     let until = tokio::time::Instant::now() + SETTLE;
     let message = loop {
