@@ -52,8 +52,7 @@ pub async fn start(env: &[(String, String)]) -> Result<RunningApp, AppError> {
     let dir = app_dir();
     let mut command = Command::new(dir.join(".venv/bin/python"));
     command
-        // 64 KiB of headers: h11's default (16 KiB) would answer a 16 KiB session cookie before the app sees it.
-        .args(["-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", &port.to_string(), "--h11-max-incomplete-event-size", "65536"])
+        .args(["-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", &port.to_string()])
         .args(["--no-access-log", "--log-level", "warning"])
         .current_dir(&dir)
         // Only the settings given here (and what finds programs and the home directory): nothing leaks from the
