@@ -71,7 +71,10 @@ const PYTHON_DEFECTS: &[Defect] = &[
     ("bearer-missing", &[("@BF-001", "the API received 1 call behind the GET API route, each with my bearer token")]),
     ("sign-out-without-revoke", &[("@SO-001", "my session is revoked at Clerk")]),
     ("sign-out-keeps-cookie", &[("@SO-003", "the __session cookie is deleted")]),
-    ("trusts-is-signed-in", &[("@SEC-106", "the API received no request"), ("@SEC-131", "the API received no request")]),
+    (
+        "trusts-is-signed-in",
+        &[("@SEC-106", "the API received no request"), ("@SEC-131", "the API received no request"), ("@SEC-132", "the response carries no API data")],
+    ),
 ];
 
 /// One app's seeded defects: the app, its profile, what its correct build runs, and each defect with what it runs.
