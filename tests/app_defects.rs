@@ -7,6 +7,8 @@
 //! client-side defects run, in a real Chromium, only the browser scenarios named to catch them (the whole `@client`
 //! set against the correct app is `tests/conformance_browser.rs`); the webhook handler's defects run the
 //! `@webhooks` scenarios, the authorization defects the `@authorization` ones.
+//!
+//! Python (`fixtures/python-app`): each defect runs the scenarios named to catch it.
 
 use harness::app::App;
 use harness::nextjs::Variant;
@@ -61,6 +63,20 @@ const AUTHZ_DEFECTS: &[Defect] = &[
     ("plan-check-missing", &[("@AZ-302", "I am refused for lacking the right")]),
 ];
 
+/// The defects fixtures/python-app knows (defect.py), each with the scenario and (a part of) the step that must
+/// catch it.
+const PYTHON_DEFECTS: &[Defect] = &[
+    ("no-protect", &[("@RP-001", "I am sent to sign in, with a way back to the data page")]),
+    ("retries-post", &[("@RT-003", "Then I see an error")]),
+    ("bearer-missing", &[("@BF-001", "the API received 1 call behind the GET API route, each with my bearer token")]),
+    ("sign-out-without-revoke", &[("@SO-001", "my session is revoked at Clerk")]),
+    ("sign-out-keeps-cookie", &[("@SO-003", "the __session cookie is deleted")]),
+    (
+        "trusts-is-signed-in",
+        &[("@SEC-106", "the API received no request"), ("@SEC-131", "the API received no request"), ("@SEC-132", "the response carries no API data")],
+    ),
+];
+
 /// One app's seeded defects: the app, its profile, what its correct build runs, and each defect with what it runs.
 struct Suite {
     app: App,
@@ -92,6 +108,16 @@ fn nextjs(args: &RunArgs) -> Suite {
         .chain(AUTHZ_DEFECTS.iter().map(|d| (d, args.restricted_to("@authorization"))))
         .collect();
     Suite { app, profile: load(app), clean: http, defects }
+}
+
+/// fixtures/python-app: each defect runs only the scenarios named to catch it (the whole HTTP suite against the
+/// correct app is tests/conformance_stacks.rs), and the correct app runs all of them.
+fn python(args: &RunArgs) -> Suite {
+    let app = App::Python;
+    let ids: Vec<&str> = PYTHON_DEFECTS.iter().flat_map(|d| d.1.iter().map(|(id, _)| *id)).collect();
+    let clean = args.restricted_to(&ids.join(" or "));
+    let defects = PYTHON_DEFECTS.iter().map(|d| (d, named(args, d))).collect();
+    Suite { app, profile: load(app), clean, defects }
 }
 
 /// A run: an app with a defect, or `None` for the correct app.
@@ -164,7 +190,7 @@ fn kill_table(suite: &Suite, clean: &[(String, String)], results: &[Vec<(String,
 #[test]
 fn the_suite_catches_the_seeded_defects_of_every_app() {
     let args = RunArgs { quiet: true, concurrency: 16, ..RunArgs::default() };
-    let suites = [nextjs(&args)];
+    let suites = [nextjs(&args), python(&args)];
     let jobs: Vec<Job<'_>> = suites
         .iter()
         .flat_map(|suite| {

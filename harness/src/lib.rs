@@ -13,6 +13,7 @@
 //! | [`transcript`] | what a failing scenario prints, with secrets redacted |
 //! | [`process`] | child processes owned by a test: process groups, logs, stop on drop |
 //! | [`nextjs`] | the Next.js fixture app: `npm ci`, build per variant, `next start` |
+//! | [`python_app`] | the Python fixture app: its virtual environment, `uvicorn` |
 //! | [`runner`] | runs the features against a target: flags/env, reports, expected failures |
 //! | [`world`] | one scenario's state: its agent, user, session, what it saw |
 //! | [`steps`] | the step library the features are written in |
@@ -26,6 +27,7 @@ pub mod issuer;
 pub mod nextjs;
 pub mod process;
 pub mod profile;
+pub mod python_app;
 pub mod runner;
 pub mod stack;
 pub mod steps;

@@ -223,6 +223,7 @@ impl Ctx {
     fn variant(&self) -> Variant {
         match self.stack.options.app {
             App::Next(variant) => variant,
+            other => panic!("the Next.js flows need a Next.js build, not {}", other.name()),
         }
     }
 
