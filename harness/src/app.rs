@@ -16,16 +16,19 @@ use crate::process::{ChildGuard, ProcessError, free_port};
 pub enum App {
     /// `fixtures/nextjs-app`, built with `middleware.ts` or `proxy.ts`.
     Next(Variant),
+    /// `fixtures/express-app`: Express 5 + `@clerk/express`.
+    Express,
 }
 
 impl App {
     /// Every app, in the order `stack --app` lists them.
-    pub const ALL: [App; 2] = [App::Next(Variant::Middleware), App::Next(Variant::Proxy)];
+    pub const ALL: [App; 3] = [App::Next(Variant::Middleware), App::Next(Variant::Proxy), App::Express];
 
-    /// The name `stack --app` takes, also used in log file names: `middleware`, `proxy`.
+    /// The name `stack --app` takes, also used in log file names: `middleware`, `proxy`, `express`.
     pub fn name(self) -> &'static str {
         match self {
             App::Next(variant) => variant.name(),
+            App::Express => "express",
         }
     }
 
@@ -43,6 +46,7 @@ impl App {
     pub fn profile_path(self) -> PathBuf {
         let name = match self {
             App::Next(variant) => format!("nextjs-{}", variant.name()),
+            App::Express => "express".to_owned(),
         };
         fixtures_dir().join("targets").join(format!("{name}.toml"))
     }
@@ -52,6 +56,7 @@ impl App {
     pub async fn start(self, env: &[(String, String)]) -> Result<RunningApp, AppError> {
         match self {
             App::Next(variant) => crate::nextjs::start(variant, env).await,
+            App::Express => crate::express::start(env).await,
         }
     }
 }

@@ -223,6 +223,7 @@ impl Ctx {
     fn variant(&self) -> Variant {
         match self.stack.options.app {
             App::Next(variant) => variant,
+            other => panic!("{} is not a Next.js build", other.name()),
         }
     }
 
