@@ -7,6 +7,8 @@
 //! client-side defects run, in a real Chromium, only the browser scenarios named to catch them (the whole `@client`
 //! set against the correct app is `tests/conformance_browser.rs`); the webhook handler's defects run the
 //! `@webhooks` scenarios, the authorization defects the `@authorization` ones.
+//!
+//! Express (`fixtures/express-app`): every defect runs the HTTP scenarios (the app has no client layer).
 
 use harness::app::App;
 use harness::nextjs::Variant;
@@ -61,6 +63,16 @@ const AUTHZ_DEFECTS: &[Defect] = &[
     ("plan-check-missing", &[("@AZ-302", "I am refused for lacking the right")]),
 ];
 
+/// The defects fixtures/express-app knows (src/defect.js), caught by the HTTP scenarios.
+const EXPRESS_DEFECTS: &[Defect] = &[
+    ("no-protect", &[("@RP-001", "I am sent to sign in, with a way back to the data page")]),
+    ("public-matcher-too-broad", &[("@RP-009", "with a way back to the public-lookalike probe")]),
+    ("retries-post", &[("@RT-003", "Then I see an error")]),
+    ("bearer-missing", &[("@BF-001", "each with my bearer token")]),
+    ("sign-out-without-revoke", &[("@SO-001", "my session is revoked at Clerk")]),
+    ("sign-out-keeps-cookie", &[("@SO-003", "the __session cookie is deleted")]),
+];
+
 /// One app's seeded defects: the app, its profile, what its correct build runs, and each defect with what it runs.
 struct Suite {
     app: App,
@@ -91,6 +103,14 @@ fn nextjs(args: &RunArgs) -> Suite {
         .chain(WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))))
         .chain(AUTHZ_DEFECTS.iter().map(|d| (d, args.restricted_to("@authorization"))))
         .collect();
+    Suite { app, profile: load(app), clean: http, defects }
+}
+
+/// fixtures/express-app: no client layer, so only the HTTP scenarios.
+fn express(args: &RunArgs) -> Suite {
+    let app = App::Express;
+    let http = args.restricted_to("not @client");
+    let defects = EXPRESS_DEFECTS.iter().map(|d| (d, http.clone())).collect();
     Suite { app, profile: load(app), clean: http, defects }
 }
 
@@ -164,7 +184,7 @@ fn kill_table(suite: &Suite, clean: &[(String, String)], results: &[Vec<(String,
 #[test]
 fn the_suite_catches_the_seeded_defects_of_every_app() {
     let args = RunArgs { quiet: true, concurrency: 16, ..RunArgs::default() };
-    let suites = [nextjs(&args)];
+    let suites = [nextjs(&args), express(&args)];
     let jobs: Vec<Job<'_>> = suites
         .iter()
         .flat_map(|suite| {
