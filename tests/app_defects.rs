@@ -8,7 +8,8 @@
 //! set against the correct app is `tests/conformance_browser.rs`); the webhook handler's defects run the
 //! `@webhooks` scenarios, the authorization defects the `@authorization` ones.
 //!
-//! Express (`fixtures/express-app`): every defect runs the HTTP scenarios (the app has no client layer).
+//! Express (`fixtures/express-app`): the app has no client layer; its defects run the HTTP scenarios, those of its
+//! webhook handler the `@webhooks` ones.
 
 use harness::app::App;
 use harness::nextjs::Variant;
@@ -73,6 +74,12 @@ const EXPRESS_DEFECTS: &[Defect] = &[
     ("sign-out-keeps-cookie", &[("@SO-003", "the __session cookie is deleted")]),
 ];
 
+/// The Express app's webhook handler defects (src/webhooks.js), caught by the `@webhooks` scenarios.
+const EXPRESS_WEBHOOK_DEFECTS: &[Defect] = &[
+    ("webhook-unverified", &[("@WH-103", "the app refused it with a 4xx status")]),
+    ("webhook-replay", &[("@WH-105", "the app refused it with a 4xx status")]),
+];
+
 /// One app's seeded defects: the app, its profile, what its correct build runs, and each defect with what it runs.
 struct Suite {
     app: App,
@@ -106,11 +113,15 @@ fn nextjs(args: &RunArgs) -> Suite {
     Suite { app, profile: load(app), clean: http, defects }
 }
 
-/// fixtures/express-app: no client layer, so only the HTTP scenarios.
+/// fixtures/express-app: no client layer, so only the HTTP scenarios; its webhook defects run the `@webhooks` ones.
 fn express(args: &RunArgs) -> Suite {
     let app = App::Express;
     let http = args.restricted_to("not @client");
-    let defects = EXPRESS_DEFECTS.iter().map(|d| (d, http.clone())).collect();
+    let defects = EXPRESS_DEFECTS
+        .iter()
+        .map(|d| (d, http.clone()))
+        .chain(EXPRESS_WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))))
+        .collect();
     Suite { app, profile: load(app), clean: http, defects }
 }
 
