@@ -9,7 +9,7 @@
 //! `@webhooks` scenarios, the authorization defects the `@authorization` ones.
 //!
 //! Express (`fixtures/express-app`): the app has no client layer; its defects run the HTTP scenarios, those of its
-//! webhook handler the `@webhooks` ones.
+//! webhook handler and authorization the `@webhooks` and `@authorization` ones.
 
 use harness::app::App;
 use harness::nextjs::Variant;
@@ -80,6 +80,12 @@ const EXPRESS_WEBHOOK_DEFECTS: &[Defect] = &[
     ("webhook-replay", &[("@WH-105", "the app refused it with a 4xx status")]),
 ];
 
+/// The Express app's authorization defects (src/authorization.js), caught by the `@authorization` scenarios.
+const EXPRESS_AUTHZ_DEFECTS: &[Defect] = &[
+    ("role-check-missing", &[("@AZ-002", "I am refused for lacking the right")]),
+    ("wrong-permission", &[("@AZ-101", "the response status is 200")]),
+];
+
 /// One app's seeded defects: the app, its profile, what its correct build runs, and each defect with what it runs.
 struct Suite {
     app: App,
@@ -113,7 +119,8 @@ fn nextjs(args: &RunArgs) -> Suite {
     Suite { app, profile: load(app), clean: http, defects }
 }
 
-/// fixtures/express-app: no client layer, so only the HTTP scenarios; its webhook defects run the `@webhooks` ones.
+/// fixtures/express-app: no client layer, so only the HTTP scenarios; its webhook and authorization defects run the
+/// `@webhooks` and `@authorization` ones.
 fn express(args: &RunArgs) -> Suite {
     let app = App::Express;
     let http = args.restricted_to("not @client");
@@ -121,6 +128,7 @@ fn express(args: &RunArgs) -> Suite {
         .iter()
         .map(|d| (d, http.clone()))
         .chain(EXPRESS_WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))))
+        .chain(EXPRESS_AUTHZ_DEFECTS.iter().map(|d| (d, args.restricted_to("@authorization"))))
         .collect();
     Suite { app, profile: load(app), clean: http, defects }
 }
