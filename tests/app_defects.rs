@@ -8,6 +8,8 @@
 //! set against the correct app is `tests/conformance_browser.rs`); the webhook handler's defects run the
 //! `@webhooks` scenarios, the authorization defects the `@authorization` ones.
 //!
+//! Express (`fixtures/express-app`): the app has no client layer; its defects run the HTTP scenarios, those of its
+//! webhook handler and authorization the `@webhooks` and `@authorization` ones.
 //! Python (`fixtures/python-app`): each defect runs the scenarios named to catch it.
 
 use harness::app::App;
@@ -63,6 +65,28 @@ const AUTHZ_DEFECTS: &[Defect] = &[
     ("plan-check-missing", &[("@AZ-302", "I am refused for lacking the right")]),
 ];
 
+/// The defects fixtures/express-app knows (src/defect.js), caught by the HTTP scenarios.
+const EXPRESS_DEFECTS: &[Defect] = &[
+    ("no-protect", &[("@RP-001", "I am sent to sign in, with a way back to the data page")]),
+    ("public-matcher-too-broad", &[("@RP-009", "with a way back to the public-lookalike probe")]),
+    ("retries-post", &[("@RT-003", "Then I see an error")]),
+    ("bearer-missing", &[("@BF-001", "each with my bearer token")]),
+    ("sign-out-without-revoke", &[("@SO-001", "my session is revoked at Clerk")]),
+    ("sign-out-keeps-cookie", &[("@SO-003", "the __session cookie is deleted")]),
+];
+
+/// The Express app's webhook handler defects (src/webhooks.js), caught by the `@webhooks` scenarios.
+const EXPRESS_WEBHOOK_DEFECTS: &[Defect] = &[
+    ("webhook-unverified", &[("@WH-103", "the app refused it with a 4xx status")]),
+    ("webhook-replay", &[("@WH-105", "the app refused it with a 4xx status")]),
+];
+
+/// The Express app's authorization defects (src/authorization.js), caught by the `@authorization` scenarios.
+const EXPRESS_AUTHZ_DEFECTS: &[Defect] = &[
+    ("role-check-missing", &[("@AZ-002", "I am refused for lacking the right")]),
+    ("wrong-permission", &[("@AZ-101", "the response status is 200")]),
+];
+
 /// The defects fixtures/python-app knows (defect.py), each with the scenario and (a part of) the step that must
 /// catch it.
 const PYTHON_DEFECTS: &[Defect] = &[
@@ -106,6 +130,20 @@ fn nextjs(args: &RunArgs) -> Suite {
         .chain(DEFECTS.iter().map(|d| (d, http.clone())))
         .chain(WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))))
         .chain(AUTHZ_DEFECTS.iter().map(|d| (d, args.restricted_to("@authorization"))))
+        .collect();
+    Suite { app, profile: load(app), clean: http, defects }
+}
+
+/// fixtures/express-app: no client layer, so only the HTTP scenarios; its webhook and authorization defects run the
+/// `@webhooks` and `@authorization` ones.
+fn express(args: &RunArgs) -> Suite {
+    let app = App::Express;
+    let http = args.restricted_to("not @client");
+    let defects = EXPRESS_DEFECTS
+        .iter()
+        .map(|d| (d, http.clone()))
+        .chain(EXPRESS_WEBHOOK_DEFECTS.iter().map(|d| (d, args.restricted_to("@webhooks"))))
+        .chain(EXPRESS_AUTHZ_DEFECTS.iter().map(|d| (d, args.restricted_to("@authorization"))))
         .collect();
     Suite { app, profile: load(app), clean: http, defects }
 }
@@ -190,7 +228,7 @@ fn kill_table(suite: &Suite, clean: &[(String, String)], results: &[Vec<(String,
 #[test]
 fn the_suite_catches_the_seeded_defects_of_every_app() {
     let args = RunArgs { quiet: true, concurrency: 16, ..RunArgs::default() };
-    let suites = [nextjs(&args), python(&args)];
+    let suites = [nextjs(&args), express(&args), python(&args)];
     let jobs: Vec<Job<'_>> = suites
         .iter()
         .flat_map(|suite| {

@@ -16,18 +16,21 @@ use crate::process::{ChildGuard, ProcessError, free_port};
 pub enum App {
     /// `fixtures/nextjs-app`, built with `middleware.ts` or `proxy.ts`.
     Next(Variant),
+    /// `fixtures/express-app`: Express 5 + `@clerk/express`.
+    Express,
     /// `fixtures/python-app`: Starlette + Clerk's Python SDK.
     Python,
 }
 
 impl App {
     /// Every app, in the order `stack --app` lists them.
-    pub const ALL: [App; 3] = [App::Next(Variant::Middleware), App::Next(Variant::Proxy), App::Python];
+    pub const ALL: [App; 4] = [App::Next(Variant::Middleware), App::Next(Variant::Proxy), App::Express, App::Python];
 
-    /// The name `stack --app` takes, also used in log file names: `middleware`, `proxy`, `python`.
+    /// The name `stack --app` takes, also used in log file names: `middleware`, `proxy`, `express`, `python`.
     pub fn name(self) -> &'static str {
         match self {
             App::Next(variant) => variant.name(),
+            App::Express => "express",
             App::Python => "python",
         }
     }
@@ -46,6 +49,7 @@ impl App {
     pub fn profile_path(self) -> PathBuf {
         let name = match self {
             App::Next(variant) => format!("nextjs-{}", variant.name()),
+            App::Express => "express".to_owned(),
             App::Python => "python".to_owned(),
         };
         fixtures_dir().join("targets").join(format!("{name}.toml"))
@@ -56,6 +60,7 @@ impl App {
     pub async fn start(self, env: &[(String, String)]) -> Result<RunningApp, AppError> {
         match self {
             App::Next(variant) => crate::nextjs::start(variant, env).await,
+            App::Express => crate::express::start(env).await,
             App::Python => crate::python_app::start(env).await,
         }
     }

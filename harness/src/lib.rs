@@ -13,6 +13,7 @@
 //! | [`transcript`] | what a failing scenario prints, with secrets redacted |
 //! | [`process`] | child processes owned by a test: process groups, logs, stop on drop |
 //! | [`nextjs`] | the Next.js fixture app: `npm ci`, build per variant, `next start` |
+//! | [`express`] | the Express fixture app: `npm ci`, `node src/server.js` |
 //! | [`python_app`] | the Python fixture app: its virtual environment, `uvicorn` |
 //! | [`runner`] | runs the features against a target: flags/env, reports, expected failures |
 //! | [`world`] | one scenario's state: its agent, user, session, what it saw |
@@ -23,6 +24,7 @@ pub mod agent;
 pub mod app;
 pub mod browser;
 pub mod downstream;
+pub mod express;
 pub mod issuer;
 pub mod nextjs;
 pub mod process;

@@ -20,7 +20,7 @@ use mock_clerk::InstanceKind;
 #[derive(Debug, Parser)]
 #[command(name = "stack")]
 struct Args {
-    /// Which app: the Next.js app's middleware (edge) or proxy (node) build, or the Python app.
+    /// Which app: the Next.js app's middleware (edge) or proxy (node) build, the Express app or the Python app.
     #[arg(long, visible_alias = "variant", env = "STACK_APP", default_value = "middleware", value_parser = parse_app)]
     app: App,
     /// Development (pk_test_) or production (pk_live_) instance.
