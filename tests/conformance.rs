@@ -24,7 +24,15 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let mut ok = true;
     if builtins_only(&args) {
-        for target in Builtin::ALL {
+        for (i, target) in Builtin::ALL.into_iter().enumerate() {
+            // One HTML report per target: the first at the path given, the next beside it (`report-<target>.html`).
+            let mut args = args.clone();
+            if i > 0 {
+                args.html = args.html.map(|p| {
+                    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    p.with_file_name(format!("{stem}-{}.html", target.name()))
+                });
+            }
             ok &= runtime.block_on(run_one(&args, Some(target)));
         }
     } else {

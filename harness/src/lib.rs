@@ -16,6 +16,7 @@
 //! | [`express`] | the Express fixture app: `npm ci`, `node src/server.js` |
 //! | [`python_app`] | the Python fixture app: its virtual environment, `uvicorn` |
 //! | [`runner`] | runs the features against a target: flags/env, reports, expected failures |
+//! | [`report`] | the HTML run report: summary, filters, each scenario's steps, sequence diagram, tokens |
 //! | [`world`] | one scenario's state: its agent, user, session, what it saw |
 //! | [`steps`] | the step library the features are written in |
 //! | [`stack`] | mock-clerk + downstream double + Next.js app, started and stopped together |
@@ -30,6 +31,7 @@ pub mod nextjs;
 pub mod process;
 pub mod profile;
 pub mod python_app;
+pub mod report;
 pub mod runner;
 pub mod stack;
 pub mod steps;

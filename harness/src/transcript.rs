@@ -108,6 +108,12 @@ pub struct Transcript {
     entries: Vec<Entry>,
 }
 
+impl From<Vec<Entry>> for Transcript {
+    fn from(entries: Vec<Entry>) -> Self {
+        Self { entries }
+    }
+}
+
 impl Transcript {
     /// Records one hop.
     pub fn push_hop(&mut self, hop: &Hop) {
@@ -137,6 +143,27 @@ impl Transcript {
     /// Everything recorded, in order.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+    /// A copy with every body cut to [`MAX_BODY_CHARS`] (what a report keeps of a scenario).
+    pub fn clipped(&self) -> Self {
+        let cut = |body: &mut String| {
+            if body.chars().count() > MAX_BODY_CHARS {
+                let more = body.chars().count() - MAX_BODY_CHARS;
+                *body = format!("{} … ({more} more characters)", body.chars().take(MAX_BODY_CHARS).collect::<String>());
+            }
+        };
+        let mut copy = self.clone();
+        for entry in &mut copy.entries {
+            match entry {
+                Entry::Hop(hop) => {
+                    cut(&mut hop.body);
+                    hop.request_body.iter_mut().for_each(cut);
+                }
+                Entry::Downstream(r) | Entry::Issuer(r) => cut(&mut r.body),
+                Entry::Note(_) => {}
+            }
+        }
+        copy
     }
     /// Forgets everything.
     pub fn clear(&mut self) {

@@ -1,5 +1,5 @@
-//! Reports redact secrets: a run with failing scenarios writes its JUnit XML, Cucumber JSON and progress
-//! output (with the failure transcripts), and none of them holds the secret key or a complete JWT.
+//! Reports redact secrets: a run with failing scenarios writes its JUnit XML, Cucumber JSON, HTML report and
+//! progress output (with the failure transcripts), and none of them holds the secret key or a complete JWT.
 
 use clerk_conformance::targets::{reference_profile_path, start_reference};
 use harness::profile::Profile;
@@ -34,13 +34,14 @@ fn the_jwt_finder_finds_jwts() {
 }
 
 #[test]
-fn junit_json_and_transcripts_of_a_failing_run_hold_no_secret_key_and_no_complete_jwt() {
+fn junit_json_html_and_transcripts_of_a_failing_run_hold_no_secret_key_and_no_complete_jwt() {
     let dir = std::env::temp_dir().join(format!("conformance-reports-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let args = RunArgs {
         concurrency: 16,
         junit: Some(dir.join("junit.xml")),
         json: Some(dir.join("cucumber.json")),
+        html: Some(dir.join("report.html")),
         output: Some(dir.join("progress.txt")),
         ..RunArgs::default()
     };
@@ -53,7 +54,7 @@ fn junit_json_and_transcripts_of_a_failing_run_hold_no_secret_key_and_no_complet
         assert!(!report.ok(), "the seeded defect must make the run fail, so there are transcripts to check");
         running.env.secret_key.clone()
     });
-    for name in ["junit.xml", "cucumber.json", "progress.txt"] {
+    for name in ["junit.xml", "cucumber.json", "progress.txt", "report.html"] {
         let text = std::fs::read_to_string(dir.join(name)).unwrap();
         assert!(text.len() > 1000 && text.contains("The token never reaches the browser"), "{name} does not report the failing scenario");
         assert!(!text.contains(&secret), "{name} holds the secret key");

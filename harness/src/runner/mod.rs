@@ -16,7 +16,7 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Coloring};
 
-pub use record::{Ending, Recorded, Recorder, example_row, scenario_id};
+pub use record::{Ending, Recorded, Recorder, StepRun, StepStatus, example_row, scenario_id, short_message};
 pub use verdict::{Outcome, Report, ScenarioResult};
 
 use crate::world::{ConformanceWorld, Env, with_env};
@@ -46,6 +46,10 @@ pub struct RunArgs {
     /// Write a JUnit XML report here.
     #[arg(long, env = "CONFORMANCE_JUNIT")]
     pub junit: Option<PathBuf>,
+    /// Write a self-contained HTML report here (summary, filters, each scenario's steps, sequence diagram,
+    /// tokens and cookies).
+    #[arg(long, env = "CONFORMANCE_HTML")]
+    pub html: Option<PathBuf>,
     /// Write a Cucumber JSON report here.
     #[arg(long, env = "CONFORMANCE_JSON")]
     pub json: Option<PathBuf>,
@@ -79,6 +83,7 @@ impl RunArgs {
             "-t",
             "--junit",
             "--json",
+            "--html",
             "--output",
             "--features",
             "--concurrency",
@@ -164,6 +169,8 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
         .tee::<ConformanceWorld, _>(recorder.clone().discard_stats_writes().discard_arbitrary_writes())
         .fail_on_skipped()
         .normalized();
+    // The HTML report draws each scenario from its transcript: keep them (bodies cut) when one is asked for.
+    let capture = args.html.is_some().then(|| recorder.0.clone());
     let skipped = Arc::new(Mutex::new(Vec::<Recorded>::new()));
     let sink = skipped.clone();
     let profile = env.profile.clone();
@@ -171,6 +178,16 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
         .with_writer(writer)
         .steps(crate::steps::collection())
         .max_concurrent_scenarios(args.concurrency.max(1))
+        .after(move |feature, _rule, scenario, _finished, world| {
+            let capture = capture.clone();
+            Box::pin(async move {
+                if let (Some(record), Some(world)) = (capture, world) {
+                    let key = record::Record::key(feature, scenario);
+                    let kept = world.transcript.clipped();
+                    record.lock().unwrap_or_else(|p| p.into_inner()).captured.insert(key, kept);
+                }
+            })
+        })
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .filter_run(features, move |feature, rule, scenario| {
             let all_tags = feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter());
@@ -181,7 +198,17 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
             let tags: Vec<String> = feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter()).cloned().collect();
             if profile.skip_reason(&id, &example, &tags).is_some() {
                 let location = format!("{}:{}", feature.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(), scenario.position.line);
-                let r = Recorded { id, name: scenario.name.clone(), feature: feature.name.clone(), location, example, tags, ending: Ending::Passed };
+                let r = Recorded {
+                    id,
+                    name: scenario.name.clone(),
+                    feature: feature.name.clone(),
+                    location,
+                    example,
+                    tags,
+                    ending: Ending::Passed,
+                    steps: Vec::new(),
+                    transcript: None,
+                };
                 sink.lock().unwrap_or_else(|p| p.into_inner()).push(r);
                 return false;
             }
@@ -194,6 +221,19 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
     };
     let skipped = std::mem::take(&mut *skipped.lock().unwrap_or_else(|p| p.into_inner()));
     let report = verdict::tally(recorded, skipped, parse_errors, &env.profile);
-    verdict::print(&report, &env.target_url, &env.profile, args.quiet, started.elapsed());
+    let wall_time = started.elapsed();
+    verdict::print(&report, &env.target_url, &env.profile, args.quiet, wall_time);
+    if let Some(path) = &args.html {
+        let info = crate::report::RunInfo {
+            target_url: env.target_url.clone(),
+            profile: env.profile.name.clone(),
+            issuer_url: env.issuer.url(),
+            downstream_url: env.downstream.url(),
+            wall_time,
+            secrets: vec![env.secret_key.clone()],
+        };
+        crate::report::write(path, &report, &info)?;
+        println!("HTML report: {}", path.display());
+    }
     Ok(report)
 }

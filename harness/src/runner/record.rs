@@ -9,6 +9,7 @@ use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, Step, StepError};
 use cucumber::{Event, World, Writer, cli, gherkin, parser};
 
 use crate::profile::FailureSignature;
+use crate::transcript::Transcript;
 
 /// How a scenario ended, before the profile is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,32 @@ pub struct Recorded {
     pub tags: Vec<String>,
     /// How it ended.
     pub ending: Ending,
+    /// Its steps as they ran (background steps first), each with how it ended.
+    pub steps: Vec<StepRun>,
+    /// What it saw (kept only when an HTML report is asked for).
+    pub transcript: Option<Transcript>,
+}
+
+/// One step as it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRun {
+    /// `Given I am signed in`.
+    pub text: String,
+    /// Its line in the feature file.
+    pub line: usize,
+    /// How it ended.
+    pub status: StepStatus,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    /// It passed.
+    Passed,
+    /// It failed (or matched no or several definitions).
+    Failed,
+    /// It did not run: an earlier step failed.
+    NotRun,
 }
 
 /// What the writer collected.
@@ -55,6 +82,9 @@ pub struct Record {
     /// Feature files that could not be parsed (or expanded), with why.
     pub parse_errors: Vec<String>,
     running: BTreeMap<String, Recorded>,
+    /// Transcripts handed over by the runner's after-scenario hook, by [`Record::key`], until the scenario's
+    /// end is written.
+    pub(crate) captured: BTreeMap<String, Transcript>,
 }
 
 /// The writer; clones share one [`Record`].
@@ -113,7 +143,8 @@ pub fn short_message(detail: &str) -> String {
 }
 
 impl Record {
-    fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
+    /// The key of a running scenario.
+    pub(crate) fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
         format!("{}:{}:{}", where_is(feature, scenario.position.line), scenario.position.col, scenario.name)
     }
 
@@ -136,6 +167,15 @@ impl Record {
                     example: example_row(scenario),
                     tags,
                     ending: Ending::Passed,
+                    steps: feature
+                        .background
+                        .iter()
+                        .chain(rule.and_then(|r| r.background.as_ref()))
+                        .flat_map(|b| &b.steps)
+                        .chain(&scenario.steps)
+                        .map(|s| StepRun { text: format!("{} {}", s.keyword.trim(), s.value), line: s.position.line, status: StepStatus::NotRun })
+                        .collect(),
+                    transcript: None,
                 };
                 self.running.insert(key, recorded);
             }
@@ -144,7 +184,8 @@ impl Record {
                 self.end(&key, Ending::Broken(format!("the {kind:?} hook failed: {}", panic_text(&info))))
             }
             Scenario::Finished => {
-                if let Some(done) = self.running.remove(&key) {
+                if let Some(mut done) = self.running.remove(&key) {
+                    done.transcript = self.captured.remove(&key);
                     self.scenarios.push(done);
                 }
             }
@@ -155,6 +196,18 @@ impl Record {
     fn step<W>(&mut self, key: &str, feature: &gherkin::Feature, step: &gherkin::Step, ev: Step<W>) {
         let written = format!("{} {}", step.keyword.trim(), step.value);
         let at = where_is(feature, step.position.line);
+        let status = match &ev {
+            Step::Passed(..) => Some(StepStatus::Passed),
+            // `Skipped` is cucumber's word for a step no definition matches.
+            Step::Skipped | Step::Failed(..) => Some(StepStatus::Failed),
+            Step::Started => None,
+        };
+        if let (Some(status), Some(r)) = (status, self.running.get_mut(key)) {
+            let line = step.position.line;
+            if let Some(s) = r.steps.iter_mut().find(|s| s.line == line && s.status == StepStatus::NotRun) {
+                s.status = status;
+            }
+        }
         let ending = match ev {
             Step::Skipped | Step::Failed(_, _, _, StepError::NotFound) => {
                 Ending::Broken(format!("undefined step `{written}` at {at}: no step definition matches it"))
