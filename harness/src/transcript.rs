@@ -18,7 +18,7 @@
 use std::fmt::Write as _;
 
 use mock_clerk::LoggedRequest;
-use mock_clerk::tokens::{decode_unverified, redact_jwt};
+use mock_clerk::tokens::{decode_unverified, jwt_ranges, redact_jwts};
 use serde_json::Value;
 
 use crate::agent::{AgentError, Hop, Navigation, now_secs};
@@ -30,38 +30,6 @@ pub const REDACTED_SECRET: &str = "[redacted secret key]";
 pub const MAX_BODY_CHARS: usize = 2000;
 /// Response headers shown for each hop (besides `Location` and `Set-Cookie`).
 pub const SHOWN_HEADERS: [&str; 4] = ["x-clerk-auth-status", "x-clerk-auth-reason", "x-clerk-auth-message", "content-type"];
-
-fn is_b64url(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
-}
-
-/// Byte ranges of JWT-shaped substrings: three base64url segments separated by dots, the header starting
-/// `eyJ`, the signature possibly empty (`alg: none`). What precedes `eyJ` does not matter: in
-/// `redirect_url=…%3DeyJ…` the token follows a `D`. A token already redacted (`….[redacted]`) is skipped.
-fn jwt_ranges(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let run = |from: usize| from + bytes[from..].iter().take_while(|b| is_b64url(**b)).count();
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i + 3 <= bytes.len() {
-        if &bytes[i..i + 3] == b"eyJ" {
-            let header_end = run(i);
-            if bytes.get(header_end) == Some(&b'.') {
-                let payload_end = run(header_end + 1);
-                if payload_end > header_end + 1 && bytes.get(payload_end) == Some(&b'.') {
-                    let end = run(payload_end + 1);
-                    if !(end == payload_end + 1 && bytes[end..].starts_with(b"[redacted]")) {
-                        found.push((i, end));
-                    }
-                    i = end;
-                    continue;
-                }
-            }
-        }
-        i += 1;
-    }
-    found
-}
 
 /// Every JWT-shaped substring, in order of appearance.
 ///
@@ -75,14 +43,7 @@ pub fn find_jwts(text: &str) -> Vec<&str> {
 
 /// `text` with each non-empty secret replaced by [`REDACTED_SECRET`] and every JWT's signature redacted.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (start, end) in jwt_ranges(text) {
-        out.push_str(&text[last..start]);
-        out.push_str(&redact_jwt(&text[start..end]));
-        last = end;
-    }
-    out.push_str(&text[last..]);
+    let mut out = redact_jwts(text);
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         out = out.replace(secret, REDACTED_SECRET);
     }

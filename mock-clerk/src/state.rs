@@ -59,7 +59,13 @@ struct Inner {
     webhooks: Webhooks,
     /// The Frontend API's sign-in/sign-up attempts, codes and bundle directory.
     fapi: crate::fapi::attempts::FapiState,
+    /// The claims of the last tokens minted, newest last, at most [`RECENT_TOKENS`] (the inspector's "last token"
+    /// of a session); claims only, never the token.
+    recent_claims: Mutex<std::collections::VecDeque<Map<String, Value>>>,
 }
+
+/// How many minted tokens' claims are kept for the inspector.
+pub const RECENT_TOKENS: usize = 256;
 
 impl AppState {
     /// Assembles the state, with an empty in-memory store.
@@ -85,6 +91,7 @@ impl AppState {
                 faults: Faults::default(),
                 handshake_format: Mutex::new(HandshakeFormat::default()),
                 fapi: crate::fapi::attempts::FapiState::default(),
+                recent_claims: Mutex::default(),
             }),
         }
     }
@@ -148,6 +155,12 @@ impl AppState {
     pub fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
         self.inner.keys.read().unwrap_or_else(|p| p.into_inner())
     }
+    /// The claims of the last token minted for session `sid`, among the last [`RECENT_TOKENS`] minted.
+    pub fn last_claims_of(&self, sid: &str) -> Option<Map<String, Value>> {
+        let recent = self.inner.recent_claims.lock().unwrap_or_else(|p| p.into_inner());
+        recent.iter().rev().find(|c| c.get("sid").and_then(Value::as_str) == Some(sid)).cloned()
+    }
+
     /// The key ring, for rotation.
     pub fn keys_mut(&self) -> RwLockWriteGuard<'_, KeyRing> {
         self.inner.keys.write().unwrap_or_else(|p| p.into_inner())
@@ -164,6 +177,11 @@ impl AppState {
         let claims = self.claims_for(spec);
         let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
         let token = tokens::sign_rs256(self.keys().active(), &claims);
+        let mut recent = self.inner.recent_claims.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.len() >= RECENT_TOKENS {
+            recent.pop_front();
+        }
+        recent.push_back(claims);
         Minted { token, iat }
     }
 }

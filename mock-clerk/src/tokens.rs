@@ -250,6 +250,56 @@ pub fn redact_jwt(jwt: &str) -> String {
     }
 }
 
+fn is_b64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// Byte ranges of JWT-shaped substrings: three base64url segments separated by dots, the header starting
+/// `eyJ`, the signature possibly empty (`alg: none`). What precedes `eyJ` does not matter: in
+/// `redirect_url=…%3DeyJ…` the token follows a `D`. A token already redacted (`….[redacted]`) is skipped.
+///
+/// ```
+/// let text = "a=eyJh.eyJw.sig; b=eyJx.eyJy.[redacted]";
+/// assert_eq!(mock_clerk::tokens::jwt_ranges(text), [(2, 15)]);
+/// ```
+pub fn jwt_ranges(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let run = |from: usize| from + bytes[from..].iter().take_while(|b| is_b64url(**b)).count();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i + 3 <= bytes.len() {
+        if &bytes[i..i + 3] == b"eyJ" {
+            let header_end = run(i);
+            if bytes.get(header_end) == Some(&b'.') {
+                let payload_end = run(header_end + 1);
+                if payload_end > header_end + 1 && bytes.get(payload_end) == Some(&b'.') {
+                    let end = run(payload_end + 1);
+                    if !(end == payload_end + 1 && bytes[end..].starts_with(b"[redacted]")) {
+                        found.push((i, end));
+                    }
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// `text` with the signature of every JWT-shaped substring redacted ([`redact_jwt`]).
+pub fn redact_jwts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end) in jwt_ranges(text) {
+        out.push_str(&text[last..start]);
+        out.push_str(&redact_jwt(&text[start..end]));
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

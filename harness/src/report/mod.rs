@@ -92,6 +92,7 @@ pub fn render(report: &Report, info: &RunInfo) -> String {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                link rel="icon" href="data:,";
                 title { (red(&title)) }
                 style { (PreEscaped(CSS)) }
             }

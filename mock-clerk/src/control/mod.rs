@@ -1,7 +1,9 @@
 //! The control API for tests, under `/__mock`: sign users in, mint tokens (valid or broken), move the clock,
 //! rotate keys, inject faults, read the request log, reset. Loopback callers only; with a control token set,
-//! callers that present it instead, from any address (loopback callers without it are refused).
+//! callers that present it instead, from any address (loopback callers without it are refused). The inspector
+//! (`/__mock/ui`, [`inspector`]) is part of it.
 
+pub mod inspector;
 pub mod machines;
 pub mod ops;
 pub mod org_ops;
@@ -49,6 +51,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__mock/reset", post(reset))
         .merge(crate::webhooks::routes::routes())
         .merge(machines::routes())
+        .merge(inspector::routes())
         .route("/__mock/codes", get(crate::fapi::codes::list))
         .route("/__mock/users/{id}/totp", get(totp))
         .route("/__mock/seed", post(seed))
@@ -70,7 +73,7 @@ async fn control_access(State(state): State<AppState>, req: Request, next: Next)
         }
         ControlAccess::Token(token) => {
             let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-            if given.and_then(|v| v.strip_prefix("Bearer ")) != Some(token.as_str()) {
+            if given.and_then(|v| v.strip_prefix("Bearer ")) != Some(token.as_str()) && !inspector::presents_token(&req, token) {
                 return Err(ApiError::ControlForbidden("The control API needs Authorization: Bearer <control token>"));
             }
         }

@@ -7,6 +7,7 @@ mod auth_table;
 mod fapi_client;
 mod fapi_mfa;
 mod fuzz_checks;
+mod inspector;
 mod load;
 mod machine_auth;
 mod oauth_flow;
