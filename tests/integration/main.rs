@@ -8,6 +8,7 @@ mod handshake_sdk;
 mod machine_auth_sdk;
 mod nextjs_app;
 mod organizations_sdk;
+mod report_browser;
 mod report_redaction;
 mod tickets_sdk;
 mod verdicts;

@@ -7,7 +7,7 @@ use harness::runner::{RunArgs, run};
 use reference_app::Defect;
 
 /// A complete JWT: three base64url parts, the last long enough to be a real signature.
-fn complete_jwts(text: &str) -> Vec<String> {
+pub(crate) fn complete_jwts(text: &str) -> Vec<String> {
     let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     let mut found = Vec::new();
     for (start, _) in text.match_indices("eyJ") {
