@@ -5,6 +5,7 @@
 //! Runs are strict: an undefined or ambiguous step, a failed hook or a feature file that does not parse fails
 //! the run; only a profile's `[[skip]]` (with a reason) skips a scenario.
 
+mod live;
 mod record;
 mod verdict;
 
@@ -156,12 +157,16 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
         }
         None => None,
     };
-    let progress: Box<dyn std::io::Write> = match (&args.output, args.quiet) {
-        (Some(_), _) => output(&args.output)?,
-        (None, true) => Box::new(std::io::sink()),
-        (None, false) => Box::new(std::io::stdout()),
+    let live = live::Live::on_terminal();
+    let progress: Box<dyn std::io::Write> = match (&args.output, args.quiet, &live) {
+        (Some(_), _, _) => output(&args.output)?,
+        (None, true, _) => Box::new(std::io::sink()),
+        (None, false, Some(live)) => Box::new(live::Around(live.clone())),
+        (None, false, None) => Box::new(std::io::stdout()),
     };
     let recorder = Recorder::default();
+    recorder.0.lock().unwrap_or_else(|p| p.into_inner()).live = live.clone();
+    let counted = live.clone();
     let writer = writer::Basic::raw(progress, Coloring::Never, 0)
         .summarized()
         .tee::<ConformanceWorld, _>(writer::JUnit::for_tee(output(&args.junit)?, 0))
@@ -212,9 +217,15 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
                 sink.lock().unwrap_or_else(|p| p.into_inner()).push(r);
                 return false;
             }
+            if let Some(live) = &counted {
+                live.add_scenario();
+            }
             true
         });
     with_env(env.clone(), cucumber).await;
+    if let Some(live) = &live {
+        live.clear();
+    }
     let (recorded, parse_errors) = {
         let mut record = recorder.0.lock().unwrap_or_else(|p| p.into_inner());
         (std::mem::take(&mut record.scenarios), std::mem::take(&mut record.parse_errors))

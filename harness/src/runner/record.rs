@@ -85,6 +85,8 @@ pub struct Record {
     /// Transcripts handed over by the runner's after-scenario hook, by [`Record::key`], until the scenario's
     /// end is written.
     pub(crate) captured: BTreeMap<String, Transcript>,
+    /// The live progress line, on a terminal.
+    pub(crate) live: Option<Arc<super::live::Live>>,
 }
 
 /// The writer; clones share one [`Record`].
@@ -186,6 +188,9 @@ impl Record {
             Scenario::Finished => {
                 if let Some(mut done) = self.running.remove(&key) {
                     done.transcript = self.captured.remove(&key);
+                    if let Some(live) = &self.live {
+                        live.finished(done.ending != Ending::Passed);
+                    }
                     self.scenarios.push(done);
                 }
             }
