@@ -142,3 +142,14 @@ fn a_huge_transcript_gives_a_bounded_report() {
     assert_eq!(html.matches("<tr><td>").count(), 2 * facts::MAX_ROWS, "hop and cookie tables are cut");
     assert!(html.len() < 1_500_000, "the page stays small: {} bytes", html.len());
 }
+
+#[test]
+fn a_browser_failure_shows_its_screenshot_inline() {
+    let shot = std::env::temp_dir().join(format!("report-shot-{}.png", std::process::id()));
+    std::fs::write(&shot, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    let note = format!("browser screenshot: {}\npage: http://127.0.0.1:3000/\nconsole: (none)", shot.display());
+    let html = render(&failed(vec![Entry::Hop(hop("http://127.0.0.1:3000/", 200)), Entry::Note(note)]), &info());
+    let _ = std::fs::remove_file(&shot);
+    assert!(html.contains(&format!("<code>{}</code>", shot.display())), "the path");
+    assert!(html.contains("<img class=\"screenshot\" src=\"data:image/png;base64,iVBORw0KGgpub3QgcmVhbGx5\""), "the image, inline");
+}

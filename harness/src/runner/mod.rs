@@ -157,7 +157,9 @@ pub async fn run(env: Arc<Env>, args: &RunArgs) -> std::io::Result<Report> {
         }
         None => None,
     };
-    let live = live::Live::on_terminal();
+    // The live line goes with the progress on a terminal: not with `--quiet`, nor when the progress goes to a
+    // file (runs side by side, as the Next.js builds', each write their own).
+    let live = (args.output.is_none() && !args.quiet).then(live::Live::on_terminal).flatten();
     let progress: Box<dyn std::io::Write> = match (&args.output, args.quiet, &live) {
         (Some(_), _, _) => output(&args.output)?,
         (None, true, _) => Box::new(std::io::sink()),
