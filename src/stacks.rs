@@ -30,11 +30,11 @@ pub fn run_apps(apps: &[App], shards: &[RunArgs], token_lifetime: Option<Duratio
             println!("progress of {}{suffix}: {}", app.name(), path.display());
             args.output = Some(path);
         }
-        // Runs side by side: one HTML report each, beside the path given (`report-middleware-1.html`).
+        // Runs side by side: one HTML report each, beside the path given (`report-middleware-1.html`, `report-express.html`).
         args.html = args.html.take().map(|p| {
             let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             let suffix = if shards.len() > 1 { format!("-{}", shard + 1) } else { String::new() };
-            p.with_file_name(format!("{stem}-{}{suffix}.html", variant.name()))
+            p.with_file_name(format!("{stem}-{}{suffix}.html", app.name()))
         });
         // A runtime per run, on its own thread: a run's futures are not `Send`, and one run's blocking moments
         // (building the app) must not hold up the other.
