@@ -1,7 +1,7 @@
 //! The HTML report and mock-clerk's inspector in a real headless Chromium: the report of a failing run opens
 //! without console errors, its filters change what is shown and the failing scenario's sequence diagram is
-//! drawn; the inspector shows a signed-in user and ends their session with one click (mock-clerk's state
-//! changes); neither page holds the secret key or a complete JWT.
+//! drawn; the inspector shows a signed-in user and ends their session with one click, advances the clock and adds
+//! a fault (mock-clerk's state changes each time); neither page holds the secret key or a complete JWT.
 
 use std::time::Duration;
 
@@ -140,6 +140,24 @@ async fn the_inspector_ends_a_session_with_one_click() {
         })
         .await
         .unwrap();
+
+    // Advance the clock and add a fault (the forms' defaults: 60 s; 503 on GET|any /v1/jwks once).
+    browser.click("#advance button").await.unwrap();
+    browser.click("#add-fault button").await.unwrap();
+    let control = |path: &'static str| {
+        let url = format!("{}{path}", mock.url());
+        let http = http.clone();
+        async move { http.get(url).send().await.ok()?.json::<Value>().await.ok() }
+    };
+    let offset = browser
+        .wait_until("the clock to move", WAIT, || async {
+            control("/__mock/clock").await.filter(|c| c["offset_ms"] != 0).map(|c| c["offset_ms"].clone())
+        })
+        .await
+        .unwrap();
+    assert_eq!(offset, 60_000);
+    let faults = browser.wait_until("the fault", WAIT, || async { control("/__mock/faults").await.filter(|f| f[0].is_object()) }).await.unwrap();
+    assert_eq!((faults[0]["path"].as_str(), faults[0]["status"].as_u64()), (Some("/v1/jwks"), Some(503)));
 
     // "Sign in as" gives a new session and its cookies, shown with signatures redacted.
     browser.click(&format!("button.sign-in[data-user=\"{user}\"]")).await.unwrap();
