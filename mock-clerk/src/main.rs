@@ -12,6 +12,11 @@ use mock_clerk::handle::default_secret_key;
 use mock_clerk::{BrokenToken, InstanceKind, KeySource, MockClerkBuilder};
 use serde_json::{Map, Value};
 
+/// mimalloc rather than the system allocator: per request, mock-clerk allocates a little on every worker thread
+/// (headers, the request-log entry, the response), where glibc's malloc showed as ~12 % of a JWKS profile.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A local Clerk issuer that the real, unmodified Clerk SDKs accept.
 #[derive(Debug, Parser)]
 #[command(name = "mock-clerk", version, about)]
