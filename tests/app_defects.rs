@@ -10,7 +10,8 @@
 //!
 //! Express (`fixtures/express-app`): the app has no client layer; its defects run the HTTP scenarios, those of its
 //! webhook handler and authorization the `@webhooks` and `@authorization` ones.
-//! Python (`fixtures/python-app`): each defect runs the scenarios named to catch it.
+//! Python (`fixtures/python-app`): each defect runs the scenarios named to catch it (its webhook handler's and
+//! authorization's included).
 
 use harness::app::App;
 use harness::nextjs::Variant;
@@ -99,6 +100,11 @@ const PYTHON_DEFECTS: &[Defect] = &[
         "trusts-is-signed-in",
         &[("@SEC-106", "the API received no request"), ("@SEC-131", "the API received no request"), ("@SEC-132", "the response carries no API data")],
     ),
+    ("webhook-unverified", &[("@WH-103", "the app refused it with a 4xx status")]),
+    ("webhook-replay", &[("@WH-105", "the app refused it with a 4xx status")]),
+    ("role-check-missing", &[("@AZ-002", "I am refused for lacking the right")]),
+    ("wrong-permission", &[("@AZ-101", "the response status is 200")]),
+    ("plan-check-missing", &[("@AZ-302", "I am refused for lacking the right")]),
 ];
 
 /// One app's seeded defects: the app, its profile, what its correct build runs, and each defect with what it runs.
