@@ -1,5 +1,5 @@
-//! `app(state) -> Router`, the layers every request passes — request log (outermost, so a refused body is
-//! logged too), body limit, fault injection — and serving.
+//! `app(state) -> Router`, what every request passes on its way to a route — request log (outermost, so a refused
+//! body is logged too), body limit, fault injection, the request's origin for webhook events — and serving.
 
 use std::net::SocketAddr;
 
@@ -15,6 +15,7 @@ use crate::error::{ApiError, JSON_CONTENT_TYPE};
 use crate::faults::Fault;
 use crate::reqlog::{LoggedRequest, redact_credential, redact_passwords};
 use crate::state::AppState;
+use crate::webhooks::RequestOrigin;
 use crate::{bapi, control, fapi};
 
 /// Request bodies larger than this get a 413.
@@ -38,10 +39,7 @@ pub fn app(state: AppState) -> Router {
         .merge(control::routes(state.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(crate::webhooks::with_request_attributes))
-        .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
-        .layer(middleware::from_fn(limit_body))
-        .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), around))
         .with_state(state);
     fapi::wrap(inner)
 }
@@ -72,74 +70,90 @@ fn is_control(path: &str) -> bool {
     path == control::PREFIX || path.strip_prefix(control::PREFIX).is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The request body as the body-limit layer read it, handed up to the log in the response's extensions.
-#[derive(Clone)]
-struct ReadBody(Bytes);
-
-/// How long a fault delayed the answer, handed up to the log in the response's extensions.
-#[derive(Clone, Copy)]
-struct Delayed(u64);
-
-/// Body limit: buffers the body, or answers 413 over [`BODY_LIMIT_BYTES`] (declared or actual).
-async fn limit_body(req: Request, next: Next) -> Response {
+/// One layer for the four jobs done around every route (one boxed service and future per request, not four):
+/// the request log, the body limit, fault injection, and the request's origin for the webhook events it causes.
+/// Control API calls are neither logged nor subject to faults.
+async fn around(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let control = is_control(req.uri().path());
+    let entry = (!control).then(|| LogEntry::of(&state, &req));
     let (parts, body) = req.into_parts();
-    let declared_too_large =
-        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()).is_some_and(|n| n > BODY_LIMIT_BYTES);
-    let bytes = if declared_too_large { None } else { axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.ok() };
-    let Some(bytes) = bytes else {
-        return ApiError::PayloadTooLarge(BODY_LIMIT_BYTES).into_response();
+    let (status, body, delayed_ms, response) = match read_body(&parts, body).await {
+        Err(too_large) => (too_large.status(), None, 0, too_large.into_response()),
+        Ok(bytes) => {
+            let req = Request::from_parts(parts, Body::from(bytes.clone()));
+            let fault = if control { None } else { state.faults().take(req.method().as_str(), req.uri().path(), session_in_path(req.uri().path())) };
+            let (response, delayed_ms) = match fault {
+                Some(fault) => (faulted(&fault, req, next).await, fault.latency_ms.unwrap_or(0)),
+                None => (RequestOrigin::of(&req).scope(next.run(req)).await, 0),
+            };
+            (response.status(), Some(bytes), delayed_ms, response)
+        }
     };
-    let mut response = next.run(Request::from_parts(parts, Body::from(bytes.clone()))).await;
-    response.extensions_mut().insert(ReadBody(bytes));
-    response
-}
-
-/// Request log: every Backend/Frontend API request with its answer, credentials and passwords redacted.
-async fn log_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if is_control(req.uri().path()) {
-        return next.run(req).await;
+    if let Some(entry) = entry {
+        entry.push(&state, status.as_u16(), body.as_ref(), delayed_ms);
     }
-    let at_ms = state.clock().wall_ms();
-    let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
-    let query = req.uri().query().map(fapi::form::redact_form_passwords);
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            let shown = if name == header::AUTHORIZATION { redact_credential(&text, state.instance().secret_key()) } else { text };
-            (name.as_str().to_owned(), shown)
-        })
-        .collect();
-    let response = next.run(req).await;
-    let body = response
-        .extensions()
-        .get::<ReadBody>()
-        .map(|b| fapi::form::redact_form_passwords(&redact_passwords(&String::from_utf8_lossy(&b.0))))
-        .unwrap_or_default();
-    let delayed_ms = response.extensions().get::<Delayed>().map_or(0, |d| d.0);
-    let status = response.status().as_u16();
-    tracing::info!(%method, %path, status, "request");
-    state.log().push(LoggedRequest { seq: 0, at_ms, method, path, query, headers, body, status, delayed_ms });
     response
 }
 
-/// Fault injection: the first pending fault for this request delays it and/or answers its status instead.
-async fn inject_faults(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let fault = (!is_control(path)).then(|| state.faults().take(req.method().as_str(), path, session_in_path(path))).flatten();
-    let Some(fault) = fault else {
-        return next.run(req).await;
-    };
+/// The body, buffered; a 413 over [`BODY_LIMIT_BYTES`] (declared or actual).
+async fn read_body(parts: &axum::http::request::Parts, body: Body) -> Result<Bytes, ApiError> {
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT_BYTES) {
+        return Err(ApiError::PayloadTooLarge(BODY_LIMIT_BYTES));
+    }
+    axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.map_err(|_| ApiError::PayloadTooLarge(BODY_LIMIT_BYTES))
+}
+
+/// What the request log keeps of a request before it is answered, credentials redacted.
+struct LogEntry {
+    at_ms: i64,
+    method: String,
+    path: String,
+    query: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl LogEntry {
+    fn of(state: &AppState, req: &Request) -> Self {
+        let headers = req
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                let shown = if name == header::AUTHORIZATION { redact_credential(&text, state.instance().secret_key()) } else { text };
+                (name.as_str().to_owned(), shown)
+            })
+            .collect();
+        Self {
+            at_ms: state.clock().wall_ms(),
+            method: req.method().to_string(),
+            path: req.uri().path().to_owned(),
+            query: req.uri().query().map(fapi::form::redact_form_passwords),
+            headers,
+        }
+    }
+
+    /// Logs the request with its answer; the body with passwords redacted.
+    fn push(self, state: &AppState, status: u16, body: Option<&Bytes>, delayed_ms: u64) {
+        let body = body
+            .filter(|b| !b.is_empty())
+            .map(|b| fapi::form::redact_form_passwords(&redact_passwords(&String::from_utf8_lossy(b))))
+            .unwrap_or_default();
+        let Self { at_ms, method, path, query, headers } = self;
+        tracing::info!(%method, %path, status, "request");
+        state.log().push(LoggedRequest { seq: 0, at_ms, method, path, query, headers, body, status, delayed_ms });
+    }
+}
+
+/// A request with a fault pending: delayed, then answered with the fault's status, or by its route.
+async fn faulted(fault: &Fault, req: Request, next: Next) -> Response {
     if let Some(latency) = fault.latency() {
         tokio::time::sleep(latency).await;
     }
-    let mut response = match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
-        Some(status) => injected(status, &fault),
-        None => next.run(req).await,
-    };
-    response.extensions_mut().insert(Delayed(fault.latency_ms.unwrap_or(0)));
-    response
+    match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        Some(status) => injected(status, fault),
+        None => RequestOrigin::of(&req).scope(next.run(req)).await,
+    }
 }
 
 /// The session a Backend API path is about (`/v1/sessions/{id}/…`), for session-scoped faults.

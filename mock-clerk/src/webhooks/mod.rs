@@ -38,8 +38,6 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::header;
-use axum::middleware::Next;
-use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
@@ -56,7 +54,37 @@ pub const OUTBOX_FILE_VERSION: u32 = 1;
 
 tokio::task_local! {
     /// The request being answered, for `event_attributes.http_request`.
-    static REQUEST: RequestAttributes;
+    static REQUEST: RequestOrigin;
+}
+
+/// Who sent the request being answered, kept as it came (turned into [`RequestAttributes`] only when a change
+/// makes an event, not on every request).
+#[derive(Debug, Clone, Default)]
+pub struct RequestOrigin {
+    peer: Option<std::net::SocketAddr>,
+    user_agent: Option<axum::http::HeaderValue>,
+}
+
+impl RequestOrigin {
+    /// The caller's address (from `ConnectInfo`) and `User-Agent`.
+    pub fn of(req: &Request) -> Self {
+        Self {
+            peer: req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0),
+            user_agent: req.headers().get(header::USER_AGENT).cloned(),
+        }
+    }
+
+    fn attributes(&self) -> RequestAttributes {
+        RequestAttributes {
+            client_ip: self.peer.map(|p| p.ip().to_string()).unwrap_or_default(),
+            user_agent: self.user_agent.as_ref().and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// Runs `answer` (the request's handling) with this origin as the one of every event it causes.
+    pub async fn scope<F: std::future::Future>(self, answer: F) -> F::Output {
+        REQUEST.scope(self, answer).await
+    }
 }
 
 /// How deliveries are made.
@@ -241,7 +269,7 @@ impl Webhooks {
     /// Turns store changes into events and queues them (called by the store's guard; see the module docs).
     pub fn emit(&self, changes: Vec<Change>) {
         let at_ms = self.shared.clock.now_ms();
-        let attributes = REQUEST.try_with(Clone::clone).unwrap_or_default();
+        let attributes = REQUEST.try_with(RequestOrigin::attributes).unwrap_or_default();
         // Rendered before the outbox is locked: the delivery task does not wait for JSON.
         let events: Vec<(&'static str, String)> = changes
             .iter()
@@ -262,7 +290,7 @@ impl Webhooks {
     /// The caller keeps `data`: only the event's body is made from it.
     pub fn send(&self, event_type: &str, data: &serde_json::Value, endpoint_id: Option<&str>) -> Result<Message, OutboxError> {
         let at_ms = self.shared.clock.now_ms();
-        let attributes = REQUEST.try_with(Clone::clone).unwrap_or_default();
+        let attributes = REQUEST.try_with(RequestOrigin::attributes).unwrap_or_default();
         let body = events::event_body(event_type, data, &attributes, at_ms, &self.shared.instance_id).into();
         let now = self.wall_ms();
         self.change(|outbox| {
@@ -336,14 +364,4 @@ fn write_outbox(path: &Path, outbox: &Outbox) -> Result<(), OutboxFileError> {
         .map_err(|e| OutboxFileError::Unreadable { path: path.into(), reason: e.to_string() })?;
     // Endpoint secrets may be in it: owner-only, like the state file.
     crate::private_file::write_private(path, &bytes).map_err(|source| OutboxFileError::Io { path: path.into(), source })
-}
-
-/// A layer that makes the caller's address and `User-Agent` the `event_attributes.http_request` of every
-/// event the request causes.
-pub async fn with_request_attributes(req: Request, next: Next) -> Response {
-    let attributes = RequestAttributes {
-        client_ip: req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default(),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned(),
-    };
-    REQUEST.scope(attributes, next.run(req)).await
 }
