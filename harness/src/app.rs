@@ -122,6 +122,27 @@ pub fn ensure_npm_ci(dir: &Path) -> Result<(), AppError> {
     run_setup("npm ci", dir, Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]))
 }
 
+/// The environment of an app without Clerk's client layer, from the stack's (named as `mock-clerk env` prints them,
+/// a Next.js app's, plus `NEXT_PUBLIC_API_URL`): the settings `renames` names get the app's names; the other
+/// `NEXT_PUBLIC_*` ones (the browser's: clerk-js bundle URLs) are left out; the rest (`CLERK_SECRET_KEY`,
+/// `CLERK_API_URL`, `APP_DEFECT`, …) is kept as it is.
+///
+/// ```
+/// let env = [("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "pk"), ("NEXT_PUBLIC_CLERK_JS_URL", "js"), ("CLERK_API_URL", "api")];
+/// let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+/// let mapped = harness::app::server_app_env(&env, &[("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "CLERK_PUBLISHABLE_KEY")]);
+/// assert_eq!(mapped, [("CLERK_PUBLISHABLE_KEY".to_string(), "pk".to_string()), ("CLERK_API_URL".into(), "api".into())]);
+/// ```
+pub fn server_app_env(env: &[(String, String)], renames: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.iter()
+        .filter_map(|(k, v)| match renames.iter().find(|(from, _)| from == k) {
+            Some((_, to)) => Some(((*to).to_owned(), v.clone())),
+            None if k.starts_with("NEXT_PUBLIC_") => None,
+            None => Some((k.clone(), v.clone())),
+        })
+        .collect()
+}
+
 /// A running app.
 #[derive(Debug)]
 pub struct RunningApp {

@@ -1,14 +1,14 @@
 //! The Express fixture app (`fixtures/express-app`: Express 5 + `@clerk/express`): installed with `npm ci`, no
 //! build step, started with `node src/server.js` on a free port.
 //!
-//! The stack's settings come in the names `mock-clerk env` prints (a Next.js app's); [`app_env`] renames them to
+//! The stack's settings come in the names `mock-clerk env` prints (a Next.js app's); [`RENAMES`] renames them to
 //! the ones `@clerk/express` reads (`loadApiEnv`/`loadClientEnv` in its `dist/utils-*.mjs`) and the app's own.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::app::{AppError, RunningApp, ensure_npm_ci, fixtures_dir};
+use crate::app::{AppError, RunningApp, ensure_npm_ci, fixtures_dir, server_app_env};
 use crate::process::FileLock;
 
 /// `fixtures/express-app` of this workspace.
@@ -18,7 +18,7 @@ pub fn app_dir() -> PathBuf {
 
 /// The stack's variable names and the Express app's: `@clerk/express` reads `CLERK_*` (no `NEXT_PUBLIC_`), the
 /// app reads `API_URL` for the downstream API.
-const RENAMES: [(&str, &str); 6] = [
+pub const RENAMES: [(&str, &str); 6] = [
     ("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "CLERK_PUBLISHABLE_KEY"),
     ("NEXT_PUBLIC_CLERK_PROXY_URL", "CLERK_PROXY_URL"),
     ("NEXT_PUBLIC_CLERK_SIGN_IN_URL", "CLERK_SIGN_IN_URL"),
@@ -27,26 +27,6 @@ const RENAMES: [(&str, &str); 6] = [
     ("NEXT_PUBLIC_API_URL", "API_URL"),
 ];
 
-/// The Express app's environment from the stack's: renamed as [`RENAMES`] says; other `NEXT_PUBLIC_*` settings
-/// (the clerk-js bundle URLs: this app has no client layer) dropped; the rest (`CLERK_SECRET_KEY`,
-/// `CLERK_API_URL`, `CLERK_WEBHOOK_SIGNING_SECRET`, `APP_DEFECT`, …) kept.
-///
-/// ```
-/// let env = [("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "pk"), ("NEXT_PUBLIC_CLERK_JS_URL", "js"), ("CLERK_API_URL", "api")];
-/// let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-/// let mapped = harness::express::app_env(&env);
-/// assert_eq!(mapped, [("CLERK_PUBLISHABLE_KEY".to_string(), "pk".to_string()), ("CLERK_API_URL".into(), "api".into())]);
-/// ```
-pub fn app_env(env: &[(String, String)]) -> Vec<(String, String)> {
-    env.iter()
-        .filter_map(|(k, v)| match RENAMES.iter().find(|(from, _)| from == k) {
-            Some((_, to)) => Some(((*to).to_owned(), v.clone())),
-            None if k.starts_with("NEXT_PUBLIC_") => None,
-            None => Some((k.clone(), v.clone())),
-        })
-        .collect()
-}
-
 /// Installs dependencies (`npm ci`) unless `node_modules` matches the lockfile; serialised across processes.
 pub fn ensure_installed() -> Result<(), AppError> {
     let dir = app_dir();
@@ -54,7 +34,7 @@ pub fn ensure_installed() -> Result<(), AppError> {
     ensure_npm_ci(&dir)
 }
 
-/// Installs the app if needed, then starts it on a free port with `env` (the stack's settings, see [`app_env`]),
+/// Installs the app if needed, then starts it on a free port with `env` (the stack's settings, renamed by [`RENAMES`]),
 /// and waits until it answers HTTP.
 pub async fn start(env: &[(String, String)]) -> Result<RunningApp, AppError> {
     tokio::task::block_in_place(ensure_installed)?;
@@ -68,6 +48,6 @@ pub async fn start(env: &[(String, String)]) -> Result<RunningApp, AppError> {
         .envs(std::env::vars().filter(|(k, _)| !k.starts_with("NEXT_PUBLIC_") && !k.starts_with("CLERK_") && k != "API_URL" && k != "APP_DEFECT"))
         .env("NODE_ENV", "production")
         .env("PORT", port.to_string())
-        .envs(app_env(env));
+        .envs(server_app_env(env, &RENAMES));
     RunningApp::spawn(command, "express-app", port, "/favicon.ico", Duration::from_secs(30)).await
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::app::{AppError, RunningApp, fixtures_dir, run_setup};
+use crate::app::{AppError, RunningApp, fixtures_dir, run_setup, server_app_env};
 use crate::process::FileLock;
 
 /// `fixtures/python-app` of this workspace.
@@ -31,19 +31,6 @@ const RENAMED: [(&str, &str); 4] = [
     ("NEXT_PUBLIC_API_URL", "API_URL"),
 ];
 
-/// The app's environment for the stack's `env`: the renamed settings, `CLERK_*` as they are, and the rest of the
-/// `NEXT_PUBLIC_*` (the browser's settings, which a server-rendered app without Clerk's components has no use for)
-/// left out.
-fn app_env(env: &[(String, String)]) -> Vec<(String, String)> {
-    env.iter()
-        .filter_map(|(k, v)| match RENAMED.iter().find(|(from, _)| from == k) {
-            Some((_, to)) => Some(((*to).to_owned(), v.clone())),
-            None if k.starts_with("NEXT_PUBLIC_") => None,
-            None => Some((k.clone(), v.clone())),
-        })
-        .collect()
-}
-
 /// Installs the app if needed, then starts it with `uvicorn` on a free port with `env` (the Clerk and API
 /// settings), and waits until it answers HTTP.
 pub async fn start(env: &[(String, String)]) -> Result<RunningApp, AppError> {
@@ -62,7 +49,7 @@ pub async fn start(env: &[(String, String)]) -> Result<RunningApp, AppError> {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1")
         .env("APP_ORIGIN", format!("http://127.0.0.1:{port}"))
-        .envs(app_env(env));
+        .envs(server_app_env(env, &RENAMED));
     RunningApp::spawn(command, "python-app", port, "/robots.txt", Duration::from_secs(60)).await
 }
 
@@ -80,7 +67,7 @@ mod tests {
             ("APP_DEFECT", "no-protect"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
-        let got = app_env(&given);
+        let got = server_app_env(&given, &RENAMED);
         let names: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["CLERK_PUBLISHABLE_KEY", "CLERK_SECRET_KEY", "API_URL", "APP_DEFECT"]);
     }
