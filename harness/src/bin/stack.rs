@@ -82,10 +82,18 @@ async fn run(args: Args) -> ExitCode {
     }
     if args.command.is_empty() {
         println!("press Ctrl-C to stop");
-        let _ = tokio::signal::ctrl_c().await;
+        stop_signal().await;
         return ExitCode::SUCCESS;
     }
-    let status = tokio::process::Command::new(&args.command[0]).args(&args.command[1..]).envs(stack.target_env()).status().await;
+    let mut command = tokio::process::Command::new(&args.command[0]);
+    command.args(&args.command[1..]).envs(stack.target_env()).kill_on_drop(true);
+    let status = tokio::select! {
+        status = command.status() => status,
+        () = stop_signal() => {
+            eprintln!("stack: stopped by a signal");
+            return ExitCode::FAILURE;
+        }
+    };
     drop(stack);
     match status {
         Ok(s) if s.success() => ExitCode::SUCCESS,
@@ -97,5 +105,14 @@ async fn run(args: Args) -> ExitCode {
             eprintln!("stack: cannot run {}: {e}", args.command[0]);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Ctrl-C or SIGTERM: either way the stack is dropped, so the app's process group and mock-clerk stop with it.
+async fn stop_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        Some(()) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
     }
 }
