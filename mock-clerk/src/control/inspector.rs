@@ -59,13 +59,7 @@ async fn page(State(state): State<AppState>) -> Response {
 /// Whether a request in token mode presents `token` the inspector's ways: the cookie it set, or (for the page
 /// itself) `?token=`.
 pub fn presents_token(req: &axum::extract::Request, token: &str) -> bool {
-    let cookie = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|pair| pair.trim().split_once('=').is_some_and(|(name, value)| name == COOKIE && value == token));
+    let cookie = crate::fapi::context::request_cookies(req.headers()).iter().any(|(name, value)| name == COOKIE && value == token);
     let in_query = req.uri().path() == "/__mock/ui"
         && req.uri().query().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "token" && v == token));
     cookie || in_query
