@@ -9,7 +9,7 @@ use clerk_conformance::targets::{reference_profile_path, start_reference};
 use harness::browser::Browser;
 use harness::profile::Profile;
 use harness::runner::{RunArgs, run};
-use mock_clerk::MockClerk;
+use mock_clerk::{MockClerk, SignInRequest};
 use reference_app::Defect;
 use serde_json::{Value, json};
 
@@ -104,16 +104,10 @@ async fn the_report_of_a_failing_run_reads_in_chromium() {
 async fn the_inspector_ends_a_session_with_one_click() {
     let mock = MockClerk::builder().start().await;
     let http = reqwest::Client::new();
-    let signed: Value = http
-        .post(format!("{}/__mock/sign-in", mock.url()))
-        .json(&json!({"email": "ada@example.com", "first_name": "Ada"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (user, session) = (signed["user_id"].as_str().unwrap().to_owned(), signed["session_id"].as_str().unwrap().to_owned());
+    let signed = mock
+        .sign_in_with(SignInRequest { email: Some("ada@example.com".into()), first_name: Some("Ada".into()), ..SignInRequest::default() })
+        .expect("signs in");
+    let (user, session) = (signed.user_id, signed.session_id);
 
     let browser = Browser::launch().await.expect("Chromium (apt-get install -y chromium, or CHROME=…)");
     browser.goto(&format!("{}/__mock/ui", mock.url())).await.unwrap();
