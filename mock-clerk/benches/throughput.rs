@@ -540,21 +540,35 @@ fn parse_head(head: &[u8]) -> Result<(u16, usize), String> {
 // 4. cold start
 
 /// Kills and reaps the child (by its PID, through `Child::kill`) when dropped, also while unwinding.
-struct ChildGuard(Option<Child>);
+struct ChildGuard {
+    child: Option<Child>,
+    /// The child leads its own process group (spawned with `process_group(0)`): the whole group is killed.
+    group: bool,
+}
 
 impl ChildGuard {
     fn new(child: Child) -> Self {
-        Self(Some(child))
+        Self { child: Some(child), group: false }
+    }
+    /// For a child spawned with `process_group(0)` whose own children must die with it (nginx's workers outlive a
+    /// killed master).
+    fn group(child: Child) -> Self {
+        Self { child: Some(child), group: true }
     }
     fn child(&mut self) -> &mut Child {
-        self.0.as_mut().expect("child present until drop")
+        self.child.as_mut().expect("child present until drop")
     }
 }
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            if matches!(child.try_wait(), Ok(None)) {
+        if let Some(mut child) = self.child.take() {
+            if self.group
+                && let Ok(pgid) = i32::try_from(child.id())
+            {
+                // SAFETY: killpg only sends a signal; the group is the one this child leads.
+                unsafe { libc::killpg(pgid, libc::SIGKILL) };
+            } else if matches!(child.try_wait(), Ok(None)) {
                 let _ = child.kill();
             }
             let _ = child.wait();

@@ -262,14 +262,10 @@ impl MockClerkBuilder {
         } else {
             None
         };
-        match tls.clone() {
-            Some(identity) => tokio::spawn(async move {
-                let _ = crate::tls::serve_dual(listener, serving, identity, stopped).await;
-            }),
-            None => tokio::spawn(async move {
-                let _ = crate::server::serve(listener, serving, stopped).await;
-            }),
-        };
+        let identity = tls.clone();
+        tokio::spawn(async move {
+            let _ = crate::serving::serve(listener, serving, identity.as_ref(), stopped).await;
+        });
         Ok(MockClerk { state, addr, stop: Some(stop), tls })
     }
 

@@ -210,7 +210,7 @@ fn main() -> ExitCode {
     let (log_writer, flush_log) = mock_clerk::logwriter::batched_stderr();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MOCK_CLERK_LOG").unwrap_or_else(|_| "mock_clerk=info".into()))
-        .with_ansi(std::io::stderr().is_terminal())
+        .event_format(mock_clerk::logformat::LineFormat::new(std::io::stderr().is_terminal()))
         .with_writer(log_writer)
         .init();
     let result = run(cli.command);
@@ -358,10 +358,9 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match tls {
-            Some(identity) => mock_clerk::tls::serve_dual(listener, state, identity, shutdown).await?,
-            None => mock_clerk::server::serve(listener, state, shutdown).await?,
-        }
+        // A thread per core, as nginx: see `mock_clerk::serving`.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        mock_clerk::serving::serve_on_threads(listener, state, tls.as_ref(), threads, shutdown).await?;
         Ok(())
     })
 }

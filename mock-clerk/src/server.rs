@@ -1,19 +1,21 @@
 //! `app(state) -> Router`, what every request passes on its way to a route — request log (outermost, so a refused
 //! body is logged too), body limit, fault injection, the request's origin for webhook events — and serving.
 
-use std::net::SocketAddr;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::body::HttpBody as _;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tokio::net::TcpListener;
+use tower::{Service, ServiceExt};
 
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
 use crate::faults::Fault;
-use crate::reqlog::{LoggedRequest, redact_credential, redact_passwords};
+use crate::reqlog::{Received, redact_passwords};
 use crate::state::AppState;
 use crate::webhooks::RequestOrigin;
 use crate::{bapi, control, fapi};
@@ -33,15 +35,63 @@ pub const BODY_LIMIT_BYTES: usize = 1 << 20;
 /// # let _ = router;
 /// ```
 pub fn app(state: AppState) -> Router {
-    let inner = Router::new()
+    let routes = Router::new()
         .merge(bapi::routes(state.clone()))
         .merge(fapi::routes())
         .merge(control::routes(state.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), around))
-        .with_state(state);
-    fapi::wrap(inner)
+        .with_state(state.clone());
+    Router::new().fallback_service(Front { routes, state })
+}
+
+/// What every request passes before its route, as one service: one boxed future per request, where a layer each
+/// (`from_fn`) would clone and box a service and a future per request, per layer.
+#[derive(Clone)]
+struct Front {
+    routes: Router,
+    state: AppState,
+}
+
+impl Service<Request> for Front {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let (routes, state) = (self.routes.clone(), self.state.clone());
+        Box::pin(async move { Ok(front(state, routes, req).await) })
+    }
+}
+
+/// CORS (a preflight is answered here, neither logged nor faulted), clerk-js's method override, then
+/// [`around`] the route.
+async fn front(state: AppState, routes: Router, mut req: Request) -> Response {
+    let origin = fapi::cors_origin(&req);
+    if let Some(origin) = &origin
+        && req.method() == Method::OPTIONS
+    {
+        return fapi::preflight(&req, origin);
+    }
+    fapi::override_method(&mut req);
+    let head = req.method() == Method::HEAD;
+    let mut response = around(&state, routes, req).await;
+    if let Some(origin) = &origin {
+        fapi::cors_headers(response.headers_mut(), origin);
+    }
+    if head {
+        // What a route answers is stripped by the router; what is answered here (a 413) is stripped here, its
+        // length kept, as the router does.
+        if let Some(length) = response.body().size_hint().exact().filter(|_| !response.headers().contains_key(header::CONTENT_LENGTH)) {
+            response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        *response.body_mut() = Body::empty();
+    }
+    response
 }
 
 /// No route: a 404 envelope. A call from a browser (it carries `Origin`, which the Node SDKs never send) or to
@@ -70,89 +120,72 @@ fn is_control(path: &str) -> bool {
     path == control::PREFIX || path.strip_prefix(control::PREFIX).is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// One layer for the four jobs done around every route (one boxed service and future per request, not four):
-/// the request log, the body limit, fault injection, and the request's origin for the webhook events it causes.
-/// Control API calls are neither logged nor subject to faults.
-async fn around(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The four jobs done around every route: the request log, the body limit, fault injection, and the request's
+/// origin for the webhook events it causes. Control API calls are neither logged nor subject to faults.
+async fn around(state: &AppState, routes: Router, req: Request) -> Response {
     let control = is_control(req.uri().path());
-    let entry = (!control).then(|| LogEntry::of(&state, &req));
+    let at_ms = state.clock().wall_ms();
     let (parts, body) = req.into_parts();
-    let (status, body, delayed_ms, response) = match read_body(&parts, body).await {
-        Err(too_large) => (too_large.status(), None, 0, too_large.into_response()),
-        Ok(bytes) => {
-            let req = Request::from_parts(parts, Body::from(bytes.clone()));
+    let read = read_body(&parts, body).await;
+    let received = (!control).then(|| received(state, at_ms, &parts, read.as_ref().ok().map(|(bytes, _)| bytes)));
+    let (delayed_ms, response) = match read {
+        Err(too_large) => (0, too_large.into_response()),
+        Ok((_, body)) => {
+            let req = Request::from_parts(parts, body);
             let fault = if control { None } else { state.faults().take(req.method().as_str(), req.uri().path(), session_in_path(req.uri().path())) };
-            let (response, delayed_ms) = match fault {
-                Some(fault) => (faulted(&fault, req, next).await, fault.latency_ms.unwrap_or(0)),
-                None => (RequestOrigin::of(&req).scope(next.run(req)).await, 0),
-            };
-            (response.status(), Some(bytes), delayed_ms, response)
+            match fault {
+                Some(fault) => (fault.latency_ms.unwrap_or(0), faulted(&fault, req, routes).await),
+                None => (0, route(routes, req).await),
+            }
         }
     };
-    if let Some(entry) = entry {
-        entry.push(&state, status.as_u16(), body.as_ref(), delayed_ms);
+    if let Some(received) = received {
+        let status = response.status().as_u16();
+        tracing::info!(method = received.method(), path = received.path(), status, "request");
+        state.log().push_received(received, status, delayed_ms);
     }
     response
 }
 
-/// The body, buffered; a 413 over [`BODY_LIMIT_BYTES`] (declared or actual).
-async fn read_body(parts: &axum::http::request::Parts, body: Body) -> Result<Bytes, ApiError> {
+/// A request as the log keeps it, credentials, passwords and tokens redacted.
+fn received(state: &AppState, at_ms: i64, parts: &axum::http::request::Parts, body: Option<&Bytes>) -> Received {
+    let body = body.filter(|b| !b.is_empty()).map(|b| fapi::form::redact_form_passwords(&redact_passwords(&String::from_utf8_lossy(b))));
+    let query = parts.uri.query().map(fapi::form::redact_form_passwords);
+    let secret_key = state.instance().secret_key();
+    Received::new(at_ms, &parts.method, parts.uri.path(), query.as_deref(), &parts.headers, body.as_deref().unwrap_or_default(), secret_key)
+}
+
+/// The request's route, with its origin in scope for the webhook events it causes.
+async fn route(routes: Router, req: Request) -> Response {
+    let origin = RequestOrigin::of(&req);
+    match origin.scope(routes.oneshot(req)).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// The body, buffered, and a body with the same bytes for the route; a 413 over [`BODY_LIMIT_BYTES`] (declared
+/// or actual). A request without a body keeps its own.
+async fn read_body(parts: &axum::http::request::Parts, body: Body) -> Result<(Bytes, Body), ApiError> {
+    if body.is_end_stream() {
+        return Ok((Bytes::new(), body));
+    }
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT_BYTES) {
         return Err(ApiError::PayloadTooLarge(BODY_LIMIT_BYTES));
     }
-    axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.map_err(|_| ApiError::PayloadTooLarge(BODY_LIMIT_BYTES))
-}
-
-/// What the request log keeps of a request before it is answered, credentials redacted.
-struct LogEntry {
-    at_ms: i64,
-    method: String,
-    path: String,
-    query: Option<String>,
-    headers: Vec<(String, String)>,
-}
-
-impl LogEntry {
-    fn of(state: &AppState, req: &Request) -> Self {
-        let headers = req
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                let shown = if name == header::AUTHORIZATION { redact_credential(&text, state.instance().secret_key()) } else { text };
-                (name.as_str().to_owned(), shown)
-            })
-            .collect();
-        Self {
-            at_ms: state.clock().wall_ms(),
-            method: req.method().to_string(),
-            path: req.uri().path().to_owned(),
-            query: req.uri().query().map(fapi::form::redact_form_passwords),
-            headers,
-        }
-    }
-
-    /// Logs the request with its answer; the body with passwords redacted.
-    fn push(self, state: &AppState, status: u16, body: Option<&Bytes>, delayed_ms: u64) {
-        let body = body
-            .filter(|b| !b.is_empty())
-            .map(|b| fapi::form::redact_form_passwords(&redact_passwords(&String::from_utf8_lossy(b))))
-            .unwrap_or_default();
-        let Self { at_ms, method, path, query, headers } = self;
-        tracing::info!(%method, %path, status, "request");
-        state.log().push(LoggedRequest { seq: 0, at_ms, method, path, query, headers, body, status, delayed_ms });
-    }
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT_BYTES).await.map_err(|_| ApiError::PayloadTooLarge(BODY_LIMIT_BYTES))?;
+    Ok((bytes.clone(), Body::from(bytes)))
 }
 
 /// A request with a fault pending: delayed, then answered with the fault's status, or by its route.
-async fn faulted(fault: &Fault, req: Request, next: Next) -> Response {
+async fn faulted(fault: &Fault, req: Request, routes: Router) -> Response {
     if let Some(latency) = fault.latency() {
         tokio::time::sleep(latency).await;
     }
     match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
         Some(status) => injected(status, fault),
-        None => RequestOrigin::of(&req).scope(next.run(req)).await,
+        None => route(routes, req).await,
     }
 }
 
@@ -171,10 +204,4 @@ fn injected(status: StatusCode, fault: &Fault) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
-}
-
-/// Serves `app(state)` on `listener` until `shutdown` resolves, with peer addresses available to the
-/// control API's loopback check.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

@@ -1,26 +1,14 @@
 //! The Frontend API over TLS, for apps that keep a plain publishable key: the SDK then sends browsers to
 //! `https://<frontend host>/v1/client/handshake` (`packages/backend/src/tokens/handshake.ts`: https is added
 //! when the Frontend API value has no scheme). mock-clerk answers TLS and plain HTTP on the same port — the
-//! first byte of a connection tells which (0x16 starts a TLS handshake) — so the Backend API stays on
-//! `http://` at the same address. The certificate is self-signed and generated at start.
+//! first byte of a connection tells which ([`crate::serving`]) — so the Backend API stays on `http://` at the
+//! same address. The certificate is self-signed and generated at start.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::connect_info::MockConnectInfo;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-use crate::server::app;
-use crate::state::AppState;
-
-/// The first byte of a TLS ClientHello record.
-const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -68,57 +56,13 @@ impl TlsIdentity {
         Ok(Self { cert_pem, acceptor: TlsAcceptor::from(Arc::new(config)) })
     }
 
+    /// The acceptor presenting the certificate (`serving` uses it for connections that start a TLS handshake).
+    pub(crate) fn acceptor(&self) -> &TlsAcceptor {
+        &self.acceptor
+    }
+
     /// The certificate, PEM: trust it in a browser, or give it to Node with `NODE_EXTRA_CA_CERTS`.
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem
-    }
-}
-
-/// Serves `app(state)` on `listener`, speaking TLS to clients that start with a TLS handshake and plain HTTP
-/// to the others, until `shutdown` resolves.
-pub async fn serve_dual(
-    listener: TcpListener,
-    state: AppState,
-    identity: TlsIdentity,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let router = app(state);
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-            () = &mut shutdown => return Ok(()),
-        };
-        let router = router.clone();
-        let acceptor = identity.acceptor.clone();
-        tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, peer, router, acceptor).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
-    }
-}
-
-async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    router: Router,
-    acceptor: TlsAcceptor,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let service = TowerToHyperService::new(router.layer(MockConnectInfo(peer)));
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let mut first = [0u8; 1];
-    let n = stream.peek(&mut first).await?;
-    if n == 1 && first[0] == TLS_HANDSHAKE_RECORD {
-        let tls = acceptor.accept(stream).await?;
-        builder.serve_connection(TokioIo::new(tls), service).await
-    } else {
-        builder.serve_connection(TokioIo::new(stream), service).await
     }
 }

@@ -24,7 +24,6 @@ pub mod views;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -95,18 +94,13 @@ async fn jwks(State(state): State<AppState>) -> Response {
     crate::bapi::jwks_response(&state)
 }
 
-/// Wraps the whole application (before routing): clerk-js's method override and CORS.
-///
-/// clerk-js sends every method but GET and POST as a POST with `?_method=PUT|PATCH|DELETE` (`fapiClient.ts`);
-/// the request is routed as that method. It calls the Frontend API cross-origin with
-/// `credentials: "include"`, so Frontend API answers name the caller's origin (`Access-Control-Allow-Origin:
-/// <Origin>`, never `*`) and allow credentials; preflights are answered here.
-pub fn wrap(inner: Router) -> Router {
-    let service = tower::ServiceBuilder::new().layer(axum::middleware::from_fn(cors)).map_request(override_method).service(inner);
-    Router::new().fallback_service(service)
-}
+// clerk-js sends every method but GET and POST as a POST with `?_method=PUT|PATCH|DELETE` (`fapiClient.ts`);
+// the request is routed as that method. It calls the Frontend API cross-origin with `credentials: "include"`, so
+// Frontend API answers name the caller's origin (`Access-Control-Allow-Origin: <Origin>`, never `*`) and allow
+// credentials; preflights are answered before routing. `server::app` applies both to every request.
 
-fn override_method(mut req: Request) -> Request {
+/// Routes a clerk-js `POST …?_method=PUT|PATCH|DELETE` on a Frontend API path as that method.
+pub(crate) fn override_method(req: &mut Request) {
     if req.method() == Method::POST
         && let Some(method) = query_one(&query_pairs(req.uri().query()), "_method")
         && let Ok(m) = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
@@ -115,36 +109,30 @@ fn override_method(mut req: Request) -> Request {
     {
         *req.method_mut() = m;
     }
-    req
 }
 
-fn cors_headers(headers: &mut HeaderMap, origin: &HeaderValue) {
+/// The browser origin CORS answers to: the request's `Origin` (browsers send it on every cross-origin call; the
+/// Node SDKs never do), unless the call is the control API's, which stays closed.
+pub(crate) fn cors_origin(req: &Request) -> Option<HeaderValue> {
+    let origin = req.headers().get(header::ORIGIN)?;
+    (!req.uri().path().starts_with(crate::control::PREFIX)).then(|| origin.clone())
+}
+
+/// The answer to a preflight (`OPTIONS` with an `Origin`).
+pub(crate) fn preflight(req: &Request, origin: &HeaderValue) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    cors_headers(h, origin);
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+    let asked = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("content-type")));
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    r
+}
+
+/// The CORS headers of an answer to `origin`.
+pub(crate) fn cors_headers(headers: &mut HeaderMap, origin: &HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
     headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
-}
-
-async fn cors(req: Request, next: Next) -> Response {
-    // Browsers send `Origin` on every cross-origin call; the Node SDKs never do. The control API stays closed.
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    if origin.is_none() || req.uri().path().starts_with(crate::control::PREFIX) {
-        return next.run(req).await;
-    }
-    if req.method() == Method::OPTIONS
-        && let Some(origin) = &origin
-    {
-        let mut r = StatusCode::NO_CONTENT.into_response();
-        let h = r.headers_mut();
-        cors_headers(h, origin);
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
-        let asked = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("content-type")));
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-        return r;
-    }
-    let mut response = next.run(req).await;
-    if let Some(origin) = &origin {
-        cors_headers(response.headers_mut(), origin);
-    }
-    response
 }

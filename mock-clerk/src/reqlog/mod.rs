@@ -3,8 +3,7 @@
 //! JSON body fields named `password`. [`LoggedRequest`] is also the record the harness's downstream API double
 //! keeps (`harness::downstream::RecordedRequest`).
 
-use std::sync::Mutex;
-
+use axum::http::HeaderValue;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +105,9 @@ pub fn gaps_ms<'a>(requests: impl IntoIterator<Item = &'a LoggedRequest>) -> Vec
     times.windows(2).map(|w| u64::try_from(w[1].saturating_sub(w[0])).unwrap_or(0)).collect()
 }
 
+mod store;
+pub use store::{LOG_CAPACITY, Received, RequestLog};
+
 /// Authorization schemes whose name is kept in the log (compared case-insensitively).
 const KNOWN_SCHEMES: &[&str] = &["Bearer", "Basic", "Token", "Digest", "Negotiate", "ApiKey"];
 
@@ -120,6 +122,18 @@ pub fn redact_credential(value: &str, secret_key: &str) -> String {
     let what = if token.trim() == secret_key { "[redacted secret key]" } else { "[redacted]" };
     if scheme.is_empty() { what.to_owned() } else { format!("{scheme} {what}") }
 }
+
+/// [`redact_credential`] for a header value: `Bearer <secret key>` (every Backend API call) without an allocation.
+pub fn redact_credential_value(value: &HeaderValue, secret_key: &str) -> HeaderValue {
+    if value.as_bytes().strip_prefix(b"Bearer ") == Some(secret_key.as_bytes()) {
+        return HeaderValue::from_static(BEARER_SECRET_KEY_REDACTED);
+    }
+    let shown = redact_credential(&String::from_utf8_lossy(value.as_bytes()), secret_key);
+    HeaderValue::try_from(shown).unwrap_or(HeaderValue::from_static(REDACTED))
+}
+
+/// `Bearer <secret key>`, redacted.
+const BEARER_SECRET_KEY_REDACTED: &str = "Bearer [redacted secret key]";
 
 /// What a redacted body field reads as.
 pub const REDACTED: &str = "[redacted]";
@@ -227,71 +241,9 @@ fn is_password_key(raw: &str) -> bool {
         || (raw.contains('\\') && serde_json::from_str::<String>(raw).is_ok_and(|k| SECRET_KEYS.contains(&k.as_str())))
 }
 
-/// How many entries the log keeps; older ones are dropped (a long-running or loaded mock-clerk must not grow
-/// without bound). Sequence numbers keep counting, so a gap shows that entries were dropped.
-pub const LOG_CAPACITY: usize = 100_000;
-
-/// Append-only (up to [`LOG_CAPACITY`] entries), cleared by reset.
-#[derive(Debug, Default)]
-pub struct RequestLog {
-    entries: Mutex<Log>,
-}
-
-#[derive(Debug, Default)]
-struct Log {
-    entries: std::collections::VecDeque<LoggedRequest>,
-    next_seq: u64,
-}
-
-impl RequestLog {
-    /// Appends an entry, assigning (and returning) its sequence number; drops the oldest beyond the capacity.
-    pub fn push(&self, mut entry: LoggedRequest) -> u64 {
-        let mut log = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        log.next_seq += 1;
-        entry.seq = log.next_seq;
-        if log.entries.len() == LOG_CAPACITY {
-            log.entries.pop_front();
-        }
-        log.entries.push_back(entry);
-        log.next_seq
-    }
-    /// Records the answer of an entry logged before it was answered. A clear in between may have removed the
-    /// entry: then there is nothing to update.
-    pub fn answered(&self, seq: u64, status: u16, delayed_ms: u64) {
-        let mut log = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(entry) = log.entries.iter_mut().rev().find(|e| e.seq == seq) {
-            entry.status = status;
-            entry.delayed_ms = delayed_ms;
-        }
-    }
-    /// A copy of every entry kept.
-    pub fn entries(&self) -> Vec<LoggedRequest> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).entries.iter().cloned().collect()
-    }
-    /// Forgets everything.
-    pub fn clear(&self) {
-        *self.entries.lock().unwrap_or_else(|p| p.into_inner()) = Log::default();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_log_keeps_the_newest_entries_up_to_its_capacity() {
-        let log = RequestLog::default();
-        let entry = LoggedRequest { method: "GET".into(), path: "/v1/jwks".into(), status: 200, ..LoggedRequest::default() };
-        for _ in 0..LOG_CAPACITY + 5 {
-            log.push(entry.clone());
-        }
-        let kept = log.entries();
-        assert_eq!(kept.len(), LOG_CAPACITY);
-        assert_eq!((kept[0].seq, kept.last().unwrap().seq), (6, LOG_CAPACITY as u64 + 5));
-        log.clear();
-        log.push(entry);
-        assert_eq!(log.entries()[0].seq, 1);
-    }
 
     #[test]
     fn bearer_needs_the_bearer_scheme_and_a_token() {
@@ -310,17 +262,12 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_is_recorded_on_its_entry() {
-        let log = RequestLog::default();
-        let seq = log.push(LoggedRequest::default());
-        log.answered(seq, 503, 20);
-        log.answered(seq + 1, 200, 0);
-        assert_eq!((log.entries()[0].status, log.entries()[0].delayed_ms), (503, 20));
-    }
-
-    #[test]
     fn secret_key_is_named_but_not_shown() {
-        assert_eq!(redact_credential("Bearer sk_1", "sk_1"), "Bearer [redacted secret key]");
+        assert_eq!(redact_credential("Bearer sk_1", "sk_1"), BEARER_SECRET_KEY_REDACTED);
+        for value in ["Bearer sk_1", "Bearer  sk_1", "bearer sk_1", "Bearer sk_12", "sk_1", "Basic c2s6", "Bearer \u{e9}sk_1"] {
+            let shown = redact_credential_value(&HeaderValue::from_str(value).unwrap(), "sk_1");
+            assert_eq!(shown.to_str().unwrap(), redact_credential(value, "sk_1"), "{value}");
+        }
         assert_eq!(redact_credential("Bearer other", "sk_1"), "Bearer [redacted]");
         assert_eq!(redact_credential("sk_1", "sk_1"), "[redacted secret key]");
         assert_eq!(redact_credential("sk_1 x", "sk_1"), "[redacted]", "the key in the scheme's place");
