@@ -18,6 +18,12 @@ use super::{MAX_IN_FLIGHT, Shared, Webhooks, delivery};
 /// Runs until the webhooks are dropped: it holds them only through attempts under way.
 pub(super) async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
     let mut in_flight = FuturesUnordered::new();
+    // One timer for the whole loop, moved only when the next due time changes (a new `sleep` per turn would add
+    // and remove a timer entry per delivery).
+    let far = || tokio::time::Instant::now() + Duration::from_secs(3600);
+    let timer = tokio::time::sleep_until(far());
+    tokio::pin!(timer);
+    let mut timer_due: Option<i64> = None;
     // Attempts finished since the outbox was last locked: recorded under the same lock that takes the next jobs.
     let mut finished: Vec<(Job, Attempt)> = Vec::new();
     loop {
@@ -50,7 +56,12 @@ pub(super) async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
         }
         drop(webhooks);
         let room = in_flight.len() < MAX_IN_FLIGHT;
-        let wait = next_due.map_or(Duration::from_secs(3600), |due| Duration::from_millis(due.saturating_sub(now).max(0) as u64));
+        if next_due != timer_due {
+            let deadline =
+                next_due.map_or_else(far, |due| tokio::time::Instant::now() + Duration::from_millis(due.saturating_sub(now).max(0) as u64));
+            timer.as_mut().reset(deadline);
+            timer_due = next_due;
+        }
         tokio::select! {
             Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                 finished.push(done);
@@ -60,7 +71,11 @@ pub(super) async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
                 }
             }
             () = wake.notified(), if room => {}
-            () = tokio::time::sleep(wait), if room => {}
+            () = &mut timer, if room => {
+                // Due now: the next turn takes it (and sets the timer again).
+                timer_due = None;
+                timer.as_mut().reset(far());
+            }
         }
     }
 }
