@@ -1,5 +1,6 @@
-//! `app(state) -> Router`, what every request passes on its way to a route — request log (outermost, so a refused
-//! body is logged too), body limit, fault injection, the request's origin for webhook events — and serving.
+//! `app(state) -> Router`, and what every request passes on its way to a route: CORS and clerk-js's method
+//! override, the request log (outermost, so a refused body is logged too), the body limit, fault injection, the
+//! request's origin for webhook events. Connections are served by [`crate::serving`].
 
 use std::convert::Infallible;
 use std::pin::Pin;
