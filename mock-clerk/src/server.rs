@@ -36,22 +36,29 @@ pub const BODY_LIMIT_BYTES: usize = 1 << 20;
 /// # let _ = router;
 /// ```
 pub fn app(state: AppState) -> Router {
-    let routes = Router::new()
-        .merge(bapi::routes(state.clone()))
-        .merge(fapi::routes())
-        .merge(control::routes(state.clone()))
-        .fallback(route_not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state.clone());
-    Router::new().fallback_service(Front { routes, state })
+    Router::new().fallback_service(Front::new(state))
 }
 
 /// What every request passes before its route, as one service: one boxed future per request, where a layer each
-/// (`from_fn`) would clone and box a service and a future per request, per layer.
+/// (`from_fn`) would clone and box a service and a future per request, per layer. [`app`] is this service as a
+/// router; `serving` runs it as it is (a router around it would only hand every request on).
 #[derive(Clone)]
-struct Front {
+pub(crate) struct Front {
     routes: Router,
     state: AppState,
+}
+
+impl Front {
+    pub(crate) fn new(state: AppState) -> Self {
+        let routes = Router::new()
+            .merge(bapi::routes(state.clone()))
+            .merge(fapi::routes())
+            .merge(control::routes(state.clone()))
+            .fallback(route_not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(state.clone());
+        Self { routes, state }
+    }
 }
 
 impl Service<Request> for Front {
@@ -65,13 +72,13 @@ impl Service<Request> for Front {
 
     fn call(&mut self, req: Request) -> Self::Future {
         let (routes, state) = (self.routes.clone(), self.state.clone());
-        Box::pin(async move { Ok(front(state, routes, req).await) })
+        Box::pin(async move { Ok(answer(state, routes, req).await) })
     }
 }
 
 /// CORS (a preflight is answered here, neither logged nor faulted), clerk-js's method override, then
 /// [`around`] the route.
-async fn front(state: AppState, routes: Router, mut req: Request) -> Response {
+async fn answer(state: AppState, routes: Router, mut req: Request) -> Response {
     let origin = fapi::cors_origin(&req);
     if let Some(origin) = &origin
         && req.method() == Method::OPTIONS

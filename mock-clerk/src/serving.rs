@@ -1,6 +1,6 @@
 //! Connections: accepted, told TLS from plain HTTP by their first byte (with `--tls`), served over HTTP/1.1 by
-//! hyper with [`server::app`](crate::server::app), and shut down gracefully (a request under way is answered, idle
-//! keep-alive connections are closed).
+//! hyper with the application (`server::app`'s service, without the router around it), and shut down gracefully
+//! (a request under way is answered, idle keep-alive connections are closed).
 //!
 //! Two ways to run it: [`serve`] on the caller's runtime (the library's `MockClerk`, inside a test's runtime), and
 //! [`serve_on_threads`], as nginx serves: one thread per core, each with its own single-threaded runtime, so that a
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::Router;
+use axum::body::Body;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
-use crate::server::app;
+use crate::server::Front;
 use crate::state::AppState;
 use crate::tls::TlsIdentity;
 
@@ -39,26 +39,26 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// What serves a connection: the application and, with `--tls`, the TLS acceptor.
 #[derive(Clone)]
 struct Connections {
-    router: Router,
+    app: Front,
     tls: Option<TlsAcceptor>,
 }
 
 impl Connections {
     fn new(state: AppState, tls: Option<&TlsIdentity>) -> Self {
-        Self { router: app(state), tls: tls.map(|identity| identity.acceptor().clone()) }
+        Self { app: Front::new(state), tls: tls.map(|identity| identity.acceptor().clone()) }
     }
 
     /// Serves one connection until it closes, or until shutdown once its request under way is answered.
     async fn serve(self, stream: TcpStream, peer: SocketAddr, watcher: Watcher) {
         // One write per answer already (head and body together): nothing to gain from Nagle's delay.
         let _ = stream.set_nodelay(true);
-        let Self { router, tls } = self;
+        let Self { app, tls } = self;
         let Some(acceptor) = tls else {
-            return serve_io(stream, peer, router, watcher).await;
+            return serve_io(stream, peer, app, watcher).await;
         };
         match sniff(stream, acceptor).await {
-            Ok(Sniffed::Tls(tls)) => serve_io(tls, peer, router, watcher).await,
-            Ok(Sniffed::Plain(plain)) => serve_io(plain, peer, router, watcher).await,
+            Ok(Sniffed::Tls(tls)) => serve_io(tls, peer, app, watcher).await,
+            Ok(Sniffed::Plain(plain)) => serve_io(plain, peer, app, watcher).await,
             Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
         }
     }
@@ -85,10 +85,10 @@ async fn sniff(stream: TcpStream, acceptor: TlsAcceptor) -> std::io::Result<Snif
 }
 
 /// HTTP/1.1 on `io`, each request with the peer's address (`ConnectInfo`, for the control API's loopback check).
-async fn serve_io<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, peer: SocketAddr, router: Router, watcher: Watcher) {
+async fn serve_io<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, peer: SocketAddr, app: Front, watcher: Watcher) {
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
-        router.clone().call(req)
+        app.clone().call(req.map(Body::new))
     });
     let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
     if let Err(e) = watcher.watch(connection).await {
