@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use axum::http::{HeaderMap, Method, header};
 
-use super::{LoggedRequest, REDACTED, redact_credential_value};
+use super::{LoggedRequest, redact_credential_bytes};
 
 /// How many entries the log keeps; older ones are dropped (a long-running or loaded mock-clerk must not grow
 /// without bound). Sequence numbers keep counting, so a gap shows that entries were dropped.
@@ -73,7 +73,7 @@ impl Received {
             text.push_str(name.as_str());
             text.push_str(": ");
             if name == header::AUTHORIZATION {
-                text.push_str(redact_credential_value(value, secret_key).to_str().unwrap_or(REDACTED));
+                text.push_str(&redact_credential_bytes(value.as_bytes(), secret_key));
             } else {
                 // HTTP header values hold no line breaks: a line per header.
                 text.push_str(&String::from_utf8_lossy(value.as_bytes()));
