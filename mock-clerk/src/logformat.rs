@@ -166,7 +166,7 @@ impl<W: fmt::Write> fmt::Write for Escaping<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
+    use crate::logwriter::Captured;
     use std::time::Duration;
 
     #[test]
@@ -183,26 +183,12 @@ mod tests {
 
     /// Lines as a subscriber with this format writes them.
     fn logged(ansi: bool, log: impl FnOnce()) -> String {
-        let lines = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let lines = Captured::default();
         let sink = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(Level::DEBUG)
-            .event_format(LineFormat::new(ansi))
-            .with_writer(move || Sink(sink.clone()))
-            .finish();
+        let subscriber =
+            tracing_subscriber::fmt().with_max_level(Level::DEBUG).event_format(LineFormat::new(ansi)).with_writer(move || sink.clone()).finish();
         tracing::subscriber::with_default(subscriber, log);
-        String::from_utf8(lines.lock().unwrap().clone()).unwrap()
-    }
-
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+        String::from_utf8(lines.0.lock().unwrap().clone()).unwrap()
     }
 
     #[test]
