@@ -14,7 +14,8 @@
 //! 2. `cold`: cold start of the release binary with an existing key file: spawn → first `200` from
 //!    `/.well-known/jwks.json`, 10 runs, median and max.
 //! 3. `jwks`: `GET /v1/jwks` from `mock-clerk serve` against nginx serving the same bytes (see `servers`).
-//! 4. `http-mints`: `POST /v1/sessions/{id}/tokens` on `mock-clerk serve` against `openssl speed -multi <cores>`.
+//! 4. `http-mints`: `POST /v1/sessions/{id}/tokens` on `mock-clerk serve` against `openssl speed -multi <cores>`,
+//!    with mock-clerk's signer alone on as many threads (no HTTP) beside them.
 //!
 //! Reference and subject alternate round after round, so that a burst of other work on the machine hits both;
 //! the best round of each is compared. Benchmarks report; they never assert on timings. A missed target is

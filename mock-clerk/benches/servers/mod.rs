@@ -4,7 +4,9 @@
 //!   static file (its own config, prefix and free port on 127.0.0.1, run as the current user; skipped with a note
 //!   when nginx is missing). Load from `wrk` when installed, else from the in-process load generator.
 //! - `http-mints`: `POST /v1/sessions/{id}/tokens` on `mock-clerk serve` against `openssl speed -multi <cores>
-//!   rsa2048` (RSA-2048 signatures per second on every core).
+//!   rsa2048` (RSA-2048 signatures per second on every core). Beside them, the same signer mock-clerk mints with
+//!   (`SigningKey::sign_rs256`, one key shared by one thread per core, as `mock-clerk serve`'s workers share it),
+//!   without HTTP: how much of the gap to openssl is the signer and how much is HTTP and the load generator.
 //!
 //! Each server runs as a child process, stopped by its PID (`ChildGuard`) whatever happens. Reference and subject
 //! alternate round after round; the best round of each is compared.
@@ -15,6 +17,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use mock_clerk::keys::{SigningKey, TEST_KEY_PEM};
 
 use super::{BINARY, ChildGuard, Plan, cores, drain, openssl_reference, verdict};
 
@@ -319,6 +323,8 @@ pub struct Versus {
     pub subject_name: String,
     pub reference: Vec<Result<f64, String>>,
     pub subject: Vec<Result<f64, String>>,
+    /// The subject's core work without HTTP, per round (empty when the phase has none): named, informational.
+    pub without_http: Option<(String, Vec<f64>)>,
     pub note: Option<String>,
 }
 
@@ -331,6 +337,7 @@ pub fn bench_jwks(plan: &Plan) -> Versus {
         subject_name: "mock-clerk serve GET /v1/jwks".into(),
         reference: Vec::new(),
         subject: Vec::new(),
+        without_http: None,
         note: None,
     };
     let dir = Scratch::new("jwks");
@@ -383,6 +390,7 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
         subject_name: "mock-clerk serve POST /v1/sessions/{id}/tokens".into(),
         reference: Vec::new(),
         subject: Vec::new(),
+        without_http: None,
         note: None,
     };
     let dir = Scratch::new("mints");
@@ -412,15 +420,49 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
         }
     }
     let mint = Req { method: "POST", path: &path, headers: &headers, body: "{}" };
+    let signer = format!("SigningKey::sign_rs256 on {multi} threads, no HTTP");
+    let mut alone = Vec::with_capacity(plan.rounds);
     println!("http-mints: {} rounds, openssl -multi {multi} then mock-clerk ({} s), load: {}", plan.rounds, plan.http_secs, versus.generator);
     for round in 1..=plan.rounds {
         let openssl =
             if plan.full { openssl_reference(plan.openssl_secs, round == 1, Some(multi)) } else { Err("skipped in smoke-test mode".into()) };
         versus.reference.push(openssl);
         versus.subject.push(generator.run(dir.path(), served.addr, &mint, plan).map(|l| l.per_sec));
-        println!("http-mints round {round}/{}: openssl {}, mock-clerk {}", plan.rounds, show(versus.reference.last()), show(versus.subject.last()));
+        alone.push(signer_alone(multi, Duration::from_secs(plan.http_secs.into())));
+        println!(
+            "http-mints round {round}/{}: openssl {}, mock-clerk {}, signer alone {:.0}/s",
+            plan.rounds,
+            show(versus.reference.last()),
+            show(versus.subject.last()),
+            alone[alone.len() - 1]
+        );
     }
+    versus.without_http = Some((signer, alone));
     versus
+}
+
+/// RSA-2048 signatures per second from `threads` threads signing at once with one shared [`SigningKey`] (mock-clerk's
+/// signer, as its serving threads share the key), each for `time` after a first, untimed signature (aws-lc seeds a
+/// thread's RNG on its first use).
+fn signer_alone(threads: usize, time: Duration) -> f64 {
+    let key = SigningKey::from_pkcs8_pem(TEST_KEY_PEM).expect("the test key parses");
+    let message = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ";
+    std::thread::scope(|scope| {
+        let signers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    std::hint::black_box(key.sign_rs256(message));
+                    let (start, mut n) = (Instant::now(), 0u64);
+                    while start.elapsed() < time {
+                        std::hint::black_box(key.sign_rs256(std::hint::black_box(message)));
+                        n += 1;
+                    }
+                    n as f64 / start.elapsed().as_secs_f64()
+                })
+            })
+            .collect();
+        signers.into_iter().map(|s| s.join().expect("a signing thread")).sum()
+    })
 }
 
 fn show(v: Option<&Result<f64, String>>) -> String {
@@ -475,6 +517,13 @@ impl Versus {
         }
         for failure in self.reference.iter().chain(&self.subject).filter_map(|r| r.as_ref().err()) {
             println!("{label}:   failed run: {failure}");
+        }
+        if let Some((name, alone)) = &self.without_http
+            && let Some(best) = alone.iter().copied().reduce(f64::max)
+        {
+            let ratio = reference.map_or("ratio n/a".into(), |r| format!("ratio {:.2}, informational", best / r));
+            let rounds: Vec<String> = alone.iter().map(|v| format!("{v:.0}")).collect();
+            println!("{:<56} {best:>9.0} /s | {ratio} | rounds: {}", format!("{label}:   {name} (best of {n})"), rounds.join(" "));
         }
         println!("{:<56} {}", format!("{label}:   (load)"), self.generator);
     }
