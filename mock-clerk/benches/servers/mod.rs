@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use mock_clerk::keys::{SigningKey, TEST_KEY_PEM};
 
-use super::{BINARY, ChildGuard, Plan, cores, drain, openssl_reference, verdict};
+use super::{BINARY, ChildGuard, Plan, cores, drain, openssl_reference, rate, verdict};
 
 /// JWKS over HTTP should reach this fraction of nginx's rate, mints over HTTP this fraction of openssl's.
 const HTTP_TARGET_RATIO: f64 = 0.90;
@@ -323,7 +323,7 @@ pub struct Versus {
     pub subject_name: String,
     pub reference: Vec<Result<f64, String>>,
     pub subject: Vec<Result<f64, String>>,
-    /// The subject's core work without HTTP, per round (empty when the phase has none): named, informational.
+    /// The subject's core work without HTTP, named, per round (`None` when the phase has none): informational.
     pub without_http: Option<(String, Vec<f64>)>,
     pub note: Option<String>,
 }
@@ -428,13 +428,13 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
             if plan.full { openssl_reference(plan.openssl_secs, round == 1, Some(multi)) } else { Err("skipped in smoke-test mode".into()) };
         versus.reference.push(openssl);
         versus.subject.push(generator.run(dir.path(), served.addr, &mint, plan).map(|l| l.per_sec));
-        alone.push(signer_alone(multi, Duration::from_secs(plan.http_secs.into())));
+        let signed = signer_alone(multi, Duration::from_secs(plan.http_secs.into()));
+        alone.push(signed);
         println!(
-            "http-mints round {round}/{}: openssl {}, mock-clerk {}, signer alone {:.0}/s",
+            "http-mints round {round}/{}: openssl {}, mock-clerk {}, signer alone {signed:.0}/s",
             plan.rounds,
             show(versus.reference.last()),
             show(versus.subject.last()),
-            alone[alone.len() - 1]
         );
     }
     versus.without_http = Some((signer, alone));
@@ -442,25 +442,16 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
 }
 
 /// RSA-2048 signatures per second from `threads` threads signing at once with one shared [`SigningKey`] (mock-clerk's
-/// signer, as its serving threads share the key), each for `time` after a first, untimed signature (aws-lc seeds a
-/// thread's RNG on its first use).
+/// signer, as its serving threads share the key), each timed by [`rate`] for `time` (after its warm-up, which also
+/// seeds aws-lc's per-thread RNG).
 fn signer_alone(threads: usize, time: Duration) -> f64 {
     let key = SigningKey::from_pkcs8_pem(TEST_KEY_PEM).expect("the test key parses");
     let message = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ";
+    let sign = || {
+        std::hint::black_box(key.sign_rs256(std::hint::black_box(message)));
+    };
     std::thread::scope(|scope| {
-        let signers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    std::hint::black_box(key.sign_rs256(message));
-                    let (start, mut n) = (Instant::now(), 0u64);
-                    while start.elapsed() < time {
-                        std::hint::black_box(key.sign_rs256(std::hint::black_box(message)));
-                        n += 1;
-                    }
-                    n as f64 / start.elapsed().as_secs_f64()
-                })
-            })
-            .collect();
+        let signers: Vec<_> = (0..threads).map(|_| scope.spawn(|| rate(time, sign).per_sec)).collect();
         signers.into_iter().map(|s| s.join().expect("a signing thread")).sum()
     })
 }
