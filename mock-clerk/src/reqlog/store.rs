@@ -139,6 +139,11 @@ impl RequestLog {
 
     fn keep(&self, status: u16, delayed_ms: u64, request: Request) -> u64 {
         let mut log = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if log.entries.capacity() == 0 {
+            // The whole ring at once (address space; pages are touched as entries arrive): growing it by doubling
+            // would copy every entry kept, under the lock, each time the log doubles on a loaded server.
+            log.entries.reserve_exact(LOG_CAPACITY);
+        }
         log.next_seq += 1;
         let seq = log.next_seq;
         let dropped = if log.entries.len() >= LOG_CAPACITY { log.entries.pop_front() } else { None };
