@@ -196,6 +196,20 @@ mod tests {
     }
 
     #[test]
+    fn the_ring_is_reserved_once_and_never_regrown() {
+        let log = RequestLog::default();
+        let capacity = || log.entries.lock().unwrap().entries.capacity();
+        assert_eq!(capacity(), 0, "an unused log reserves nothing");
+        log.push(LoggedRequest::default());
+        let reserved = capacity();
+        assert!(reserved >= LOG_CAPACITY);
+        for _ in 0..LOG_CAPACITY + 5 {
+            log.push(LoggedRequest::default());
+        }
+        assert_eq!(capacity(), reserved, "a full log reuses its ring");
+    }
+
+    #[test]
     fn an_answer_is_recorded_on_its_entry() {
         let log = RequestLog::default();
         let seq = log.push(LoggedRequest::default());
