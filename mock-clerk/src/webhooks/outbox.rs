@@ -367,7 +367,7 @@ impl Outbox {
             self.index.waiting -= 1;
         }
         if d.status == DeliveryStatus::Failed {
-            tracing::warn!(url = %d.url, message = %job.message_id, attempts = d.attempts.len(), "webhook delivery failed for good");
+            tracing::warn!(url = %d.url, message_id = %job.message_id, attempts = d.attempts.len(), "webhook delivery failed for good");
         }
     }
 

@@ -85,7 +85,7 @@ impl Webhooks {
         let client = self.shared.client.get_or_init(delivery::client).clone();
         let secrets = [job.secret.clone().unwrap_or_else(|| self.shared.secret.clone())];
         let attempt = delivery::attempt(&client, job, &secrets, self.options().timeout, self.wall_ms()).await;
-        tracing::info!(url = %job.url, message = %job.message_id, status = ?attempt.status_code, error = ?attempt.error, latency_ms = attempt.latency_ms, "webhook attempt");
+        tracing::info!(url = %job.url, message_id = %job.message_id, status = ?attempt.status_code, error = ?attempt.error, latency_ms = attempt.latency_ms, "webhook attempt");
         attempt
     }
 }

@@ -294,3 +294,35 @@ async fn pending_deliveries_survive_a_kill_of_the_binary_with_a_state_file() {
     drop(second);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The binary's log names each attempt's endpoint and message apart (`url=… message_id=msg_…`), and the final
+/// failure too: a field called `message` would be printed as the line's text, glued to the URL before it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_names_each_attempts_endpoint_and_message() {
+    let dir = std::env::temp_dir().join(format!("mock-clerk-webhooks-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Port 9 (discard) on loopback: refused, so all eight attempts come within a second at this scale.
+    let url = "http://127.0.0.1:9/hook";
+    let served = Served::spawn_logged(&["--addr", "127.0.0.1:0", "--ephemeral-key", "--webhook-url", url, "--webhook-retry-scale", "0.00001"], &dir);
+    let data = json!({"object": "user", "id": "user_logged", "deleted": true});
+    let (status, message) =
+        call(&served.url(), reqwest::Method::POST, "/__mock/webhooks/send", Some(json!({"type": "user.deleted", "data": data})), None).await;
+    assert_eq!(status, 200, "{message:#}");
+    let id = message["id"].as_str().expect("the message's id");
+    let named = format!(" url={url} message_id={id} ");
+    let until = tokio::time::Instant::now() + SETTLE;
+    let log = loop {
+        let log = served.log();
+        if log.iter().any(|l| l.contains("failed for good")) || tokio::time::Instant::now() > until {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let attempts: Vec<&String> = log.iter().filter(|l| l.contains("webhook attempt")).collect();
+    assert_eq!(attempts.len(), 8, "{log:#?}");
+    assert!(attempts.iter().all(|l| l.contains(&named) && l.contains(" status=None error=Some(")), "{attempts:#?}");
+    let failed: Vec<&String> = log.iter().filter(|l| l.contains("failed for good")).collect();
+    assert!(failed.len() == 1 && failed[0].contains(&named) && failed[0].ends_with(" attempts=8"), "{log:#?}");
+    drop(served);
+    let _ = std::fs::remove_dir_all(&dir);
+}

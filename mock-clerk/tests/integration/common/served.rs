@@ -4,7 +4,7 @@ use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 /// The mock-clerk binary cargo built for these tests.
@@ -15,13 +15,26 @@ pub struct Served {
     child: Child,
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// Its log (stderr) lines so far, when spawned with [`Served::spawn_logged`].
+    log: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Served {
     /// Starts `mock-clerk serve ARGS` in `dir`, with no `MOCK_CLERK_*` variables, and waits for its address.
     pub fn spawn(args: &[&str], dir: &Path) -> Self {
+        Self::start(args, dir, false)
+    }
+
+    /// [`Served::spawn`], keeping its log lines ([`Served::log`]).
+    #[allow(dead_code)]
+    pub fn spawn_logged(args: &[&str], dir: &Path) -> Self {
+        Self::start(args, dir, true)
+    }
+
+    fn start(args: &[&str], dir: &Path, logged: bool) -> Self {
         let mut command = Command::new(BINARY);
-        command.arg("serve").args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let stderr = if logged { Stdio::piped() } else { Stdio::null() };
+        command.arg("serve").args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr);
         for (name, _) in std::env::vars() {
             if name.starts_with("MOCK_CLERK_") {
                 command.env_remove(name);
@@ -29,6 +42,16 @@ impl Served {
         }
         let mut child = command.spawn().expect("spawn mock-clerk");
         let stdout = child.stdout.take().unwrap();
+        let log = child.stderr.take().map(|stderr| {
+            let lines = Arc::new(Mutex::new(Vec::new()));
+            let sink = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            });
+            lines
+        });
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -48,7 +71,13 @@ impl Served {
                 break rest.split_whitespace().next().unwrap().parse::<SocketAddr>().expect("an address");
             }
         };
-        Self { child, addr }
+        Self { child, addr, log }
+    }
+
+    /// The log lines it has written so far (empty unless spawned with [`Served::spawn_logged`]).
+    #[allow(dead_code)]
+    pub fn log(&self) -> Vec<String> {
+        self.log.as_ref().map(|l| l.lock().unwrap().clone()).unwrap_or_default()
     }
 
     /// Its base URL.
