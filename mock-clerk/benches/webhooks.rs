@@ -62,13 +62,27 @@ async fn receive(State(seen): State<Arc<Seen>>, body: Bytes) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn receiver() -> (String, Arc<Seen>) {
+/// A receiver on a free port, stopped when dropped: its task ends and what it saw is freed, so that a round does
+/// not start with the bodies of the rounds before it still in memory.
+struct Receiving {
+    url: String,
+    seen: Arc<Seen>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn receiver() -> Receiving {
     let seen = Arc::new(Seen::default());
     let app = Router::new().route("/hook", post(receive)).with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("binds");
     let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serves") });
-    (url, seen)
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.expect("serves") });
+    Receiving { url, seen, task }
 }
 
 impl Seen {
@@ -110,8 +124,9 @@ async fn create_users(clerk: &MockClerk, n: usize, tag: &str, gap: Option<Durati
 /// One subject round: `n` events queued at once ("send this event now", with the data of a real user), their
 /// signed deliveries awaited. Returns the rate, the CPU time per delivery and the bodies delivered.
 async fn subject_round(n: usize, round: usize) -> (f64, f64, Vec<String>) {
-    let (url, seen) = receiver().await;
-    let clerk = MockClerk::builder().webhook_url(&url).start().await;
+    let receiving = receiver().await;
+    let seen = &receiving.seen;
+    let clerk = MockClerk::builder().webhook_url(&receiving.url).start().await;
     let user = create_users(&clerk, 1, &format!("burst{round}"), None).await;
     let data = serde_json::to_value(clerk.state().store().user(&user[0].0).map(mock_clerk::bapi::views::user_json).expect("the user")).expect("json");
     assert!(seen.wait(Duration::from_secs(10)).await || seen.arrivals.lock().unwrap().len() == 1);
@@ -138,8 +153,9 @@ async fn subject_round(n: usize, round: usize) -> (f64, f64, Vec<String>) {
 
 /// The delay from each state change to its delivery's arrival, with changes `gap` apart (no backlog).
 async fn delays(n: usize, gap: Duration) -> Vec<Duration> {
-    let (url, seen) = receiver().await;
-    let clerk = MockClerk::builder().webhook_url(&url).start().await;
+    let receiving = receiver().await;
+    let seen = &receiving.seen;
+    let clerk = MockClerk::builder().webhook_url(&receiving.url).start().await;
     seen.reset(n);
     let created = create_users(&clerk, n, "paced", Some(gap)).await;
     assert!(seen.wait(Duration::from_secs(60)).await, "mock-clerk delivered every paced change");
@@ -152,7 +168,8 @@ async fn delays(n: usize, gap: Duration) -> Vec<Duration> {
 /// One reference round: the same bodies POSTed unsigned, `IN_FLIGHT` at once, by the delivery HTTP client.
 /// Returns the rate and the CPU time per delivery.
 async fn reference_round(bodies: &[String]) -> (f64, f64) {
-    let (url, seen) = receiver().await;
+    let receiving = receiver().await;
+    let (url, seen) = (receiving.url.clone(), &receiving.seen);
     seen.reset(bodies.len());
     let client = mock_clerk::webhooks::delivery::client();
     // Each POST's body is made before the clock starts, as the subject's event data is.
