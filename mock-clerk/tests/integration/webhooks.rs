@@ -36,6 +36,18 @@ fn only(messages: &[Message], event_type: &str) -> Message {
     found[0].clone()
 }
 
+/// Probes until `done` holds of what the probe returns or [`SETTLE`] has passed, and returns the last probe.
+async fn settled<T>(mut probe: impl AsyncFnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let until = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let seen = probe().await;
+        if done(&seen) || tokio::time::Instant::now() > until {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_endpoint_is_retried_until_it_answers_and_every_attempt_is_logged() {
     let receiver = Receiver::start().await;
@@ -90,14 +102,11 @@ async fn redirects_huge_answers_and_slow_endpoints_are_bounded_and_logged() {
     }
     let sent = clerk.send_webhook("user.updated", &json!({"object": "user", "id": "user_x"})).unwrap();
     // The redirect and the timeout wait 5 s (Svix's first retry) for their next attempt: look at the first ones.
-    let until = tokio::time::Instant::now() + SETTLE;
-    let message = loop {
-        let m = clerk.webhook_messages().into_iter().find(|m| m.id == sent.id).unwrap();
-        if m.deliveries.iter().all(|d| !d.attempts.is_empty()) || tokio::time::Instant::now() > until {
-            break m;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let message = settled(
+        async || clerk.webhook_messages().into_iter().find(|m| m.id == sent.id).unwrap(),
+        |m| m.deliveries.iter().all(|d| !d.attempts.is_empty()),
+    )
+    .await;
     release.notify_waiters();
     let by_url = |url: &str| message.deliveries.iter().find(|d| d.url == url).unwrap().clone();
     let r = by_url(&redirect.url());
@@ -261,15 +270,11 @@ async fn pending_deliveries_survive_a_kill_of_the_binary_with_a_state_file() {
     .await;
     assert_eq!(status, 200);
     // Wait for the first (failed) attempt; the next is 5 s away (Svix's first retry).
-    let until = tokio::time::Instant::now() + SETTLE;
-    let before = loop {
-        let m = messages(&first.url()).await;
-        if m.first().is_some_and(|m| m["deliveries"][0]["attempts"].as_array().is_some_and(|a| !a.is_empty())) || tokio::time::Instant::now() > until
-        {
-            break m;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let before = settled(
+        async || messages(&first.url()).await,
+        |m| m.first().is_some_and(|m| m["deliveries"][0]["attempts"].as_array().is_some_and(|a| !a.is_empty())),
+    )
+    .await;
     assert_eq!(before[0]["deliveries"][0]["status"], "pending", "{before:#?}");
     drop(first); // kill -9
     assert!(dir.join("state.webhooks.json").exists());
@@ -277,14 +282,7 @@ async fn pending_deliveries_survive_a_kill_of_the_binary_with_a_state_file() {
     let second = Served::spawn(&args, &dir);
     let (_, endpoints) = call(&second.url(), reqwest::Method::GET, "/__mock/webhooks/endpoints", None, None).await;
     assert_eq!(endpoints.as_array().unwrap().len(), 1, "the --webhook-url endpoint is not added twice: {endpoints:#}");
-    let until = tokio::time::Instant::now() + SETTLE;
-    let after = loop {
-        let m = messages(&second.url()).await;
-        if m.first().is_some_and(|m| m["deliveries"][0]["status"] == "succeeded") || tokio::time::Instant::now() > until {
-            break m;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let after = settled(async || messages(&second.url()).await, |m| m.first().is_some_and(|m| m["deliveries"][0]["status"] == "succeeded")).await;
     assert_eq!(after[0]["id"], before[0]["id"], "the same message after the restart");
     let statuses: Vec<Value> = after[0]["deliveries"][0]["attempts"].as_array().unwrap().iter().map(|a| a["status_code"].clone()).collect();
     assert_eq!(statuses, [json!(503), json!(200)], "{after:#?}");
@@ -310,14 +308,7 @@ async fn the_log_names_each_attempts_endpoint_and_message() {
     assert_eq!(status, 200, "{message:#}");
     let id = message["id"].as_str().expect("the message's id");
     let named = format!(" url={url} message_id={id} ");
-    let until = tokio::time::Instant::now() + SETTLE;
-    let log = loop {
-        let log = served.log();
-        if log.iter().any(|l| l.contains("failed for good")) || tokio::time::Instant::now() > until {
-            break log;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let log = settled(async || served.log(), |log| log.iter().any(|l| l.contains("failed for good"))).await;
     let attempts: Vec<&String> = log.iter().filter(|l| l.contains("webhook attempt")).collect();
     assert_eq!(attempts.len(), 8, "{log:#?}");
     assert!(attempts.iter().all(|l| l.contains(&named) && l.contains(" status=None error=Some(")), "{attempts:#?}");

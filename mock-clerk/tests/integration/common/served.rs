@@ -1,6 +1,6 @@
 //! A `mock-clerk serve` child process of the real binary, with its address read from its output.
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -45,18 +45,12 @@ impl Served {
         let log = child.stderr.take().map(|stderr| {
             let lines = Arc::new(Mutex::new(Vec::new()));
             let sink = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    sink.lock().unwrap().push(line);
-                }
-            });
+            each_line(stderr, move |line| sink.lock().unwrap().push(line));
             lines
         });
         let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
+        each_line(stdout, move |line| {
+            let _ = tx.send(line);
         });
         let addr = loop {
             let line = match rx.recv_timeout(Duration::from_secs(20)) {
@@ -91,6 +85,11 @@ impl Served {
         self.child.kill().expect("kill");
         self.child.wait().expect("wait");
     }
+}
+
+/// Hands each line `from` gives to `f`, on a thread of its own, until it ends.
+fn each_line(from: impl Read + Send + 'static, mut f: impl FnMut(String) + Send + 'static) {
+    std::thread::spawn(move || BufReader::new(from).lines().map_while(Result::ok).for_each(&mut f));
 }
 
 impl Drop for Served {
