@@ -15,7 +15,8 @@
 //!    `/.well-known/jwks.json`, 10 runs, median and max.
 //! 3. `jwks`: `GET /v1/jwks` from `mock-clerk serve` against nginx serving the same bytes (see `servers`).
 //! 4. `http-mints`: `POST /v1/sessions/{id}/tokens` on `mock-clerk serve` against `openssl speed -multi <cores>`,
-//!    with mock-clerk's signer alone on as many threads (no HTTP) beside them.
+//!    with mock-clerk's signer alone on as many threads (no HTTP) beside them, and per round the server's user and
+//!    system CPU, the machine's idle share and its context switches per mint.
 //!
 //! Reference and subject alternate round after round, so that a burst of other work on the machine hits both;
 //! the best round of each is compared. Benchmarks report; they never assert on timings. A missed target is
@@ -106,6 +107,7 @@ fn main() {
     let started = Instant::now();
     check_openssl_parser();
     servers::check_wrk_parser();
+    servers::check_proc_parsers();
     println!("mock-clerk throughput benchmark ({} mode)", if plan.full { "full" } else { "smoke-test" });
     println!("machine: {} cores ({}), load average {} (other work on the machine skews every number)", cores(), cpu_model(), load_average());
     println!();

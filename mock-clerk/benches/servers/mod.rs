@@ -6,10 +6,14 @@
 //! - `http-mints`: `POST /v1/sessions/{id}/tokens` on `mock-clerk serve` against `openssl speed -multi <cores>
 //!   rsa2048` (RSA-2048 signatures per second on every core). Beside them, the same signer mock-clerk mints with
 //!   (`SigningKey::sign_rs256`, one key shared by one thread per core, as `mock-clerk serve`'s workers share it),
-//!   without HTTP: how much of the gap to openssl is the signer and how much is HTTP and the load generator.
+//!   without HTTP: how much of the gap to openssl is the signer and how much is HTTP and the load generator. Each
+//!   round also prints where the CPU went per mint (`cpu`): the server's user and system time, the machine's idle
+//!   share and its context switches.
 //!
 //! Each server runs as a child process, stopped by its PID (`ChildGuard`) whatever happens. Reference and subject
 //! alternate round after round; the best round of each is compared.
+
+mod cpu;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -53,6 +57,7 @@ impl Drop for Scratch {
 /// `mock-clerk serve` on a free loopback port, its stdout and stderr drained, killed by PID when dropped.
 struct Served {
     _guard: ChildGuard,
+    pid: u32,
     addr: SocketAddr,
     secret: String,
 }
@@ -70,6 +75,7 @@ impl Served {
         let log = std::fs::File::create(dir.join("mock-clerk.log")).map_err(|e| e.to_string())?;
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log);
         let mut guard = ChildGuard::new(command.spawn().map_err(|e| format!("spawn {BINARY}: {e}"))?);
+        let pid = guard.child().id();
         let stdout = guard.child().stdout.take().ok_or("no stdout")?;
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         // Reads stdout to EOF (the child's death), so the child never blocks on a full pipe.
@@ -87,7 +93,7 @@ impl Served {
                 break rest.split_whitespace().next().unwrap_or_default().parse().map_err(|_| format!("no address in {line:?}"))?;
             }
         };
-        Ok(Self { _guard: guard, addr, secret: mock_clerk::handle::default_secret_key(mock_clerk::InstanceKind::Development) })
+        Ok(Self { _guard: guard, pid, addr, secret: mock_clerk::handle::default_secret_key(mock_clerk::InstanceKind::Development) })
     }
 }
 
@@ -313,6 +319,8 @@ pub fn check_wrk_parser() {
     assert!(parse_wrk("  Socket errors: connect 0, read 1, write 0, timeout 0\nRequests/sec: 1\n").is_err());
 }
 
+pub use cpu::check_proc_parsers;
+
 // ---------------------------------------------------------------------------------------------------------
 // phases
 
@@ -325,6 +333,8 @@ pub struct Versus {
     pub subject: Vec<Result<f64, String>>,
     /// The subject's core work without HTTP, named, per round (`None` when the phase has none): informational.
     pub without_http: Option<(String, Vec<f64>)>,
+    /// Where the CPU went per request in each subject round (empty when the phase does not account for it).
+    pub cpu: Vec<String>,
     pub note: Option<String>,
 }
 
@@ -338,6 +348,7 @@ pub fn bench_jwks(plan: &Plan) -> Versus {
         reference: Vec::new(),
         subject: Vec::new(),
         without_http: None,
+        cpu: Vec::new(),
         note: None,
     };
     let dir = Scratch::new("jwks");
@@ -391,6 +402,7 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
         reference: Vec::new(),
         subject: Vec::new(),
         without_http: None,
+        cpu: Vec::new(),
         note: None,
     };
     let dir = Scratch::new("mints");
@@ -427,14 +439,23 @@ pub fn bench_http_mints(plan: &Plan) -> Versus {
         let openssl =
             if plan.full { openssl_reference(plan.openssl_secs, round == 1, Some(multi)) } else { Err("skipped in smoke-test mode".into()) };
         versus.reference.push(openssl);
-        versus.subject.push(generator.run(dir.path(), served.addr, &mint, plan).map(|l| l.per_sec));
+        let before = cpu::Snapshot::take(served.pid);
+        let load = generator.run(dir.path(), served.addr, &mint, plan);
+        let after = cpu::Snapshot::take(served.pid);
+        let spent = match (&load, before, after) {
+            (Ok(l), Some(b), Some(a)) => cpu::PerRequest::between(&b, &a, l.requests).map(|c| c.to_string()),
+            _ => None,
+        };
+        versus.cpu.push(spent.unwrap_or_else(|| "n/a".into()));
+        versus.subject.push(load.map(|l| l.per_sec));
         let signed = signer_alone(multi, Duration::from_secs(plan.http_secs.into()));
         alone.push(signed);
         println!(
-            "http-mints round {round}/{}: openssl {}, mock-clerk {}, signer alone {signed:.0}/s",
+            "http-mints round {round}/{}: openssl {}, mock-clerk {} ({} per mint), signer alone {signed:.0}/s",
             plan.rounds,
             show(versus.reference.last()),
             show(versus.subject.last()),
+            versus.cpu.last().map_or("n/a", String::as_str),
         );
     }
     versus.without_http = Some((signer, alone));
@@ -515,6 +536,9 @@ impl Versus {
             let ratio = reference.map_or("ratio n/a".into(), |r| format!("ratio {:.2}, informational", best / r));
             let rounds: Vec<String> = alone.iter().map(|v| format!("{v:.0}")).collect();
             println!("{:<56} {best:>9.0} /s | {ratio} | rounds: {}", format!("{label}:   {name} (best of {n})"), rounds.join(" "));
+        }
+        for (round, spent) in self.cpu.iter().enumerate() {
+            println!("{:<56} round {}: {spent}", format!("{label}:   (CPU per request)"), round + 1);
         }
         println!("{:<56} {}", format!("{label}:   (load)"), self.generator);
     }
