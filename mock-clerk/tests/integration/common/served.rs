@@ -26,7 +26,6 @@ impl Served {
     }
 
     /// [`Served::spawn`], keeping its log lines ([`Served::log`]).
-    #[allow(dead_code)]
     pub fn spawn_logged(args: &[&str], dir: &Path) -> Self {
         Self::start(args, dir, true)
     }
@@ -69,7 +68,6 @@ impl Served {
     }
 
     /// The log lines it has written so far (empty unless spawned with [`Served::spawn_logged`]).
-    #[allow(dead_code)]
     pub fn log(&self) -> Vec<String> {
         self.log.as_ref().map(|l| l.lock().unwrap().clone()).unwrap_or_default()
     }
