@@ -16,7 +16,7 @@
 //! 3. `jwks`: `GET /v1/jwks` from `mock-clerk serve` against nginx serving the same bytes (see `servers`).
 //! 4. `http-mints`: `POST /v1/sessions/{id}/tokens` on `mock-clerk serve` against `openssl speed -multi <cores>`,
 //!    with mock-clerk's signer alone on as many threads (no HTTP) beside them, and per round the server's user and
-//!    system CPU, the machine's idle share and its context switches per mint.
+//!    system CPU, the load generator's CPU, the machine's idle share and its context switches per mint.
 //!
 //! Reference and subject alternate round after round, so that a burst of other work on the machine hits both;
 //! the best round of each is compared. Benchmarks report; they never assert on timings. A missed target is

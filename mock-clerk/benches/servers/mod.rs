@@ -7,8 +7,8 @@
 //!   rsa2048` (RSA-2048 signatures per second on every core). Beside them, the same signer mock-clerk mints with
 //!   (`SigningKey::sign_rs256`, one key shared by one thread per core, as `mock-clerk serve`'s workers share it),
 //!   without HTTP: how much of the gap to openssl is the signer and how much is HTTP and the load generator. Each
-//!   round also prints where the CPU went per mint (`cpu`): the server's user and system time, the machine's idle
-//!   share and its context switches.
+//!   round also prints where the CPU went per mint (`cpu`): the server's user and system time, the load
+//!   generator's, the machine's idle share and its context switches.
 //!
 //! Each server runs as a child process, stopped by its PID (`ChildGuard`) whatever happens. Reference and subject
 //! alternate round after round; the best round of each is compared.
